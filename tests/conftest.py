@@ -1,0 +1,1 @@
+"""Suite-wide pytest settings. Area fixtures live in each tests/<area>/conftest.py."""

@@ -1,0 +1,195 @@
+"""SQLModel tables of the wallet subgraph (own MetaData, every table prefixed `wallet_`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Account",
+    "Cashout",
+    "EscrowHold",
+    "IdempotencyRecord",
+    "JournalEntry",
+    "JournalLine",
+    "PaymentIntent",
+    "Tip",
+    "WalletBase",
+    "WebhookEvent",
+    "metadata",
+]
+
+
+class WalletBase(SQLModel, registry=registry()):
+    """Base of the wallet tables; its MetaData is separate from every other subgraph's."""
+
+
+metadata = WalletBase.metadata
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(*, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow, sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False, index=index)
+    )
+
+
+class Account(WalletBase, table=True):
+    """One balance: a user's per currency, or a system account (clearing, escrow, fees)."""
+
+    __tablename__ = "wallet_accounts"
+    __table_args__ = (
+        sa.UniqueConstraint("owner_kind", "owner_id", "currency", name="uq_wallet_accounts_owner"),
+        # Defence in depth: the services refuse overdrafts; the database refuses them too.
+        sa.CheckConstraint("allow_negative OR balance >= 0", name="ck_wallet_accounts_no_overdraft"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_kind: str = Field(max_length=16)  # "user" | "system"
+    owner_id: str = Field(max_length=128)
+    currency: str = Field(max_length=3)
+    # Cached sum of this account's journal lines, updated in the same transaction as the lines.
+    balance: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0))
+    allow_negative: bool = Field(default=False)
+    created_at: datetime = _ts()
+
+
+class JournalEntry(WalletBase, table=True):
+    """One movement of value; its lines sum to zero."""
+
+    __tablename__ = "wallet_journal_entries"
+
+    id: str = Field(primary_key=True, max_length=32)
+    kind: str = Field(max_length=32, index=True)
+    currency: str = Field(max_length=3)
+    reference: str | None = Field(default=None, max_length=128, index=True)
+    created_at: datetime = _ts(index=True)
+
+
+class JournalLine(WalletBase, table=True):
+    __tablename__ = "wallet_journal_lines"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: str = Field(foreign_key="wallet_journal_entries.id", index=True, max_length=32)
+    account_id: int = Field(foreign_key="wallet_accounts.id", index=True)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+
+
+class IdempotencyRecord(WalletBase, table=True):
+    """The first result of a money-moving request, keyed by (principal, key).
+
+    The primary key is what stops two concurrent duplicates from both writing.
+    """
+
+    __tablename__ = "wallet_idempotency_keys"
+
+    principal: str = Field(primary_key=True, max_length=160)
+    key: str = Field(primary_key=True, max_length=200)
+    operation: str = Field(max_length=64)
+    request_hash: str = Field(max_length=64)
+    result: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Tip(WalletBase, table=True):
+    __tablename__ = "wallet_tips"
+    __table_args__ = (
+        sa.Index("ix_wallet_tips_recipient_created", "recipient_id", "created_at"),
+        sa.Index("ix_wallet_tips_sender_created", "sender_id", "created_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    sender_id: str = Field(max_length=128)
+    recipient_id: str = Field(max_length=128)
+    post_id: str | None = Field(default=None, max_length=128, index=True)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    # AES-256-GCM: nonce || ciphertext+tag; the key id travels beside it so keys can rotate.
+    message_kid: str | None = Field(default=None, max_length=64)
+    message_ciphertext: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary))
+    entry_id: str = Field(foreign_key="wallet_journal_entries.id", max_length=32)
+    created_at: datetime = _ts(index=True)
+
+
+class PaymentIntent(WalletBase, table=True):
+    """A deposit in flight at a payment provider."""
+
+    __tablename__ = "wallet_payment_intents"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "provider_ref", name="uq_wallet_payment_intents_ref"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    provider: str = Field(max_length=32)
+    provider_ref: str = Field(max_length=128)
+    user_id: str = Field(max_length=128, index=True)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    status: str = Field(max_length=32)  # requires_confirmation | succeeded | failed
+    client_secret: str | None = Field(default=None, max_length=128)
+    entry_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class WebhookEvent(WalletBase, table=True):
+    """Every verified webhook, applied or not; (provider, event_id) deduplicates deliveries."""
+
+    __tablename__ = "wallet_webhook_events"
+    __table_args__ = (
+        sa.UniqueConstraint("provider", "event_id", name="uq_wallet_webhook_events_event"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(max_length=32)
+    event_id: str = Field(max_length=128)
+    event_type: str = Field(max_length=64)
+    intent_ref: str | None = Field(default=None, max_length=128)
+    outcome: str = Field(max_length=32)  # applied | unknown_intent | ignored
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    received_at: datetime = _ts()
+
+
+class Cashout(WalletBase, table=True):
+    """A withdrawal: requested -> processing -> paid | failed -> reversed."""
+
+    __tablename__ = "wallet_cashouts"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(max_length=128, index=True)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    status: str = Field(max_length=16, index=True)
+    hold_entry_id: str | None = Field(default=None, max_length=32)
+    settle_entry_id: str | None = Field(default=None, max_length=32)
+    payout_ref: str | None = Field(default=None, max_length=128)
+    failure_reason: str | None = Field(default=None, max_length=256)
+    attempts: int = Field(default=0)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class EscrowHold(WalletBase, table=True):
+    """Funds another subgraph holds on a user's behalf until it captures or releases them."""
+
+    __tablename__ = "wallet_escrow_holds"
+
+    id: str = Field(primary_key=True, max_length=32)
+    service: str = Field(max_length=64)
+    payer_id: str = Field(max_length=128, index=True)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    captured: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0))
+    released: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, default=0))
+    status: str = Field(max_length=16)  # held | captured | released
+    reference: str | None = Field(default=None, max_length=128)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()

@@ -1,0 +1,238 @@
+"""The double-entry ledger: accounts, journal entries whose lines sum to zero, cached balances.
+
+Money-moving services call `begin_write` first in a fresh transaction, then `post_entry`, then
+commit. On PostgreSQL the touched accounts are row-locked (`SELECT ... FOR UPDATE`, ascending id,
+so two entries touching the same accounts cannot deadlock); on SQLite `BEGIN IMMEDIATE` takes the
+database write lock up front, so every read inside the transaction is already serialised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import BadUserInputError
+from subgraphs.wallet.models import Account, JournalEntry, JournalLine, utcnow
+from subgraphs.wallet.services.money import MAX_AMOUNT, get_currency
+
+__all__ = [
+    "AccountRef",
+    "InsufficientFundsError",
+    "Posting",
+    "SystemAccount",
+    "balance_of",
+    "balances_of_user",
+    "begin_write",
+    "new_id",
+    "post_entry",
+    "system_account",
+    "user_account",
+]
+
+
+class SystemAccount(StrEnum):
+    """Platform-side accounts; they may go negative (money entering or leaving the platform)."""
+
+    DEPOSITS_CLEARING = "deposits_clearing"
+    CASHOUT_CLEARING = "cashout_clearing"
+    CASHOUTS_PAID = "cashouts_paid"
+    ESCROW_HOLDS = "escrow_holds"
+    FEES = "fees"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AccountRef:
+    owner_kind: str  # "user" | "system"
+    owner_id: str
+    currency: str
+
+    @property
+    def allow_negative(self) -> bool:
+        return self.owner_kind == "system" and self.owner_id in (
+            SystemAccount.DEPOSITS_CLEARING,
+            SystemAccount.CASHOUTS_PAID,
+        )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Posting:
+    account: AccountRef
+    amount: int  # signed minor units: negative debits the account's balance, positive credits it
+
+
+class InsufficientFundsError(BadUserInputError):
+    def __init__(self, *, currency: str, available: int, requested: int) -> None:
+        super().__init__(
+            "Insufficient funds",
+            extensions={
+                "reason": "INSUFFICIENT_FUNDS",
+                "currency": currency,
+                "availableMinor": available,
+                "requestedMinor": requested,
+            },
+        )
+
+
+def user_account(user_id: str, currency: str) -> AccountRef:
+    return AccountRef(owner_kind="user", owner_id=user_id, currency=currency)
+
+
+def system_account(code: SystemAccount, currency: str) -> AccountRef:
+    return AccountRef(owner_kind="system", owner_id=str(code), currency=currency)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+async def begin_write(session: AsyncSession) -> None:
+    """Open the write transaction of a money-moving operation (call first, on a fresh session)."""
+    if _dialect(session) == "sqlite":
+        # Take the database write lock now, so the balance checks below see the latest commits
+        # and no other writer can slip in between check and write.
+        await session.execute(sa.text("BEGIN IMMEDIATE"))
+
+
+async def post_entry(
+    session: AsyncSession,
+    *,
+    kind: str,
+    postings: Sequence[Posting],
+    reference: str | None = None,
+) -> str:
+    """Write one balanced journal entry and update the cached balances; returns the entry id.
+
+    Raises InsufficientFundsError (nothing written) if a non-negative account would go below 0.
+    The caller commits (or rolls back) the transaction opened with `begin_write`.
+    """
+    currency = _check_postings(postings)
+    totals: dict[AccountRef, int] = defaultdict(int)
+    for posting in postings:
+        totals[posting.account] += posting.amount
+    ids = await _ensure_accounts(session, totals.keys())
+    balances = await _lock_accounts(session, sorted(ids.values()))
+    for ref, delta in totals.items():
+        if delta < 0 and not ref.allow_negative and balances[ids[ref]] + delta < 0:
+            raise InsufficientFundsError(
+                currency=currency, available=balances[ids[ref]], requested=-delta
+            )
+    entry_id = new_id()
+    session.add(JournalEntry(id=entry_id, kind=kind, currency=currency, reference=reference))
+    await session.flush()
+    await session.execute(
+        sa.insert(JournalLine),
+        [
+            {"entry_id": entry_id, "account_id": ids[p.account], "currency": currency, "amount": p.amount}
+            for p in postings
+        ],
+    )
+    for ref, delta in sorted(totals.items(), key=lambda item: ids[item[0]]):
+        if delta:
+            await session.execute(
+                sa.update(Account)
+                .where(Account.id == ids[ref])  # type: ignore[arg-type]
+                .values(balance=Account.balance + delta)
+            )
+    return entry_id
+
+
+def _check_postings(postings: Sequence[Posting]) -> str:
+    # Programming errors, not user errors: services validate user input before building postings.
+    if len(postings) < 2:
+        raise ValueError("a journal entry needs at least two lines")
+    currencies = {p.account.currency for p in postings}
+    if len(currencies) != 1:
+        raise ValueError(f"a journal entry has one currency, got {sorted(currencies)}")
+    if sum(p.amount for p in postings) != 0:
+        raise ValueError("journal entry lines must sum to zero")
+    for p in postings:
+        if isinstance(p.amount, bool) or not isinstance(p.amount, int) or not p.amount:
+            raise ValueError(f"bad line amount {p.amount!r}")
+        if abs(p.amount) > MAX_AMOUNT:
+            raise BadUserInputError("Amount too large", extensions={"reason": "TOO_LARGE"})
+    currency = currencies.pop()
+    get_currency(currency)
+    return currency
+
+
+async def _ensure_accounts(session: AsyncSession, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
+    refs = list(refs)
+    rows = [
+        {
+            "owner_kind": r.owner_kind,
+            "owner_id": r.owner_id,
+            "currency": r.currency,
+            "balance": 0,
+            "allow_negative": r.allow_negative,
+            "created_at": utcnow(),
+        }
+        for r in refs
+    ]
+    ids = await _account_ids(session, refs)
+    missing = [row for row, ref in zip(rows, refs, strict=True) if ref not in ids]
+    if missing:
+        insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        # ON CONFLICT DO NOTHING: two first-time tips to the same creator may race to create it.
+        await session.execute(insert(Account).on_conflict_do_nothing(), missing)
+        ids = await _account_ids(session, refs)
+    return ids
+
+
+async def _account_ids(session: AsyncSession, refs: list[AccountRef]) -> dict[AccountRef, int]:
+    conditions = [
+        sa.and_(
+            Account.owner_kind == r.owner_kind,  # type: ignore[arg-type]
+            Account.owner_id == r.owner_id,  # type: ignore[arg-type]
+            Account.currency == r.currency,  # type: ignore[arg-type]
+        )
+        for r in refs
+    ]
+    result = await session.execute(
+        sa.select(Account.id, Account.owner_kind, Account.owner_id, Account.currency).where(sa.or_(*conditions))
+    )
+    return {
+        AccountRef(owner_kind=kind, owner_id=owner, currency=cur): account_id
+        for account_id, kind, owner, cur in result.all()
+    }
+
+
+async def _lock_accounts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
+    query = sa.select(Account.id, Account.balance).where(Account.id.in_(ids)).order_by(Account.id)  # type: ignore[union-attr]
+    if _dialect(session) == "postgresql":
+        query = query.with_for_update()
+    result = await session.execute(query)
+    return {account_id: balance for account_id, balance in result.all()}
+
+
+async def balance_of(session: AsyncSession, account: AccountRef) -> int:
+    """The cached balance of an account (0 if it was never used)."""
+    result = await session.execute(
+        sa.select(Account.balance).where(
+            Account.owner_kind == account.owner_kind,  # type: ignore[arg-type]
+            Account.owner_id == account.owner_id,  # type: ignore[arg-type]
+            Account.currency == account.currency,  # type: ignore[arg-type]
+        )
+    )
+    return int(result.scalar_one_or_none() or 0)
+
+
+async def balances_of_user(session: AsyncSession, user_id: str) -> dict[str, int]:
+    """A user's balance per currency (only currencies the user has touched)."""
+    result = await session.execute(
+        sa.select(Account.currency, Account.balance)
+        .where(Account.owner_kind == "user", Account.owner_id == user_id)  # type: ignore[arg-type]
+        .order_by(Account.currency)
+    )
+    return {currency: int(balance) for currency, balance in result.all()}
+
+
+def _dialect(session: AsyncSession) -> str:
+    bind = session.get_bind()
+    return bind.dialect.name

@@ -1,0 +1,21 @@
+"""pytest helpers for real PostgreSQL/Redis, SQLite files and live HTTP servers."""
+
+from shared.testing._servers import serve_app
+from shared.testing._stores import (
+    DATABASE_KINDS,
+    database_url,
+    ensure_postgres_database,
+    postgres_url,
+    redis_url,
+    sqlite_url,
+)
+
+__all__ = [
+    "DATABASE_KINDS",
+    "database_url",
+    "ensure_postgres_database",
+    "postgres_url",
+    "redis_url",
+    "serve_app",
+    "sqlite_url",
+]

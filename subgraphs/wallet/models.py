@@ -193,3 +193,19 @@ class EscrowHold(WalletBase, table=True):
     reference: str | None = Field(default=None, max_length=128)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class OutboxRecord(WalletBase, table=True):
+    """Events written in the business transaction, published afterwards by a relay.
+
+    Interim: replaced by shared.events.OutboxEvent once the kit provides it.
+    """
+
+    __tablename__ = "wallet_outbox"
+
+    id: str = Field(primary_key=True, max_length=32)
+    topic: str = Field(max_length=64, index=True)
+    key: str | None = Field(default=None, max_length=128)
+    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = _ts()
+    published_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))

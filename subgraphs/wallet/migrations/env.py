@@ -12,6 +12,8 @@ from subgraphs.wallet.models import metadata
 
 VERSION_TABLE = "alembic_version_wallet"
 config = context.config
+# shared.db.upgrade passes the table it expects; standalone runs use the same default.
+VERSION_TABLE = config.attributes.get("version_table", VERSION_TABLE)
 
 
 def _run(connection: Connection) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInputError, ConflictError
 from subgraphs.wallet.models import IdempotencyRecord
-from subgraphs.wallet.services.ledger import begin_write
+from subgraphs.wallet.services.ledger import write_transaction
 
 __all__ = ["IdempotentResult", "request_hash", "run_idempotent", "validate_key"]
 
@@ -70,32 +70,22 @@ async def run_idempotent(
     digest = request_hash(operation, request)
     for _ in range(_ATTEMPTS):
         try:
-            await begin_write(session)
-            stored = await _stored(session, principal, key)
-            if stored is None:
-                result = await perform(session)
-                session.add(
-                    IdempotencyRecord(
-                        principal=principal,
-                        key=key,
-                        operation=operation,
-                        request_hash=digest,
-                        result=result,
-                    )
-                )
-                await session.commit()
-                return IdempotentResult(result=result, replayed=False)
-            # Read before rollback: rollback expires ORM state.
-            stored_op, stored_hash = stored.operation, stored.request_hash
-            stored_result = dict(stored.result)
-            await session.rollback()
+            async with write_transaction(session):
+                stored = await _stored(session, principal, key)
+                if stored is None:
+                    result = await perform(session)
+                    session.add(IdempotencyRecord(
+                        principal=principal, key=key, operation=operation,
+                        request_hash=digest, result=result,
+                    ))
+                    await session.commit()
+                    return IdempotentResult(result=result, replayed=False)
+                # Read before the rollback on exit: rollback expires ORM state.
+                stored_op, stored_hash = stored.operation, stored.request_hash
+                stored_result = dict(stored.result)
         except IntegrityError:
             # Most likely a concurrent duplicate committed the same key first: read it back.
-            await session.rollback()
             continue
-        except BaseException:
-            await session.rollback()
-            raise
         if stored_op != operation or stored_hash != digest:
             raise ConflictError(
                 "This idempotency key was already used for a different request",

@@ -8,11 +8,15 @@ database write lock up front, so every read inside the transaction is already se
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +38,7 @@ __all__ = [
     "post_entry",
     "system_account",
     "user_account",
+    "write_transaction",
 ]
 
 
@@ -93,11 +98,42 @@ def new_id() -> str:
 
 
 async def begin_write(session: AsyncSession) -> None:
-    """Open the write transaction of a money-moving operation (call first, on a fresh session)."""
+    """Open the write transaction of a money-moving operation (call first, on a fresh session).
+
+    Prefer `write_transaction`, which also serialises writers inside this process on SQLite.
+    """
     if _dialect(session) == "sqlite":
         # Take the database write lock now, so the balance checks below see the latest commits
         # and no other writer can slip in between check and write.
         await session.execute(sa.text("BEGIN IMMEDIATE"))
+
+
+_sqlite_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[None]:
+    """The body runs in one write transaction and commits itself; left open, it is rolled back.
+
+    SQLite allows one writer; queueing on an asyncio lock first (per engine) keeps the writers
+    of this process from spinning on the busy timeout, and BEGIN IMMEDIATE still excludes
+    writers in other processes (workers, a second server).
+    """
+    lock = None
+    if _dialect(session) == "sqlite":
+        engine = session.get_bind()
+        lock = _sqlite_locks.setdefault(engine, asyncio.Lock())
+        await lock.acquire()
+    try:
+        await begin_write(session)
+        yield
+    finally:
+        try:
+            if session.in_transaction():
+                await session.rollback()
+        finally:
+            if lock is not None:
+                lock.release()
 
 
 async def post_entry(

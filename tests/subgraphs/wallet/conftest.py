@@ -5,65 +5,42 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from shared.db import Database, create_database, upgrade
 from shared.testing import DATABASE_KINDS, postgres_url, sqlite_url
-from subgraphs.wallet.migrate import upgrade_engine
+from subgraphs.wallet.migrate import MIGRATIONS_DIR
 from subgraphs.wallet.models import metadata
 
 PG_DBNAME = "tributary_test_wallet"
 
 
-@dataclass
-class WalletDb:
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    dialect: str
-
-    def session(self) -> AsyncSession:
-        return self.sessionmaker()
-
-
-def make_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
-    if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 60})
-
-        @sa.event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=60000")
-            cursor.close()
-
-        return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=40)
+def make_database(url: str) -> Database:
+    # Kept small: other areas test against the same PostgreSQL server at the same time.
+    return create_database(url, pool_size=8, max_overflow=8)
 
 
 async def _reset_postgres(url: str) -> None:
-    engine = make_engine(url)
+    database = make_database(url)
     try:
-        async with engine.begin() as conn:
+        async with database.engine.begin() as conn:
             await conn.run_sync(metadata.drop_all)
-            await conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version_wallet"))
-            await conn.execute(sa.text("DROP TABLE IF EXISTS outbox_events"))
-            await conn.execute(sa.text("DROP TABLE IF EXISTS processed_events"))
-        await upgrade_engine(engine)
+            for table in ("alembic_version_wallet", "outbox_events", "processed_events"):
+                await conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        await upgrade(database, MIGRATIONS_DIR)
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 async def _make_sqlite_template(path: Path) -> None:
-    engine = make_engine(f"sqlite+aiosqlite:///{path.as_posix()}")
+    database = make_database(f"sqlite+aiosqlite:///{path.as_posix()}")
     try:
-        await upgrade_engine(engine)
+        await upgrade(database, MIGRATIONS_DIR)
     finally:
-        await engine.dispose()
+        await database.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -91,17 +68,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-async def db(db_url: str) -> AsyncIterator[WalletDb]:
-    engine = make_engine(db_url)
-    if engine.dialect.name == "postgresql":
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = make_database(db_url)
+    if database.dialect == "postgresql":
         tables = ", ".join(t.name for t in metadata.sorted_tables)
-        async with engine.begin() as conn:
+        async with database.engine.begin() as conn:
             await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     try:
-        yield WalletDb(
-            engine=engine,
-            sessionmaker=async_sessionmaker(engine, expire_on_commit=False),
-            dialect=engine.dialect.name,
-        )
+        yield database
     finally:
-        await engine.dispose()
+        await database.dispose()

@@ -9,18 +9,17 @@ from subgraphs.wallet.models import JournalEntry, JournalLine
 from subgraphs.wallet.services.ledger import (
     Posting,
     SystemAccount,
-    begin_write,
     post_entry,
     system_account,
     user_account,
+    write_transaction,
 )
 from subgraphs.wallet.services.reconcile import reconcile
 
 
 async def fund(db, user_id: str, amount: int, currency: str = "USD") -> str:  # type: ignore[no-untyped-def]
     """Credit a user as a deposit would (deposits clearing -> user)."""
-    async with db.session() as session:
-        await begin_write(session)
+    async with db.session() as session, write_transaction(session):
         entry = await post_entry(
             session,
             kind="deposit",

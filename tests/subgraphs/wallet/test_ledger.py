@@ -16,10 +16,10 @@ from subgraphs.wallet.services.ledger import (
     Posting,
     SystemAccount,
     balances_of_user,
-    begin_write,
     post_entry,
     system_account,
     user_account,
+    write_transaction,
 )
 from subgraphs.wallet.services.reconcile import reconcile
 from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, fund, user_balance
@@ -34,8 +34,7 @@ def _transfer(sender: str, recipient: str, amount: int, currency: str = "USD") -
 
 async def test_entries_move_balances_and_reconcile(db) -> None:
     await fund(db, "alice", 1_000)
-    async with db.session() as session:
-        await begin_write(session)
+    async with db.session() as session, write_transaction(session):
         await post_entry(session, kind="transfer", postings=_transfer("alice", "bob", 300))
         await session.commit()
     async with db.session() as session:
@@ -63,11 +62,9 @@ async def test_unbalanced_or_mixed_entries_are_refused(db) -> None:
 
 async def test_overdraft_is_refused_and_writes_nothing(db) -> None:
     await fund(db, "alice", 100)
-    async with db.session() as session:
-        await begin_write(session)
+    async with db.session() as session, write_transaction(session):
         with pytest.raises(InsufficientFundsError) as caught:
             await post_entry(session, kind="transfer", postings=_transfer("alice", "bob", 101))
-        await session.rollback()
     assert caught.value.code == "BAD_USER_INPUT"
     assert caught.value.extensions["reason"] == "INSUFFICIENT_FUNDS"
     assert caught.value.extensions["availableMinor"] == 100
@@ -156,11 +153,9 @@ async def test_reconciliation_reports_breaks(db) -> None:
 
 
 async def test_system_accounts_that_hold_funds_cannot_go_negative(db) -> None:
-    async with db.session() as session:
-        await begin_write(session)
+    async with db.session() as session, write_transaction(session):
         with pytest.raises(InsufficientFundsError):
             await post_entry(session, kind="x", postings=[
                 Posting(account=system_account(SystemAccount.ESCROW_HOLDS, "USD"), amount=-1),
                 Posting(account=user_account("a", "USD"), amount=1),
             ])
-        await session.rollback()

@@ -1,8 +1,8 @@
-"""wallet ledger, tips, deposits, cashouts, escrow
+"""wallet tables
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:15:22.660427
+Create Date: 2026-11-23 13:18:10.802911
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision = '0001'
 down_revision = None
@@ -89,6 +88,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_wallet_journal_entries_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_wallet_journal_entries_kind'), ['kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_wallet_journal_entries_reference'), ['reference'], unique=False)
+
+    op.create_table('wallet_outbox',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('topic', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('wallet_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_wallet_outbox_topic'), ['topic'], unique=False)
 
     op.create_table('wallet_payment_intents',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -176,6 +187,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wallet_payment_intents_user_id'))
 
     op.drop_table('wallet_payment_intents')
+    with op.batch_alter_table('wallet_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_wallet_outbox_topic'))
+
+    op.drop_table('wallet_outbox')
     with op.batch_alter_table('wallet_journal_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_wallet_journal_entries_reference'))
         batch_op.drop_index(batch_op.f('ix_wallet_journal_entries_kind'))

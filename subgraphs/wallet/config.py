@@ -1,0 +1,35 @@
+"""Wallet settings (environment prefix `WALLET_`)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+__all__ = ["WalletSettings"]
+
+
+class WalletSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WALLET_", extra="ignore")
+
+    service_name: str = "wallet"
+    port: int = 4103
+    encryption_keys: str | None = Field(
+        None,
+        description="Tip-message keys as `kid:base64(32 bytes),...`; the first encrypts. "
+        "Dev/test generate one into <data_dir>/wallet_encryption.key; prod requires it.",
+    )
+    payment_provider: str = Field("sandbox", description="`sandbox` (default) or `stripe`.")
+    sandbox_webhook_secret: str | None = Field(
+        None, description="HMAC secret of the sandbox provider's webhooks (dev: generated)."
+    )
+    stripe_webhook_secret: str | None = Field(None, description="Stripe endpoint signing secret.")
+    webhook_tolerance_seconds: int = Field(300, ge=1, description="Max age of a signed webhook.")
+    tip_limit_per_minute: int = Field(30, ge=1, description="Tips one user may send per minute.")
+    tip_ip_limit_per_minute: int = Field(120, ge=1, description="Tips per client IP per minute.")
+    cashout_limit_per_day: int = Field(5, ge=1, description="Cashouts one user may request per day.")
+    suspicious_tip_minor: int = Field(
+        100_000, ge=1, description="Tips at or above this many minor units go to moderation."
+    )
+    max_message_length: int = Field(500, ge=1, description="Max characters of a tip message.")

@@ -1,0 +1,75 @@
+"""Settings of the identity subgraph (environment prefix IDENTITY_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+__all__ = ["IdentitySettings"]
+
+
+class IdentitySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="IDENTITY_", extra="ignore")
+
+    service_name: str = Field("identity", description="Name used in logs, metrics and traces.")
+    port: int = Field(4101, description="TCP port the HTTP server binds.")
+
+    signing_key_pem: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key (PKCS#8 PEM) signing access tokens; required in prod. "
+        "In dev/test it is generated once into <data_dir>/identity-signing-key.pem.",
+    )
+    access_token_ttl_seconds: int = Field(900, ge=30, le=86400, description="Access token lifetime.")
+    refresh_token_ttl_days: int = Field(30, ge=1, le=365, description="Refresh token lifetime.")
+    bootstrap_admin_handle: str | None = Field(
+        None,
+        description="Dev/test only: the first account registered in an empty database with this "
+        "handle becomes ADMIN.",
+    )
+    argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id iterations.")
+    argon2_memory_kib: int = Field(65536, ge=1024, description="argon2id memory in KiB.")
+    argon2_parallelism: int = Field(4, ge=1, le=16, description="argon2id lanes.")
+    wallet_challenge_ttl_seconds: int = Field(
+        300, ge=10, le=3600, description="How long a wallet sign-in challenge stays valid."
+    )
+    wallet_domain: str = Field(
+        "tributary.local", description="Domain named in wallet sign-in messages."
+    )
+    trust_forwarded_for: bool = Field(
+        False,
+        description="Take the client IP from X-Forwarded-For (only behind a trusted gateway).",
+    )
+    login_limit_per_ip: int = Field(20, ge=1, description="Logins per IP per login window.")
+    login_limit_per_account: int = Field(10, ge=1, description="Logins per account per window.")
+    login_window_seconds: int = Field(300, ge=1, description="Login rate-limit window.")
+    register_limit_per_ip: int = Field(10, ge=1, description="Registrations per IP per window.")
+    register_window_seconds: int = Field(3600, ge=1, description="Registration window.")
+    challenge_limit_per_ip: int = Field(30, ge=1, description="Wallet challenges per IP per window.")
+    challenge_limit_per_address: int = Field(
+        10, ge=1, description="Wallet challenges per address per window."
+    )
+    challenge_window_seconds: int = Field(300, ge=1, description="Wallet challenge window.")
+
+    @field_validator("bootstrap_admin_handle", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip() == "" else value
+
+    @model_validator(mode="after")
+    def _require_prod_key(self) -> IdentitySettings:
+        # A generated key in prod would silently invalidate every token on each restart/replica.
+        if self.environment == "prod" and self.signing_key_pem is None:
+            raise ValueError(
+                "signing_key_pem: required in prod (set IDENTITY_SIGNING_KEY_PEM to an Ed25519 "
+                "PKCS#8 PEM)"
+            )
+        return self
+
+    @property
+    def signing_key_path(self) -> Path:
+        return Path(self.data_dir) / "identity-signing-key.pem"

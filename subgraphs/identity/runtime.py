@@ -1,0 +1,72 @@
+"""Long-lived objects of one identity process: password hasher, signing keys, token issuer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
+from subgraphs.identity.config import IdentitySettings
+from subgraphs.identity.security.passwords import PasswordHasher
+from subgraphs.identity.services.rate_limits import Limit
+
+__all__ = ["IdentityRuntime", "build_runtime", "load_signing_keys"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IdentityRuntime:
+    settings: IdentitySettings
+    hasher: PasswordHasher
+    issuer: TokenIssuer
+    verifier: TokenVerifier
+
+    @property
+    def refresh_ttl(self) -> timedelta:
+        return timedelta(days=self.settings.refresh_token_ttl_days)
+
+    def limit(self, name: str) -> Limit:
+        s = self.settings
+        windows = {
+            "login_per_ip": (s.login_limit_per_ip, s.login_window_seconds),
+            "login_per_account": (s.login_limit_per_account, s.login_window_seconds),
+            "register_per_ip": (s.register_limit_per_ip, s.register_window_seconds),
+            "register_per_account": (s.register_limit_per_ip, s.register_window_seconds),
+            "challenge_per_ip": (s.challenge_limit_per_ip, s.challenge_window_seconds),
+            "challenge_per_account": (s.challenge_limit_per_address, s.challenge_window_seconds),
+        }
+        limit, window = windows[name]
+        return Limit(limit=limit, window_seconds=window)
+
+
+def load_signing_keys(settings: IdentitySettings) -> SigningKeys:
+    """The PEM from IDENTITY_SIGNING_KEY_PEM; in dev/test a key generated once under data_dir."""
+    pem = settings.signing_key_pem.get_secret_value() if settings.signing_key_pem else None
+    try:
+        return SigningKeys.load(
+            pem=pem,
+            path=settings.signing_key_path,
+            create=settings.environment != "prod",
+        )
+    except (ValueError, TypeError) as error:
+        raise SystemExit(
+            f"invalid IdentitySettings configuration:\n  IDENTITY_SIGNING_KEY_PEM: {error}"
+        ) from None
+
+
+def build_runtime(settings: IdentitySettings, *, keys: SigningKeys | None = None) -> IdentityRuntime:
+    issuer = TokenIssuer(
+        keys or load_signing_keys(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl_seconds,
+    )
+    return IdentityRuntime(
+        settings=settings,
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        ),
+        issuer=issuer,
+        verifier=TokenVerifier.for_issuer(issuer),
+    )

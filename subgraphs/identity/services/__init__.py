@@ -1,0 +1,1 @@
+"""Business logic of identity: async functions taking the database session explicitly."""

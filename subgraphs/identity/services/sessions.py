@@ -1,0 +1,174 @@
+"""Sign-in sessions: password login, refresh-token rotation with reuse detection, logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import UnauthenticatedError
+from subgraphs.identity.models import RefreshToken, User, new_id, utcnow
+from subgraphs.identity.security.passwords import PasswordHasher
+from subgraphs.identity.security.secrets import hash_secret, new_refresh_token
+from subgraphs.identity.services._validation import handle_key
+from subgraphs.identity.services.audit import AuditEventType, record_audit_event
+from subgraphs.identity.services.users import as_utc, revoke_all_refresh_tokens
+
+__all__ = ["IssuedSession", "login", "logout", "refresh_session", "start_session"]
+
+_MAX_TOKEN_LENGTH = 200
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class IssuedSession:
+    user: User
+    refresh_token: str
+    family_id: str
+
+
+def start_session(
+    session: AsyncSession, *, user: User, refresh_ttl: timedelta, family_id: str | None = None
+) -> IssuedSession:
+    """Add a refresh token for `user` to `session` (the caller commits)."""
+    token = new_refresh_token()
+    family = family_id or new_id()
+    session.add(
+        RefreshToken(
+            family_id=family,
+            user_id=user.id,
+            token_hash=hash_secret(token),
+            expires_at=utcnow() + refresh_ttl,
+        )
+    )
+    return IssuedSession(user=user, refresh_token=token, family_id=family)
+
+
+async def login(
+    *,
+    session: AsyncSession,
+    hasher: PasswordHasher,
+    login: str,
+    password: str,
+    refresh_ttl: timedelta,
+    ip: str | None = None,
+) -> IssuedSession:
+    """Check a handle-or-email and password; the failure message never says which one was wrong."""
+    user = await _find_login(session, login)
+    if not await hasher.verify(user.password_hash if user else None, password) or user is None:
+        record_audit_event(
+            session,
+            AuditEventType.LOGIN_FAILED,
+            user_id=user.id if user else None,
+            ip=ip,
+            detail=f"login={login[:64]}",
+        )
+        await session.commit()
+        raise UnauthenticatedError("Invalid handle or password.")
+    if hasher.needs_rehash(user.password_hash or ""):
+        user.password_hash = await hasher.hash(password)
+    issued = start_session(session, user=user, refresh_ttl=refresh_ttl)
+    record_audit_event(session, AuditEventType.LOGIN_SUCCEEDED, user_id=user.id, ip=ip)
+    await session.commit()
+    return issued
+
+
+async def _find_login(session: AsyncSession, login: str) -> User | None:
+    login = login.strip()
+    if not login or len(login) > 254:
+        return None
+    column = User.email if "@" in login else User.handle_key
+    result = await session.execute(select(User).where(column == login.lower()))  # type: ignore[arg-type]
+    return result.scalar_one_or_none()
+
+
+async def refresh_session(
+    *, session: AsyncSession, refresh_token: str, refresh_ttl: timedelta, ip: str | None = None
+) -> IssuedSession:
+    """Rotate a refresh token: the presented one is spent and a new one of the same family issued.
+
+    Presenting a spent or revoked token again means it leaked: the whole family is revoked.
+    """
+    if not refresh_token or len(refresh_token) > _MAX_TOKEN_LENGTH:
+        raise UnauthenticatedError("Refresh token is malformed.", extensions={"reason": "MALFORMED"})
+    result = await session.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))  # type: ignore[arg-type]
+    )
+    stored = result.scalar_one_or_none()
+    if stored is None:
+        raise UnauthenticatedError("Refresh token is not valid.", extensions={"reason": "INVALID"})
+    if stored.used_at is not None or stored.revoked_at is not None:
+        await _revoke_family(session, stored, ip=ip)
+    if as_utc(stored.expires_at) <= utcnow():
+        raise UnauthenticatedError("Refresh token has expired.", extensions={"reason": "EXPIRED"})
+    # Conditional update: of two concurrent refreshes with the same token only one wins.
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.used_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(used_at=utcnow())
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        await _revoke_family(session, stored, ip=ip)
+    user = await session.get(User, stored.user_id)
+    assert user is not None, "refresh token without user"
+    issued = start_session(session, user=user, refresh_ttl=refresh_ttl, family_id=stored.family_id)
+    record_audit_event(session, AuditEventType.TOKEN_REFRESHED, user_id=user.id, ip=ip)
+    await session.commit()
+    return issued
+
+
+async def _revoke_family(session: AsyncSession, stored: RefreshToken, *, ip: str | None) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .values(revoked_at=utcnow())
+    )
+    record_audit_event(
+        session,
+        AuditEventType.REFRESH_TOKEN_REUSED,
+        user_id=stored.user_id,
+        ip=ip,
+        detail=f"family={stored.family_id}",
+    )
+    await session.commit()
+    raise UnauthenticatedError(
+        "Refresh token was already used; every session of this sign-in has been revoked.",
+        extensions={"reason": "REUSED"},
+    )
+
+
+async def logout(
+    *,
+    session: AsyncSession,
+    user_id: str,
+    refresh_token: str | None = None,
+    all_sessions: bool = False,
+    ip: str | None = None,
+) -> bool:
+    """Revoke the family of `refresh_token` (or every family of the user); True if one was found."""
+    found = True
+    if all_sessions:
+        await revoke_all_refresh_tokens(session, user_id)
+    elif refresh_token and len(refresh_token) <= _MAX_TOKEN_LENGTH:
+        result = await session.execute(
+            select(RefreshToken).where(
+                RefreshToken.token_hash == hash_secret(refresh_token),  # type: ignore[arg-type]
+                RefreshToken.user_id == user_id,  # type: ignore[arg-type]
+            )
+        )
+        stored = result.scalar_one_or_none()
+        found = stored is not None
+        if stored is not None:
+            await session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+                .values(revoked_at=utcnow())
+            )
+    else:
+        found = False
+    if found:
+        record_audit_event(session, AuditEventType.LOGOUT, user_id=user_id, ip=ip)
+        await session.commit()
+    return found

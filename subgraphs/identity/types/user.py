@@ -1,0 +1,60 @@
+"""The federated User entity (@key(fields: "id"))."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.identity.services.users import Role, as_utc, user_roles
+from subgraphs.identity.types.enums import Role as RoleEnum
+
+if TYPE_CHECKING:
+    from subgraphs.identity import models
+
+__all__ = ["User"]
+
+
+@strawberry.federation.type(keys=["id"], description="A Tributary account.")
+class User:
+    id: strawberry.ID
+    handle: str
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    roles: list[RoleEnum]
+    verified: bool = strawberry.field(description="Verified badge, granted by admins.")
+    created_at: datetime
+    stored_email: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="Visible only to the account itself and to admins; null for everyone else."
+    )
+    def email(self, info: Info[Any, Any]) -> str | None:
+        caller = info.context.caller
+        if caller.user_id == self.id or caller.has_role(Role.ADMIN.value):
+            return self.stored_email
+        return None
+
+    @classmethod
+    def from_model(cls, user: models.User) -> User:
+        return cls(
+            id=strawberry.ID(user.id),
+            handle=user.handle,
+            display_name=user.display_name,
+            avatar_url=user.avatar_url,
+            bio=user.bio,
+            roles=sorted(user_roles(user), key=list(Role).index),
+            verified=user.verified,
+            created_at=as_utc(user.created_at),
+            stored_email=user.email,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> User | None:
+        from subgraphs.identity.loaders import load_user
+
+        user = await load_user(info, str(id))
+        return cls.from_model(user) if user is not None else None

@@ -1,0 +1,247 @@
+"""One supergraph, ready to serve: parse/validate/plan with an LRU cache, then execute and shape."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    execute_sync,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from ..planner import (
+    NormalizedOperation,
+    OperationError,
+    PlanningError,
+    QueryPlan,
+    QueryPlanner,
+    normalize_operation,
+)
+from ..planner.operation import CField, CSelection
+from ..supergraph import Supergraph, build_api_schema, parse_supergraph
+from . import errors as codes
+from .execute import ExecutionContext, PlanExecutor
+from .fetch import SubgraphClient
+from .shape import Shaper
+
+_INTROSPECTION = frozenset({"__schema", "__type"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Limits:
+    max_depth: int = 25
+    max_aliases: int = 50
+    max_tokens: int = 15_000
+    introspection: bool = True
+
+
+class RequestError(Exception):
+    """The request cannot run at all: unparsable, invalid, or past a limit (HTTP 400 territory)."""
+
+    def __init__(self, message: str, code: str, *, locations: list[dict[str, int]] | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
+        if locations:
+            entry["locations"] = locations
+        self.errors = errors or [entry]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PreparedOperation:
+    document: DocumentNode
+    operation: NormalizedOperation
+    plan: QueryPlan
+    introspection: DocumentNode | None  # the introspection root fields, answered locally
+
+
+def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"message": error.message, "extensions": {"code": code}}
+    if error.locations:
+        entry["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+    return entry
+
+
+def _depth(items: list[CSelection], depth: int = 0) -> int:
+    deepest = depth
+    for item in items:
+        if isinstance(item, CField):
+            if item.selections:
+                deepest = max(deepest, _depth(item.selections, depth + 1))
+            else:
+                deepest = max(deepest, depth + 1)
+        else:
+            deepest = max(deepest, _depth(item.selections, depth))
+    return deepest
+
+
+def _aliases(items: list[CSelection]) -> int:
+    return sum(
+        (1 if isinstance(item, CField) and item.alias else 0) + _aliases(item.selections)
+        for item in items
+    )
+
+
+class Engine:
+    def __init__(
+        self,
+        supergraph_sdl: str,
+        client: SubgraphClient,
+        *,
+        url_overrides: Mapping[str, str] | None = None,
+        cache_size: int = 1000,
+        limits: Limits | None = None,
+    ) -> None:
+        self.supergraph: Supergraph = parse_supergraph(supergraph_sdl)
+        self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
+        self.planner = QueryPlanner(self.supergraph, self.schema)
+        self.shaper = Shaper(self.schema)
+        urls = {name: s.url for name, s in self.supergraph.subgraphs.items()}
+        urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
+        self.urls = urls
+        self.executor = PlanExecutor(client, urls)
+        self.limits = limits or Limits()
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+
+    # -- preparing -----------------------------------------------------------------------------
+    def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        key = (query, operation_name)
+        prepared = self._cache.get(key)
+        if prepared is not None:
+            self._cache.move_to_end(key)
+            return prepared
+        prepared = self._prepare(query, operation_name)
+        self._cache[key] = prepared
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return prepared
+
+    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError as error:
+            code = codes.MAX_TOKENS_EXCEEDED if "token limit" in error.message else codes.GRAPHQL_PARSE_FAILED
+            raise RequestError(error.message, code, errors=[_graphql_error(error, code)]) from None
+        validation_errors = validate(self.schema, document)
+        if validation_errors:
+            raise RequestError(
+                validation_errors[0].message,
+                codes.GRAPHQL_VALIDATION_FAILED,
+                errors=[_graphql_error(e, codes.GRAPHQL_VALIDATION_FAILED) for e in validation_errors],
+            )
+        try:
+            operation = normalize_operation(document, operation_name)
+        except OperationError as error:
+            raise RequestError(str(error), codes.OPERATION_RESOLUTION_FAILURE) from None
+        if _depth(operation.selections) > self.limits.max_depth:
+            raise RequestError(
+                f"Operation exceeds the maximum depth of {self.limits.max_depth}.",
+                codes.MAX_DEPTH_EXCEEDED,
+            )
+        if _aliases(operation.selections) > self.limits.max_aliases:
+            raise RequestError(
+                f"Operation exceeds the maximum of {self.limits.max_aliases} aliases.",
+                codes.MAX_ALIASES_EXCEEDED,
+            )
+        introspection = self._introspection_document(document, operation)
+        if introspection is not None and not self.limits.introspection:
+            raise RequestError(
+                "Introspection is disabled on this gateway.", codes.GRAPHQL_VALIDATION_FAILED
+            )
+        planned = operation
+        if introspection is not None:
+            planned = NormalizedOperation(
+                kind=operation.kind,
+                name=operation.name,
+                selections=[
+                    s for s in operation.selections
+                    if not (isinstance(s, CField) and s.name in _INTROSPECTION)
+                ],
+                variable_definitions=operation.variable_definitions,
+                node=operation.node,
+                fragments=operation.fragments,
+            )
+        try:
+            plan = self.planner.plan_operation(planned)
+        except PlanningError as error:
+            raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
+        return PreparedOperation(
+            document=document, operation=operation, plan=plan, introspection=introspection
+        )
+
+    def _introspection_document(
+        self, document: DocumentNode, operation: NormalizedOperation
+    ) -> DocumentNode | None:
+        node = operation.node
+        fields = [
+            s for s in node.selection_set.selections
+            if isinstance(s, FieldNode) and s.name.value in _INTROSPECTION
+        ]
+        if not fields:
+            return None
+        only = OperationDefinitionNode(
+            operation=node.operation,
+            name=node.name,
+            variable_definitions=node.variable_definitions,
+            directives=node.directives,
+            selection_set=SelectionSetNode(selections=tuple(fields)),
+        )
+        others = [d for d in document.definitions if not isinstance(d, OperationDefinitionNode)]
+        return DocumentNode(definitions=(only, *others))
+
+    # -- executing -----------------------------------------------------------------------------
+    def coerce_variables(self, prepared: PreparedOperation, raw: Mapping[str, Any] | None) -> dict[str, Any]:
+        coerced = get_variable_values(
+            self.schema, prepared.operation.node.variable_definitions or (), dict(raw or {})
+        )
+        if isinstance(coerced, list):
+            raise RequestError(
+                coerced[0].message,
+                codes.BAD_USER_INPUT,
+                errors=[_graphql_error(e, codes.BAD_USER_INPUT) for e in coerced],
+            )
+        return coerced
+
+    async def execute(
+        self,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        headers: Mapping[str, str],
+    ) -> dict[str, Any]:
+        coerced = self.coerce_variables(prepared, variables)
+        # forward what the client sent; subgraph operations repeat the defaults themselves
+        forwarded = {k: v for k, v in (variables or {}).items()}
+        for name, value in coerced.items():
+            forwarded.setdefault(name, value)
+        context = ExecutionContext(variables=forwarded, headers=headers)
+        context.variables.update({k: v for k, v in coerced.items() if isinstance(v, bool)})
+        await self.executor.execute(prepared.plan.node, context)
+        if prepared.introspection is not None:
+            result = execute_sync(self.schema, prepared.introspection, variable_values=coerced)
+            if result.data:
+                context.data.update(result.data)
+            for error in result.errors or ():
+                context.errors.append(error.formatted)
+        root_type = self.supergraph.root_types[prepared.operation.kind]
+        data = self.shaper.shape_root(
+            prepared.operation.selections, root_type, context.data, coerced, context.errors
+        )
+        response: dict[str, Any] = {}
+        if context.errors:
+            response["errors"] = context.errors
+        response["data"] = data
+        return response

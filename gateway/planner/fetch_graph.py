@@ -1,0 +1,551 @@
+"""Walks a normalised operation over the supergraph and builds the fetch dependency graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLSchema, get_named_type, is_list_type, is_non_null_type
+
+from ..supergraph.model import ServiceName
+from .fieldset import FieldSetField, field_set_names, parse_field_set
+from .graph import Hop, Resolver, SubgraphView
+from .operation import CField, CFragment, CSelection, fragment_applies
+from .plan import InputField, InputFragment
+from .selection import Selection
+
+
+class PlanningError(Exception):
+    """No subgraph path can satisfy part of the operation (a composition bug or a planner gap)."""
+
+
+@dataclass(eq=False, kw_only=True)
+class FetchGroup:
+    id: int
+    subgraph: ServiceName
+    merge_at: tuple[str, ...]
+    is_entity: bool
+    root_kind: str = "query"
+    selection: Selection = field(default_factory=Selection)
+    inputs: dict[tuple[str, str], dict[str, list]] = field(default_factory=dict)  # type: ignore[type-arg]
+    deps: set[int] = field(default_factory=set)
+    conditions: frozenset[str] = frozenset()
+    variables: set[str] = field(default_factory=set)
+
+    def add_input(self, type_condition: str, typename: str, fields: list[InputSpec]) -> None:
+        tree = self.inputs.setdefault((type_condition, typename), {})
+        _merge_inputs(tree, fields)
+
+
+@dataclass(kw_only=True, slots=True)
+class InputSpec:
+    name: str
+    source: str
+    is_key: bool
+    selections: list[InputSpec] | None = None
+
+
+def _merge_inputs(tree: dict[str, list], fields: list[InputSpec]) -> None:  # type: ignore[type-arg]
+    for spec in fields:
+        entry = tree.get(spec.name)
+        if entry is None:
+            entry = tree[spec.name] = [spec.source, None if spec.selections is None else {}, spec.is_key]
+        entry[2] = entry[2] or spec.is_key
+        if spec.selections is not None:
+            if entry[1] is None:
+                entry[1] = {}
+            _merge_inputs(entry[1], spec.selections)
+
+
+@dataclass(kw_only=True, slots=True)
+class Position:
+    group: FetchGroup
+    sel: Selection
+    type_name: str
+    path: tuple[str, ...]
+    provided: dict | None  # type: ignore[type-arg]
+    conditions: tuple[str, ...]
+    touched: set[int] | None
+
+
+class FetchGraphBuilder:
+    """One planning pass: selections in, fetch groups out."""
+
+    def __init__(self, view: SubgraphView, schema: GraphQLSchema, root_kind: str) -> None:
+        self.view = view
+        self.schema = schema
+        self.root_kind = root_kind
+        self.groups: dict[int, FetchGroup] = {}
+        self.by_key: dict[tuple[object, ...], FetchGroup] = {}
+        self.internal_alias_count = 0
+
+    # -- groups --------------------------------------------------------------------------------
+    def group(
+        self,
+        subgraph: ServiceName,
+        merge_at: tuple[str, ...],
+        deps: frozenset[int],
+        conditions: tuple[str, ...],
+        *,
+        is_entity: bool,
+    ) -> FetchGroup:
+        key = (subgraph, merge_at, deps, is_entity)
+        group = self.by_key.get(key)
+        if group is None:
+            group = FetchGroup(
+                id=len(self.groups),
+                subgraph=subgraph,
+                merge_at=merge_at,
+                is_entity=is_entity,
+                root_kind="query" if is_entity else self.root_kind,
+                deps=set(deps),
+                conditions=frozenset(conditions),
+            )
+            self.groups[group.id] = group
+            self.by_key[key] = group
+        else:
+            group.conditions &= frozenset(conditions)
+        return group
+
+    # -- entry ---------------------------------------------------------------------------------
+    def plan_root(self, root_type: str, items: list[CSelection]) -> None:
+        fields = self.collect(root_type, items)
+        chosen: dict[ServiceName, FetchGroup] = {}
+        for f, conds in fields:
+            if f.name == "__typename":
+                continue  # answered by the gateway
+            resolvers = [r for r in self.view.resolvers(root_type, f.name) if not r.via_interface]
+            if not resolvers:
+                raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
+            best = min(
+                resolvers,
+                key=lambda r: (
+                    r.subgraph not in chosen,
+                    -self.local_score(r.subgraph, root_type, [f], 3),
+                    self.view.order[r.subgraph],
+                ),
+            )
+            group = chosen.get(best.subgraph) or self.group(
+                best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False
+            )
+            group.conditions &= frozenset(f.conditions + conds) | group.conditions
+            chosen[best.subgraph] = group
+            position = Position(
+                group=group,
+                sel=group.selection,
+                type_name=root_type,
+                path=(),
+                provided=None,
+                conditions=(),
+                touched=None,
+            )
+            self.add_field(position, f, conds, best.requires, self.view.local(best.subgraph, root_type, f.name).provides)  # type: ignore[union-attr]
+
+    # -- selections ----------------------------------------------------------------------------
+    def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:
+        out: list[tuple[CField, tuple[str, ...]]] = []
+        self._collect(runtime_type, items, (), out)
+        return out
+
+    def _collect(
+        self,
+        runtime_type: str,
+        items: list[CSelection],
+        conditions: tuple[str, ...],
+        out: list[tuple[CField, tuple[str, ...]]],
+    ) -> None:
+        for item in items:
+            if isinstance(item, CField):
+                out.append((item, conditions))
+            elif fragment_applies(self.schema, item.type_condition, runtime_type) or (
+                item.type_condition == runtime_type
+            ):
+                self._collect(runtime_type, item.selections, conditions + item.conditions, out)
+
+    def plan_selections(self, pos: Position, items: list[CSelection]) -> None:
+        kind = self.view.kind(pos.type_name)
+        if kind in ("interface", "union"):
+            if self.view.is_interface_object(pos.group.subgraph, pos.type_name):
+                self.plan_interface_object(pos, items)
+            else:
+                self.plan_abstract(pos, items)
+        else:
+            self.plan_object(pos, items)
+
+    def plan_object(self, pos: Position, items: list[CSelection]) -> None:
+        subgraph, type_name = pos.group.subgraph, pos.type_name
+        pending: list[tuple[CField, tuple[str, ...]]] = []
+        self.touch(pos)
+        for f, conds in self.collect(type_name, items):
+            if f.name == "__typename":
+                self.add_typename(pos, f, conds)
+                continue
+            join = self.local_field(pos, f.name)
+            if join is not None and not join.requires:
+                self.add_field(pos, f, conds, None, join.provides)
+            else:
+                pending.append((f, conds))
+        if pending:
+            self.plan_jumps(pos, pending)
+
+    def plan_abstract(self, pos: Position, items: list[CSelection]) -> None:
+        subgraph, abstract = pos.group.subgraph, pos.type_name
+        self.touch(pos)
+        pos.sel.add_leaf("__typename", "__typename")
+        runtime = self.view.runtime_types(subgraph, abstract)
+        if self.interface_fast_path(subgraph, abstract, runtime, items):
+            for f, conds in self.collect(abstract, items):
+                if f.name == "__typename":
+                    self.add_typename(pos, f, conds)
+                else:
+                    join = self.local_field(pos, f.name)
+                    assert join is not None
+                    self.add_field(pos, f, conds, None, join.provides)
+            return
+        for runtime_type in runtime:
+            if not self.collect(runtime_type, items):
+                continue
+            sub = pos.sel.child(f"... on {runtime_type}")
+            self.plan_object(
+                Position(
+                    group=pos.group,
+                    sel=sub,
+                    type_name=runtime_type,
+                    path=pos.path,
+                    provided=pos.provided,
+                    conditions=pos.conditions,
+                    touched=pos.touched,
+                ),
+                items,
+            )
+
+    def interface_fast_path(
+        self, subgraph: ServiceName, abstract: str, runtime: tuple[str, ...], items: list[CSelection]
+    ) -> bool:
+        if self.view.kind(abstract) != "interface":
+            return not any(isinstance(i, CField) and i.name != "__typename" for i in items) and not any(
+                isinstance(i, CFragment) for i in items
+            )
+        for item in items:
+            if isinstance(item, CFragment):
+                if item.type_condition not in (None, abstract):
+                    return False
+                if not self.interface_fast_path(subgraph, abstract, runtime, item.selections):
+                    return False
+                continue
+            if item.name == "__typename":
+                continue
+            join = self.view.local(subgraph, abstract, item.name)
+            if join is None or join.requires:
+                return False
+            for runtime_type in runtime:
+                runtime_join = self.view.local(subgraph, runtime_type, item.name)
+                if runtime_join is None or runtime_join.requires:
+                    return False
+        return True
+
+    def plan_interface_object(self, pos: Position, items: list[CSelection]) -> None:
+        """At an interface that `pos`'s subgraph models as an object: its fields resolve here,
+        while `__typename` and type conditions need a subgraph that knows the implementations."""
+        self.touch(pos)
+        pos.sel.add_leaf("__typename", "__typename")
+        remaining: list[CSelection] = []
+        local_fields: list[tuple[CField, object]] = []
+        for item in items:
+            if isinstance(item, CField) and item.name != "__typename":
+                join = self.local_field(pos, item.name)
+                if join is not None and not join.requires:
+                    local_fields.append((item, join))
+                    continue
+            remaining.append(item)
+        for f, join in local_fields:
+            self.add_field(pos, f, (), None, join.provides)  # type: ignore[attr-defined]
+        if not remaining:
+            return
+        targets = [
+            graph
+            for graph, joins in self.view.types[pos.type_name].joins.items()
+            if not any(j.is_interface_object for j in joins) and self.view.keys(graph, pos.type_name)
+        ]
+        for target in targets:
+            route = self.view.route(pos.group.subgraph, pos.type_name, target, None)
+            if route:
+                entered = self.jump(pos, route)
+                self.plan_abstract(entered, remaining)
+                return
+        raise PlanningError(
+            f"no subgraph can tell the implementation of {pos.type_name} coming from "
+            f"{pos.group.subgraph}"
+        )
+
+    # -- fields --------------------------------------------------------------------------------
+    def local_field(self, pos: Position, field_name: str):  # type: ignore[no-untyped-def]
+        join = self.view.local(pos.group.subgraph, pos.type_name, field_name)
+        if join is None and pos.provided is not None and field_name in pos.provided:
+            if self.view.type_in(pos.group.subgraph, pos.type_name):
+                from ..supergraph.model import JoinField
+
+                return JoinField(graph=pos.group.subgraph)
+        return join
+
+    def touch(self, pos: Position) -> None:
+        if pos.touched is not None:
+            pos.touched.add(pos.group.id)
+
+    def wrap(self, sel: Selection, conditions: tuple[str, ...]) -> Selection:
+        for condition in conditions:
+            sel = sel.child(f"... {condition}")
+        return sel
+
+    def add_typename(self, pos: Position, f: CField, conds: tuple[str, ...]) -> None:
+        target = self.wrap(pos.sel, f.conditions + conds)
+        head = f"{f.alias}: __typename" if f.alias else "__typename"
+        target.add_leaf(head, f.response_name)
+
+    def add_field(
+        self,
+        pos: Position,
+        f: CField,
+        conds: tuple[str, ...],
+        requires: str | None,
+        provides: str | None,
+    ) -> None:
+        group = pos.group
+        conditions = f.conditions + conds
+        target = self.wrap(pos.sel, conditions)
+        head = f"{f.alias}: {f.name}{f.arguments}" if f.alias else f"{f.name}{f.arguments}"
+        group.variables |= f.variables
+        parent = self.schema.get_type(pos.type_name)
+        field_def = parent.fields.get(f.name) if parent is not None and hasattr(parent, "fields") else None  # type: ignore[union-attr]
+        if field_def is None:
+            target.add_leaf(head, f.response_name)
+            return
+        named = get_named_type(field_def.type)
+        if not f.selections and not hasattr(named, "fields") and self.view.kind(named.name) not in ("union",):
+            target.add_leaf(head, f.response_name)
+            return
+        child = target.child(head, f.response_name)
+        depth = 0
+        field_type = field_def.type
+        while True:
+            if is_non_null_type(field_type):
+                field_type = field_type.of_type  # type: ignore[attr-defined]
+            elif is_list_type(field_type):
+                depth += 1
+                field_type = field_type.of_type  # type: ignore[attr-defined]
+            else:
+                break
+        provided = None
+        if provides:
+            provided = field_set_names(parse_field_set(provides))
+        elif pos.provided is not None and isinstance(pos.provided.get(f.name), dict):
+            provided = pos.provided[f.name] or None
+        child_pos = Position(
+            group=group,
+            sel=child,
+            type_name=named.name,
+            path=pos.path + (f.response_name,) + ("@",) * depth,
+            provided=provided,
+            conditions=pos.conditions + conditions,
+            touched=pos.touched,
+        )
+        self.plan_selections(child_pos, f.selections)
+
+    # -- jumps ---------------------------------------------------------------------------------
+    def local_score(self, subgraph: ServiceName, type_name: str, items: list[CSelection], depth: int) -> int:
+        if depth == 0 or self.view.kind(type_name) not in ("object", "interface"):
+            return 0
+        score = 0
+        for f, _ in self.collect(type_name, items):
+            join = self.view.local(subgraph, type_name, f.name)
+            if join is None or join.requires:
+                continue
+            score += 1
+            if f.selections:
+                type_def = self.view.types.get(type_name)
+                field_def = type_def.fields.get(f.name) if type_def else None
+                if field_def is not None:
+                    score += self.local_score(subgraph, field_def.named_type, f.selections, depth - 1)
+        return score
+
+    def plan_jumps(self, pos: Position, pending: list[tuple[CField, tuple[str, ...]]]) -> None:
+        subgraph, type_name = pos.group.subgraph, pos.type_name
+        chosen: dict[tuple[ServiceName, str | None, str | None], list[tuple[CField, tuple[str, ...]]]] = {}
+        routes: dict[tuple[ServiceName, str | None, str | None], tuple[Hop, ...]] = {}
+        for f, conds in pending:
+            options = []
+            for resolver in self.view.resolvers(type_name, f.name):
+                route = self.view.route(subgraph, type_name, resolver.subgraph, resolver.via_interface)
+                if route is None:
+                    continue
+                key = (resolver.subgraph, resolver.via_interface, resolver.requires)
+                options.append(
+                    (
+                        (
+                            len(route),
+                            resolver.requires is not None,
+                            key not in chosen,
+                            -self.local_score(resolver.subgraph, type_name, [f], 2),
+                            self.view.order[resolver.subgraph],
+                        ),
+                        key,
+                        route,
+                    )
+                )
+            if not options:
+                raise PlanningError(
+                    f"cannot reach {type_name}.{f.name} from subgraph {subgraph} at "
+                    f"{'.'.join(pos.path) or 'the root'}"
+                )
+            _, key, route = min(options, key=lambda o: o[0])
+            chosen.setdefault(key, []).append((f, conds))
+            routes[key] = route
+        for key, fields in chosen.items():
+            target, via_interface, requires = key
+            route = routes[key]
+            if requires is None:
+                entered = self.jump(pos, route)
+                for f, conds in fields:
+                    join = self.view.local(target, entered.type_name, f.name)
+                    self.add_field(entered, f, conds, None, join.provides if join else None)
+            else:
+                self.plan_requires(pos, route, requires, fields)
+
+    def jump(
+        self,
+        pos: Position,
+        route: tuple[Hop, ...],
+        *,
+        extra_deps: frozenset[int] = frozenset(),
+        extra_inputs: list[InputSpec] | None = None,
+    ) -> Position:
+        current = pos
+        for index, hop in enumerate(route):
+            key_specs = self.add_internal(current, hop.key, is_key=True)
+            current.sel.add_leaf("__typename", "__typename")
+            last = index == len(route) - 1
+            deps = frozenset({current.group.id}) | (extra_deps if last else frozenset())
+            group = self.group(
+                hop.subgraph, current.path, deps, current.conditions, is_entity=True
+            )
+            typename = hop.entity_type
+            type_condition = current.type_name
+            group.add_input(type_condition, typename, key_specs + ((extra_inputs or []) if last else []))
+            entity_sel = group.selection.child(f"... on {hop.entity_type}")
+            current = Position(
+                group=group,
+                sel=entity_sel,
+                type_name=hop.entity_type,
+                path=current.path,
+                provided=None,
+                conditions=current.conditions,
+                touched=pos.touched,
+            )
+            self.touch(current)
+        return current
+
+    def add_internal(
+        self, pos: Position, fields: tuple[FieldSetField, ...], *, is_key: bool
+    ) -> list[InputSpec]:
+        """Fetch a key or `@requires` field set at `pos` (jumping where needed); say where each
+        field lands in the merged response so representations can be read back."""
+        specs: list[InputSpec] = []
+        items: list[CSelection] = []
+        for f in fields:
+            response_name = f.name
+            existing = pos.sel.head_for(f.name)
+            wanted_head = f"{f.name}{f.arguments}"
+            if existing is not None and existing != wanted_head:
+                self.internal_alias_count += 1
+                response_name = f"_tr{self.internal_alias_count}_{f.name}"
+            cfield = CField(
+                response_name=response_name,
+                name=f.name,
+                alias=response_name if response_name != f.name else None,
+                arguments=f.arguments,
+                variables=frozenset(),
+                conditions=(),
+                selections=[],
+            )
+            sub_specs = None
+            if f.selections:
+                sub_specs, sub_items = self._internal_items(f.selections)
+                cfield.selections = sub_items
+            item: CSelection = cfield
+            if f.type_condition and f.type_condition != pos.type_name:
+                item = CFragment(type_condition=f.type_condition, conditions=(), selections=[cfield])
+            items.append(item)
+            specs.append(InputSpec(name=f.name, source=response_name, is_key=is_key, selections=sub_specs))
+        self.plan_selections(pos, items)
+        return specs
+
+    def _internal_items(self, fields: tuple[FieldSetField, ...]) -> tuple[list[InputSpec], list[CSelection]]:
+        specs: list[InputSpec] = []
+        items: list[CSelection] = []
+        for f in fields:
+            sub_specs = None
+            cfield = CField(response_name=f.name, name=f.name, alias=None, arguments=f.arguments,
+                            variables=frozenset(), conditions=(), selections=[])
+            if f.selections:
+                sub_specs, cfield.selections = self._internal_items(f.selections)
+            item: CSelection = cfield
+            if f.type_condition:
+                item = CFragment(type_condition=f.type_condition, conditions=(), selections=[cfield])
+            items.append(item)
+            specs.append(InputSpec(name=f.name, source=f.name, is_key=False, selections=sub_specs))
+        return specs, items
+
+    def plan_requires(
+        self,
+        pos: Position,
+        route: tuple[Hop, ...],
+        requires: str,
+        fields: list[tuple[CField, tuple[str, ...]]],
+    ) -> None:
+        """Fetch what `@requires` asks for first, then enter the field's subgraph with it."""
+        touched: set[int] = set()
+        required_pos = Position(
+            group=pos.group,
+            sel=pos.sel,
+            type_name=pos.type_name,
+            path=pos.path,
+            provided=pos.provided,
+            conditions=pos.conditions,
+            touched=touched,
+        )
+        required = self.add_internal(required_pos, parse_field_set(requires), is_key=False)
+        touched.add(pos.group.id)
+        # the last hop enters the requiring subgraph; earlier hops only carry keys
+        entered = self.jump(pos, route, extra_deps=frozenset(touched), extra_inputs=required)
+        for f, conds in fields:
+            join = self.view.local(entered.group.subgraph, entered.type_name, f.name)
+            self.add_field(entered, f, conds, None, join.provides if join else None)
+
+
+def freeze_inputs(group: FetchGroup, view: SubgraphView) -> tuple[InputFragment, ...]:
+    out = []
+    for (type_condition, typename), tree in group.inputs.items():
+        if view.kind(type_condition) == "object":
+            types = frozenset({type_condition})
+        else:
+            types = view.supergraph.possible_types.get(type_condition, frozenset()) | {type_condition}
+        out.append(
+            InputFragment(
+                type_condition=type_condition,
+                types=frozenset(types),
+                typename=typename,
+                fields=_freeze_tree(tree),
+            )
+        )
+    return tuple(out)
+
+
+def _freeze_tree(tree: dict[str, list]) -> tuple[InputField, ...]:  # type: ignore[type-arg]
+    return tuple(
+        InputField(
+            name=name,
+            source=source,
+            selections=_freeze_tree(sub) if sub is not None else None,
+            is_key=is_key,
+        )
+        for name, (source, sub, is_key) in tree.items()
+    )

@@ -1,0 +1,56 @@
+"""Field sets (`@key`, `@requires`, `@provides` arguments) parsed into small trees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FieldSetField:
+    name: str
+    arguments: str  # printed "(a: 1)" or ""
+    selections: tuple[FieldSetField, ...] | None  # None for leaves
+    type_condition: str | None = None  # set when the field came from `... on T { }`
+
+
+def _convert(selection_set: SelectionSetNode, type_condition: str | None) -> tuple[FieldSetField, ...]:
+    out: list[FieldSetField] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            args = ""
+            if selection.arguments:
+                args = "(" + ", ".join(print_ast(a) for a in selection.arguments) + ")"
+            out.append(
+                FieldSetField(
+                    name=selection.name.value,
+                    arguments=args,
+                    selections=_convert(selection.selection_set, None)
+                    if selection.selection_set
+                    else None,
+                    type_condition=type_condition,
+                )
+            )
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else None
+            out.extend(_convert(selection.selection_set, condition))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def parse_field_set(field_set: str) -> tuple[FieldSetField, ...]:
+    document = parse("{" + field_set + "}", no_location=True)
+    return _convert(document.definitions[0].selection_set, None)  # type: ignore[attr-defined]
+
+
+def field_set_names(fields: tuple[FieldSetField, ...] | None) -> dict[str, object]:
+    """A name tree (`{"a": {"b": {}}}`) for checking what a `@provides` makes available."""
+    tree: dict[str, object] = {}
+    for f in fields or ():
+        sub = tree.setdefault(f.name, {})
+        if f.selections:
+            assert isinstance(sub, dict)
+            sub.update(field_set_names(f.selections))
+    return tree

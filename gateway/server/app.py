@@ -1,0 +1,135 @@
+"""The gateway ASGI app: /graphql, /health, and a supergraph that can be swapped while serving."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..config import GatewaySettings
+from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
+from ..supergraph import SupergraphError
+from .http import handle_graphql
+
+logger = logging.getLogger("tributary.gateway")
+
+
+class Gateway:
+    """Holds the current engine; requests take a reference, so a swap never disturbs one in flight."""
+
+    def __init__(self, settings: GatewaySettings, supergraph_sdl: str | None = None) -> None:
+        self.settings = settings
+        self.client = HttpSubgraphClient(
+            ClientOptions(
+                timeout_seconds=settings.subgraph_timeout_seconds,
+                dedupe_in_flight=settings.dedupe_in_flight,
+            )
+        )
+        self.engine: Engine | None = None
+        self.propagate = tuple(h.lower() for h in settings.propagate_headers)
+        self._mtime: float | None = None
+        if supergraph_sdl is None and settings.supergraph:
+            supergraph_sdl = self._read_file()
+        if supergraph_sdl is not None:
+            self.engine = self.build_engine(supergraph_sdl)
+
+    def build_engine(self, sdl: str) -> Engine:
+        s = self.settings
+        return Engine(
+            sdl,
+            self.client,
+            url_overrides=s.subgraph_urls,
+            cache_size=s.plan_cache_size,
+            limits=Limits(
+                max_depth=s.max_depth,
+                max_aliases=s.max_aliases,
+                max_tokens=s.max_tokens,
+                introspection=s.introspection,
+            ),
+        )
+
+    def swap(self, sdl: str) -> None:
+        """Install a new supergraph; raises (keeping the old one) when it does not load."""
+        self.engine = self.build_engine(sdl)
+        logger.info("supergraph loaded", extra={"subgraphs": list(self.engine.urls)})
+
+    def _read_file(self) -> str:
+        assert self.settings.supergraph
+        self._mtime = os.stat(self.settings.supergraph).st_mtime
+        with open(self.settings.supergraph, encoding="utf-8") as handle:
+            return handle.read()
+
+    async def watch_file(self) -> None:
+        path = self.settings.supergraph
+        if not path:
+            return
+        while True:
+            await asyncio.sleep(self.settings.poll_interval_seconds)
+            try:
+                mtime = os.stat(path).st_mtime
+                if mtime == self._mtime:
+                    continue
+                sdl = self._read_file()
+                self.swap(sdl)
+            except (OSError, SupergraphError, Exception) as error:  # keep serving the last good one
+                logger.error("supergraph reload failed, keeping the previous one: %s", error)
+
+    async def graphql(self, request: Request) -> Response:
+        engine = self.engine
+        if engine is None:
+            return JSONResponse(
+                {"errors": [{"message": "No supergraph loaded yet.", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]},
+                status_code=503,
+            )
+        return await handle_graphql(
+            request,
+            engine,
+            propagate=self.propagate,
+            max_body_bytes=self.settings.max_body_bytes,
+            graphiql=self.settings.graphiql,
+        )
+
+    async def health(self, request: Request) -> Response:
+        ready = self.engine is not None
+        return JSONResponse({"status": "ok" if ready else "starting"}, status_code=200 if ready else 503)
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    supergraph_sdl: str | None = None,
+    background: tuple[Callable[[Gateway], Any], ...] = (),
+) -> Starlette:
+    settings = settings or GatewaySettings()
+    gateway = Gateway(settings, supergraph_sdl)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(gateway.watch_file())]
+        tasks += [asyncio.create_task(job(gateway)) for job in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await gateway.client.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", gateway.graphql, methods=["GET", "POST"]),
+            Route("/", gateway.graphql, methods=["GET", "POST"]),
+            Route("/health", gateway.health, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,141 @@
+"""GraphQL over HTTP: request parsing, media types, status codes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from ..executor import Engine, RequestError
+from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from .graphiql import GRAPHIQL_HTML
+
+logger = logging.getLogger("tributary.gateway")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, message: str, code: str = BAD_REQUEST) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def _media_type(request: Request) -> str:
+    accept = request.headers.get("accept", "")
+    if GRAPHQL_RESPONSE in accept:
+        return GRAPHQL_RESPONSE
+    return JSON
+
+
+def _respond(payload: dict[str, Any], status: int, media_type: str) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type=f"{media_type}; charset=utf-8")
+
+
+def _params_from_json(raw: bytes) -> Mapping[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise HttpError(400, "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, "The request body must be a JSON object.")
+    return body
+
+
+def _params_from_query_string(request: Request) -> Mapping[str, Any]:
+    params: dict[str, Any] = dict(request.query_params)
+    for name in ("variables", "extensions"):
+        if params.get(name):
+            try:
+                params[name] = orjson.loads(params[name])
+            except orjson.JSONDecodeError:
+                raise HttpError(400, f"The '{name}' query parameter is not valid JSON.") from None
+    return params
+
+
+def _check(params: Mapping[str, Any]) -> tuple[str, str | None, dict[str, Any] | None]:
+    query = params.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise HttpError(400, "Provide a GraphQL document as the 'query' parameter.")
+    operation_name = params.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise HttpError(400, "'operationName' must be a string.")
+    variables = params.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        raise HttpError(400, "'variables' must be a JSON object.")
+    return query, operation_name or None, variables
+
+
+def wants_graphiql(request: Request) -> bool:
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+async def handle_graphql(
+    request: Request,
+    engine: Engine,
+    *,
+    propagate: tuple[str, ...],
+    max_body_bytes: int,
+    graphiql: bool,
+) -> Response:
+    media_type = _media_type(request)
+    if wants_graphiql(request):
+        if graphiql:
+            return HTMLResponse(GRAPHIQL_HTML)
+        raise_status = 404
+        return _respond(_error("GraphiQL is disabled on this gateway.", BAD_REQUEST), raise_status, media_type)
+    try:
+        if request.method == "POST":
+            content_type = request.headers.get("content-type", "")
+            if "json" not in content_type:
+                raise HttpError(415, "Send GraphQL requests as application/json.")
+            body = await _read_body(request, max_body_bytes)
+            params = _params_from_json(body)
+        else:
+            params = _params_from_query_string(request)
+        query, operation_name, variables = _check(params)
+        prepared = engine.prepare(query, operation_name)
+        if request.method == "GET" and prepared.operation.kind != "query":
+            raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
+        headers = {name: request.headers[name] for name in propagate if name in request.headers}
+        result = await engine.execute(prepared, variables, headers)
+    except HttpError as error:
+        response = _respond(_error(str(error), error.code), error.status, media_type)
+        if error.status == 405:
+            response.headers["allow"] = "POST"
+        return response
+    except RequestError as error:
+        # the operation never ran: 400, as Apollo and the GraphQL-over-HTTP spec do
+        return _respond({"errors": error.errors}, 400, media_type)
+    except Exception:  # a gateway bug: logged with its stack, the client gets a GraphQL error
+        logger.exception("gateway request failed")
+        return _respond(_error("Internal server error", INTERNAL_SERVER_ERROR), 200, media_type)
+    return _respond(result, 200, media_type)
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HttpError(413, f"The request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, f"The request body exceeds {limit} bytes.", "PAYLOAD_TOO_LARGE")
+        chunks.append(chunk)
+    return b"".join(chunks)

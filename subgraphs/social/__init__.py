@@ -1,0 +1,1 @@
+"""The social subgraph: follows, posts, feeds, circles, conversations, realtime, notifications."""

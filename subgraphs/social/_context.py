@@ -1,0 +1,46 @@
+"""Typed access to the request context (`shared.context.RequestContext`) for resolvers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from shared.errors import BadUserInputError
+from shared.redis import KeyValue
+from subgraphs.social.config import SocialSettings
+
+__all__ = ["kv", "page_size", "require_user", "session", "settings", "viewer_id"]
+
+
+def viewer_id(info: Info[Any, Any]) -> str | None:
+    return info.context.caller.user_id  # type: ignore[no-any-return]
+
+
+def require_user(info: Info[Any, Any]) -> str:
+    return info.context.caller.require_user()  # type: ignore[no-any-return]
+
+
+def kv(info: Info[Any, Any]) -> KeyValue:
+    return info.context.kv  # type: ignore[no-any-return]
+
+
+def settings(info: Info[Any, Any]) -> SocialSettings:
+    value = info.context.settings
+    return value if isinstance(value, SocialSettings) else SocialSettings()
+
+
+@asynccontextmanager
+async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
+    async with info.context.database.session() as db_session:
+        yield db_session
+
+
+def page_size(info: Info[Any, Any], first: int) -> int:
+    maximum = settings(info).max_page_size
+    if not 1 <= first <= maximum:
+        raise BadUserInputError(f"`first` must be between 1 and {maximum}", extensions={"argument": "first"})
+    return first

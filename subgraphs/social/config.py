@@ -1,0 +1,28 @@
+"""Settings of the social subgraph (environment prefix ``SOCIAL_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.config import ServiceSettings
+
+__all__ = ["SocialSettings"]
+
+
+class SocialSettings(ServiceSettings):
+    """Social service settings; every field is read from ``SOCIAL_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SOCIAL_", extra="ignore")
+
+    service_name: str = Field("social", description="Name used in logs, metrics and traces.")
+    port: int = Field(4102, ge=0, le=65535, description="TCP port the HTTP server binds.")
+    kv_prefix: str = Field("tributary:social:", description="Prefix of every KV key and channel.")
+    feed_cache_ttl: int = Field(
+        15, ge=0, description="Seconds a cached feed page lives (0 = no feed cache)."
+    )
+    typing_ttl: int = Field(6, ge=1, description="Seconds a typing indicator lasts unless renewed.")
+    presence_ttl: int = Field(
+        60, ge=1, description="Seconds a presence heartbeat lasts before the user is offline."
+    )
+    max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` accepted.")

@@ -1,0 +1,107 @@
+"""Per-request DataLoaders: batch the per-row lookups of nested fields into one query each."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from subgraphs.social.models import Circle, Post, UserStats
+from subgraphs.social.services import circles, follows, posts, reactions
+
+__all__ = [
+    "load_circle",
+    "load_circle_role",
+    "load_is_followed",
+    "load_media_ids",
+    "load_my_reaction",
+    "load_post",
+    "load_stats",
+]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(info: Info[Any, Any], name: str, batch: Callable[[Any, list[Any]], Awaitable[dict[Any, Any]]]) -> DataLoader[Any, Any]:
+    loaders: dict[str, DataLoader[Any, Any]] = info.context.loaders
+    loader = loaders.get(name)
+    if loader is None:
+        database = info.context.database
+
+        async def load_fn(keys: list[Any]) -> Sequence[Any]:
+            async with database.session() as session:
+                found = await batch(session, keys)
+            return [found.get(k) for k in keys]
+
+        # No caching: a WebSocket context lives as long as the connection, and counts change.
+        loader = loaders[name] = DataLoader(load_fn=load_fn, cache=False)
+    return loader
+
+
+async def load_stats(info: Info[Any, Any], user_id: str) -> UserStats:
+    async def batch(session: Any, keys: list[str]) -> dict[str, UserStats]:
+        return await follows.get_stats(session=session, user_ids=keys)
+
+    return await _loader(info, "stats", batch).load(user_id)  # type: ignore[no-any-return]
+
+
+async def load_is_followed(info: Info[Any, Any], viewer: str, user_id: str) -> bool:
+    async def batch(session: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+        result: dict[tuple[str, str], bool] = {}
+        for follower in {k[0] for k in keys}:
+            followed = await follows.followed_ids(
+                session=session, follower_id=follower, candidates=[k[1] for k in keys if k[0] == follower]
+            )
+            result.update({(follower, u): u in followed for (f, u) in keys if f == follower})
+        return result
+
+    return bool(await _loader(info, "is_followed", batch).load((viewer, user_id)))
+
+
+async def load_media_ids(info: Info[Any, Any], post_id: str) -> list[str]:
+    async def batch(session: Any, keys: list[str]) -> dict[str, list[str]]:
+        return await posts.media_ids(session=session, post_ids=keys)
+
+    return await _loader(info, "media", batch).load(post_id) or []
+
+
+async def load_my_reaction(info: Info[Any, Any], viewer: str, post_id: str) -> str | None:
+    async def batch(session: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        viewer_id = keys[0][0]
+        found = await reactions.my_reactions(session=session, user_id=viewer_id, post_ids=[k[1] for k in keys])
+        return {(viewer_id, p): kind for p, kind in found.items()}
+
+    # One viewer per request, so the batch always shares keys[0][0].
+    return await _loader(info, f"my_reaction:{viewer}", batch).load((viewer, post_id))  # type: ignore[no-any-return]
+
+
+async def load_circle_role(info: Info[Any, Any], viewer: str, circle_id: str) -> str | None:
+    async def batch(session: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        viewer_id = keys[0][0]
+        found = await circles.circle_roles(session=session, user_id=viewer_id, circle_ids=[k[1] for k in keys])
+        return {(viewer_id, c): role for c, role in found.items()}
+
+    return await _loader(info, f"circle_role:{viewer}", batch).load((viewer, circle_id))  # type: ignore[no-any-return]
+
+
+async def load_circle(info: Info[Any, Any], circle_id: str) -> Circle | None:
+    async def batch(session: Any, keys: list[str]) -> dict[str, Circle]:
+        from sqlalchemy import select
+
+        rows = (await session.execute(select(Circle).where(Circle.id.in_(keys)))).scalars()  # type: ignore[attr-defined]
+        return {c.id: c for c in rows}
+
+    return await _loader(info, "circle", batch).load(circle_id)  # type: ignore[no-any-return]
+
+
+async def load_post(info: Info[Any, Any], post_id: str) -> Post | None:
+    async def batch(session: Any, keys: list[str]) -> dict[str, Post]:
+        from sqlalchemy import select
+
+        rows = (await session.execute(select(Post).where(Post.id.in_(keys)))).scalars()  # type: ignore[attr-defined]
+        return {p.id: p for p in rows}
+
+    return await _loader(info, "post", batch).load(post_id)  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Root fields of the social subgraph: thin resolvers over the services."""

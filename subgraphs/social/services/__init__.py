@@ -1,0 +1,1 @@
+"""Business logic of the social subgraph: async functions taking `session`/`kv` explicitly."""

@@ -1,0 +1,104 @@
+"""Threaded comments on posts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.errors import BadUserInputError
+from shared.redis import KeyValue
+from subgraphs.social.models import Comment
+from subgraphs.social.services import feeds
+from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services.notifications import add_notification, publish_notifications
+from subgraphs.social.services.posts import check_mentions, check_text, get_visible_post, rescore
+
+__all__ = ["add_comment", "get_comments", "list_comments"]
+
+
+async def add_comment(
+    *,
+    session: AsyncSession,
+    kv: KeyValue,
+    author_id: str,
+    post_id: str,
+    text: str,
+    parent_id: str | None = None,
+    mention_user_ids: Sequence[str] = (),
+) -> Comment:
+    check_text(text)
+    mentions = check_mentions(mention_user_ids)
+    post = await get_visible_post(session=session, viewer_id=author_id, post_id=post_id)
+    parent = None
+    if parent_id is not None:
+        parent = await session.get(Comment, parent_id)
+        if parent is None or parent.post_id != post_id:
+            raise BadUserInputError("Parent comment not found on this post", extensions={"argument": "parentId"})
+        await session.execute(
+            update(Comment).where(Comment.id == parent_id).values(replies_count=Comment.replies_count + 1)
+        )
+    comment = Comment(post_id=post_id, parent_id=parent_id, author_id=author_id, text=text)
+    session.add(comment)
+    await rescore(session, post_id, comments=1)
+    recipients = {post.author_id}
+    if parent is not None:
+        recipients.add(parent.author_id)
+    notices = [
+        await add_notification(
+            session, user_id=u, kind="comment", actor_id=author_id, subject_id=comment.id,
+            data={"postId": post_id},
+        )
+        for u in sorted(recipients)
+    ]
+    notices += [
+        await add_notification(
+            session, user_id=u, kind="mention", actor_id=author_id, subject_id=comment.id,
+            data={"postId": post_id},
+        )
+        for u in mentions
+        if u not in recipients
+    ]
+    await session.commit()
+    await feeds.invalidate_engagement(kv, post=post)
+    await publish_notifications(kv, notices)
+    return comment
+
+
+async def list_comments(
+    *,
+    session: AsyncSession,
+    viewer_id: str | None,
+    post_id: str,
+    parent_id: str | None,
+    first: int,
+    after: str | None = None,
+) -> Page[Comment]:
+    """One level of a thread, oldest first: top-level comments, or the replies to `parent_id`."""
+    await get_visible_post(session=session, viewer_id=viewer_id, post_id=post_id)
+    query = select(Comment).where(
+        Comment.post_id == post_id,
+        Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,  # type: ignore[union-attr]
+    )
+    if after is not None:
+        created_at, comment_id = decode_cursor("comments", after, (datetime, str))
+        query = query.where(
+            keyset_after([Comment.created_at, Comment.id], [created_at, comment_id], descending=False)
+        )
+    query = query.order_by(Comment.created_at, Comment.id).limit(first + 1)
+    rows = list((await session.execute(query)).scalars())
+    items = rows[:first]
+    return Page(
+        items=tuple(items),
+        cursors=tuple(encode_cursor("comments", c.created_at, c.id) for c in items),
+        has_next_page=len(rows) > first,
+    )
+
+
+async def get_comments(*, session: AsyncSession, comment_ids: Sequence[str]) -> dict[str, Comment]:
+    rows = (await session.execute(select(Comment).where(Comment.id.in_(comment_ids)))).scalars()  # type: ignore[attr-defined]
+    return {c.id: c for c in rows}
+
+

@@ -1,0 +1,1 @@
+"""GraphQL types of the social subgraph, one module per entity."""

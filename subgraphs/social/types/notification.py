@@ -1,0 +1,52 @@
+"""Notifications of the caller."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry.scalars import JSON
+
+import orjson
+
+from subgraphs.social.models import Notification as NotificationRow
+from subgraphs.social.types.user import User
+
+__all__ = ["Notification", "NotificationKind"]
+
+
+@strawberry.enum
+class NotificationKind(Enum):
+    FOLLOW = "follow"
+    REACTION = "reaction"
+    COMMENT = "comment"
+    MENTION = "mention"
+    MESSAGE = "message"
+    TIP = "tip"
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    kind: NotificationKind
+    subject_id: strawberry.ID | None = strawberry.field(
+        description="The post, comment, message or user the notification is about."
+    )
+    data: JSON
+    created_at: datetime
+    read_at: datetime | None
+    actor_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: NotificationRow) -> Notification:
+        return cls(
+            id=strawberry.ID(row.id), kind=NotificationKind(row.kind),
+            subject_id=strawberry.ID(row.subject_id) if row.subject_id else None,
+            data=orjson.loads(row.data), created_at=row.created_at, read_at=row.read_at,
+            actor_id=row.actor_id,
+        )
+
+    @strawberry.field
+    def actor(self) -> User | None:
+        return User(id=strawberry.ID(self.actor_id)) if self.actor_id else None

@@ -34,6 +34,7 @@ __all__ = [
     "balance_of",
     "balances_of_user",
     "begin_write",
+    "dialect_of",
     "new_id",
     "post_entry",
     "system_account",
@@ -267,6 +268,11 @@ async def balances_of_user(session: AsyncSession, user_id: str) -> dict[str, int
         .order_by(Account.currency)
     )
     return {currency: int(balance) for currency, balance in result.all()}
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """"sqlite" or "postgresql": the services pick locking statements by it."""
+    return _dialect(session)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -1,0 +1,23 @@
+"""Payment providers behind one Protocol: the built-in sandbox and a Stripe adapter."""
+
+from subgraphs.wallet.services.providers.base import (
+    PaymentProvider,
+    ProviderEvent,
+    ProviderIntent,
+    WebhookRejectedError,
+    parse_signature_header,
+    sign_payload,
+)
+from subgraphs.wallet.services.providers.sandbox import SandboxProvider
+from subgraphs.wallet.services.providers.stripe import StripeProvider
+
+__all__ = [
+    "PaymentProvider",
+    "ProviderEvent",
+    "ProviderIntent",
+    "SandboxProvider",
+    "StripeProvider",
+    "WebhookRejectedError",
+    "parse_signature_header",
+    "sign_payload",
+]

@@ -52,8 +52,7 @@ async def unreact(*, session: AsyncSession, kv: KeyValue, user_id: str, post_id:
         delete(Reaction).where(Reaction.post_id == post_id, Reaction.user_id == user_id)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
-        return post
+        return post  # nothing to undo; the session's close ends the empty transaction
     post = await rescore(session, post_id, reactions=-1)
     await session.commit()
     await feeds.invalidate_engagement(kv, post=post)

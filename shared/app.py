@@ -1,0 +1,421 @@
+"""The Strawberry subgraph app factory: /graphql, health, metrics, logs, traces, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.extensions import DisableIntrospection
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from shared.auth import (
+    ANONYMOUS,
+    ApiKeyResolver,
+    ServiceTokens,
+    TokenVerifier,
+    authenticate_request,
+)
+from shared.config import ServiceSettings
+from shared.context import RequestContext
+from shared.db import Database
+from shared.errors import (
+    BAD_REQUEST,
+    INTERNAL_MESSAGE,
+    PAYLOAD_TOO_LARGE,
+    TributaryErrorExtension,
+    UnauthenticatedError,
+)
+from shared.redis import KeyValue
+from shared.telemetry import (
+    ServiceMetrics,
+    configure_logging,
+    create_tracer_provider,
+    request_id_var,
+    sanitize_request_id,
+    service_var,
+    tracer_for,
+)
+
+__all__ = ["create_subgraph_app", "graphql_error_response"]
+
+log = logging.getLogger("tributary.app")
+
+Hook = Callable[..., Awaitable[Any]]
+ContextFactory = Callable[[RequestContext], Awaitable[None] | None]
+_QUIET_PATHS = ("/health/live", "/health/ready", "/metrics")
+_READY_TIMEOUT = 2.0
+
+
+def graphql_error_response(message: str, code: str, status: int,
+                           headers: dict[str, str] | None = None) -> Response:
+    """A GraphQL-shaped JSON error for failures that happen before execution."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+class _AuthFailedError(Exception):
+    def __init__(self, error: UnauthenticatedError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _SubgraphGraphQL(GraphQL[RequestContext, None]):
+    """strawberry's ASGI view, with our context, auth and JSON errors for bad requests."""
+
+    def __init__(self, schema: BaseSchema, *, app_state: Any, graphiql: bool,
+                 context_factory: ContextFactory | None,
+                 api_key_resolver: ApiKeyResolver | None,
+                 service_tokens: ServiceTokens | None) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if graphiql else None,
+                         allow_queries_via_get=True)
+        self.app_state = app_state
+        self.context_factory = context_factory
+        self.api_key_resolver = api_key_resolver
+        self.service_tokens = service_tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            response = graphql_error_response(error.reason, BAD_REQUEST, error.status_code)
+        except _AuthFailedError as failed:
+            response = graphql_error_response(failed.error.message, failed.error.code, 401,
+                                              headers={"www-authenticate": "Bearer"})
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> str:
+        # str, not bytes: graphql-transport-ws requires text frames.
+        return orjson.dumps(data).decode()
+
+    async def parse_http_body(self, request: Any) -> Any:
+        try:
+            return await super().parse_http_body(request)
+        except HTTPException:
+            raise
+        except (UnicodeDecodeError, AttributeError, TypeError, ValueError) as error:
+            # JSON that is not an operation object (a number, a list of strings, bad UTF-8...).
+            raise HTTPException(400, "Request body is not a GraphQL operation") from error
+
+    async def get_context(self, request: Request | WebSocket,
+                          response: Response | WebSocket) -> RequestContext:
+        state = self.app_state
+        request_id = request_id_var.get() or sanitize_request_id(None)
+        caller = ANONYMOUS
+        auth_error: UnauthenticatedError | None = None
+        try:
+            caller = await authenticate_request(
+                request.headers, state.verifier, api_key_resolver=self.api_key_resolver,
+                service_tokens=self.service_tokens)
+        except UnauthenticatedError as error:
+            if isinstance(request, Request):
+                raise _AuthFailedError(error) from None
+            auth_error = error  # WebSockets may still authenticate in connection_init
+        context = RequestContext(caller=caller, request_id=request_id, database=state.database,
+                                 kv=state.kv, settings=state.settings, request=request,
+                                 response=response)
+        if auth_error is not None:
+            context.extra["auth_error"] = auth_error
+        if self.context_factory is not None:
+            result = self.context_factory(context)
+            if inspect.isawaitable(result):
+                await result
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        headers = {k.lower(): str(v) for k, v in params.items()
+                   if isinstance(k, str) and k.lower() in ("authorization", "x-api-key")}
+        if headers:
+            try:
+                context.caller = await authenticate_request(
+                    headers, self.app_state.verifier, api_key_resolver=self.api_key_resolver)
+            except UnauthenticatedError as error:
+                raise ConnectionRejectionError({"message": error.message}) from None
+            context.extra.pop("auth_error", None)
+        elif "auth_error" in context.extra:
+            raise ConnectionRejectionError({"message": context.extra["auth_error"].message})
+        return UNSET  # type: ignore[no-any-return]
+
+    async def process_result(self, request: Request, result: ExecutionResult
+                             ) -> GraphQLHTTPResponse:
+        state = self.app_state
+        for error in result.errors or ():
+            code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
+            state.metrics.graphql_errors.labels(state.settings.service_name, code).inc()
+        return await super().process_result(request, result)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+class _BodyLimitMiddleware:
+    """413 (JSON GraphQL error) for /graphql bodies above `max_body_size`, even when chunked."""
+
+    def __init__(self, app: ASGIApp, *, max_body_size: int, paths: Sequence[str]) -> None:
+        self.app = app
+        self.max_body_size = max_body_size
+        self.paths = tuple(paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        too_large = graphql_error_response(
+            f"Request body exceeds {self.max_body_size} bytes", PAYLOAD_TOO_LARGE, 413)
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.max_body_size or declared < 0:
+                    if declared < 0:
+                        too_large = graphql_error_response("Invalid Content-Length", BAD_REQUEST,
+                                                           400)
+                    await too_large(scope, receive, send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_size:
+                    raise _BodyTooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLargeError:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+class _ObservabilityMiddleware:
+    """Request id in/out, one span per request, access logs, metrics, opaque 500s."""
+
+    def __init__(self, app: ASGIApp, *, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = sanitize_request_id(headers.get("x-request-id"))
+        service = self.state.settings.service_name
+        rid_token = request_id_var.set(request_id)
+        svc_token = service_var.set(service)
+        scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope["path"]
+        method = scope.get("method", "WS")
+        route = path if path in ("/graphql", *_QUIET_PATHS) else "other"
+        status = 500
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        tracer = self.state.tracer
+        begin = time.perf_counter()
+        with tracer.start_as_current_span(f"{method} {route}", kind=SpanKind.SERVER,
+                                          context=propagate.extract(headers)) as span:
+            span.set_attribute("http.request.method", method)
+            span.set_attribute("url.path", path)
+            span.set_attribute("tributary.request_id", request_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                log.exception("unhandled error serving %s %s", method, path)
+                span.set_status(Status(StatusCode.ERROR))
+                if scope["type"] == "http" and not started:
+                    await graphql_error_response(INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR",
+                                                 500)(scope, receive, send_with_id)
+            finally:
+                elapsed = time.perf_counter() - begin
+                span.set_attribute("http.response.status_code", status)
+                if scope["type"] == "http":
+                    metrics = self.state.metrics
+                    metrics.requests.labels(service, method, route, str(status)).inc()
+                    metrics.latency.labels(service, route).observe(elapsed)
+                    if path not in _QUIET_PATHS:
+                        log.info("request", extra={"method": method, "path": path,
+                                                   "status": status,
+                                                   "duration_ms": round(elapsed * 1000, 2)})
+                request_id_var.reset(rid_token)
+                service_var.reset(svc_token)
+
+
+async def _call_hook(hook: Hook, app: Starlette) -> None:
+    if len(inspect.signature(hook).parameters) == 0:
+        await hook()
+    else:
+        await hook(app)
+
+
+async def _check(name: str, probe: Callable[[], Awaitable[Any]]) -> tuple[str, str]:
+    try:
+        await asyncio.wait_for(probe(), _READY_TIMEOUT)
+        return name, "ok"
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"
+        return name, f"error: {type(error).__name__}"
+
+
+async def _live(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _ready(request: Request) -> Response:
+    state = request.app.state
+    checks = dict(await asyncio.gather(_check("database", state.database.ping),
+                                       _check("kv", state.kv.ping)))
+    ok = all(v == "ok" for v in checks.values()) and not state.draining
+    status = "ok" if ok else ("draining" if state.draining else "unavailable")
+    return JSONResponse({"status": status, "service": state.settings.service_name,
+                         "checks": checks}, status_code=200 if ok else 503)
+
+
+async def _metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry),
+                    media_type=CONTENT_TYPE_LATEST)
+
+
+def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema:
+    # A shallow copy: the subgraph's module-level schema stays untouched, so apps with
+    # different settings (tests, dev) can share it.
+    prepared = copy.copy(schema)
+    extensions = list(getattr(schema, "extensions", ()))
+    if TributaryErrorExtension not in extensions:
+        extensions.append(TributaryErrorExtension)
+    if not settings.introspection and DisableIntrospection not in extensions:
+        extensions.append(DisableIntrospection)
+    prepared.extensions = tuple(extensions)  # type: ignore[attr-defined]
+    return prepared
+
+
+def create_subgraph_app(
+    *,
+    settings: ServiceSettings,
+    schema: BaseSchema,
+    database: Database,
+    kv: KeyValue,
+    verifier: TokenVerifier | None,
+    context_factory: ContextFactory | None = None,
+    on_startup: Iterable[Hook] = (),
+    on_shutdown: Iterable[Hook] = (),
+    extra_routes: Iterable[BaseRoute] = (),
+    api_key_resolver: ApiKeyResolver | None = None,
+    service_tokens: ServiceTokens | None = None,
+    background: Iterable[Hook] = (),
+) -> Starlette:
+    """A Starlette app serving one subgraph. Hooks are `async def hook(app)` (or no-arg).
+
+    `background` coroutines start after `on_startup` and are cancelled at shutdown.
+    The app owns `database` and `kv`: they are closed when it shuts down.
+    """
+    configure_logging(settings.log_level)
+    if service_tokens is None and settings.service_token_secret:
+        service_tokens = ServiceTokens(settings.service_token_secret)
+    startup_hooks, shutdown_hooks, background_jobs = (list(on_startup), list(on_shutdown),
+                                                      list(background))
+    tracer_provider = create_tracer_provider(settings.service_name, settings.otlp_endpoint)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        token = service_var.set(settings.service_name)
+        for hook in startup_hooks:
+            await _call_hook(hook, app)
+        tasks = [asyncio.create_task(_call_hook(job, app)) for job in background_jobs]
+        log.info("started", extra={"port": settings.port})
+        try:
+            yield
+        finally:
+            app.state.draining = True
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            for hook in shutdown_hooks:
+                try:
+                    await _call_hook(hook, app)
+                except Exception:
+                    log.exception("shutdown hook failed")
+            await database.dispose()
+            await kv.close()
+            tracer_provider.shutdown()
+            log.info("stopped")
+            service_var.reset(token)
+
+    routes: list[BaseRoute] = [
+        Route("/health/live", _live, methods=["GET"]),
+        Route("/health/ready", _ready, methods=["GET"]),
+        Route("/metrics", _metrics, methods=["GET"]),
+        *extra_routes,
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    state = app.state
+    state.settings, state.database, state.kv, state.verifier = settings, database, kv, verifier
+    state.metrics = ServiceMetrics.create()
+    state.tracer_provider = tracer_provider
+    state.tracer = tracer_for(tracer_provider)
+    state.draining = False
+    view = _SubgraphGraphQL(_prepare_schema(schema, settings), app_state=state,
+                            graphiql=settings.graphiql, context_factory=context_factory,
+                            api_key_resolver=api_key_resolver, service_tokens=service_tokens)
+    state.graphql = view
+    app.router.routes.append(Route("/graphql", view))
+    app.router.routes.append(WebSocketRoute("/graphql", view))
+    app.user_middleware = [
+        Middleware(_ObservabilityMiddleware, state=state),
+        Middleware(_BodyLimitMiddleware, max_body_size=settings.max_body_size,
+                   paths=["/graphql"]),
+    ]
+    return app
+

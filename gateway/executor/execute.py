@@ -12,7 +12,7 @@ import orjson
 from ..planner.plan import Condition, Fetch, Flatten, InputField, InputFragment, Parallel, PlanNode, Sequence
 from .errors import SUBGRAPH_FETCH_FAILED, SUBGRAPH_INVALID_RESPONSE
 from .fetch import SubgraphClient, SubgraphRequestError
-from .merge import Path, collect_targets, deep_merge
+from .merge import collect_objects, collect_targets, deep_merge
 
 
 @dataclass(kw_only=True, slots=True)
@@ -88,19 +88,21 @@ class PlanExecutor:
             return
         fetch = node
         representations: list[dict[str, Any]] = []
-        targets: list[list[tuple[dict[str, Any], Path]]] = []
+        targets: list[list[dict[str, Any]]] = []
         index_of: dict[bytes, int] = {}
-        for obj, concrete in collect_targets(context.data, path):
+        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+        for obj in collect_objects(context.data, path):
             representation = _represent(obj, fetch.requires)
             if representation is None:
                 continue
-            key = orjson.dumps(representation, option=orjson.OPT_SORT_KEYS)
+            key = dumps(representation, option=sort_keys)
             index = index_of.get(key)
             if index is None:
                 index_of[key] = index = len(representations)
                 representations.append(representation)
-                targets.append([])
-            targets[index].append((obj, concrete))
+                targets.append([obj])
+            else:
+                targets[index].append(obj)
         if not representations:
             return
         variables = self._variables(fetch, context)
@@ -123,10 +125,25 @@ class PlanExecutor:
             entities = None
         if entities:
             for index, entity in enumerate(entities):
-                if isinstance(entity, dict):
-                    for obj, _ in targets[index]:
+                if type(entity) is dict:
+                    for obj in targets[index]:
                         deep_merge(obj, entity)
-        for error in response.get("errors") or ():
+        errors = response.get("errors")
+        if errors:
+            self._entity_errors(errors, fetch, path, targets, fetch_path, context)
+
+    def _entity_errors(
+        self,
+        errors: Any,
+        fetch: Fetch,
+        path: tuple[str, ...],
+        targets: list[list[dict[str, Any]]],
+        fetch_path: list[Any],
+        context: ExecutionContext,
+    ) -> None:
+        # paths are only worth computing when a subgraph reported errors
+        where = {id(obj): concrete for obj, concrete in collect_targets(context.data, path)}
+        for error in errors if isinstance(errors, list) else ():
             error_path = error.get("path") if isinstance(error, dict) else None
             if (
                 isinstance(error_path, list)
@@ -135,7 +152,8 @@ class PlanExecutor:
                 and isinstance(error_path[1], int)
                 and 0 <= error_path[1] < len(targets)
             ):
-                for _, concrete in targets[error_path[1]]:
+                for obj in targets[error_path[1]]:
+                    concrete = where.get(id(obj), ())
                     context.errors.append(
                         _subgraph_error(error, fetch.service_name, [*concrete, *error_path[2:]])
                     )

@@ -10,14 +10,17 @@ Path = tuple[str | int, ...]
 def deep_merge(target: dict[str, Any], source: dict[str, Any]) -> None:
     for key, value in source.items():
         current = target.get(key)
-        if current is None or value is None:
-            if key not in target or value is not None:
+        if current is None:
+            if value is not None or key not in target:
                 target[key] = value
-            continue
-        if isinstance(value, dict) and isinstance(current, dict):
-            deep_merge(current, value)
-        elif isinstance(value, list) and isinstance(current, list):
-            merge_lists(current, value)
+        elif value is None:
+            continue  # never erase data another subgraph already gave
+        elif type(value) is dict and type(current) is dict:
+            if current is not value:
+                deep_merge(current, value)
+        elif type(value) is list and type(current) is list:
+            if current is not value:
+                merge_lists(current, value)
         else:
             target[key] = value
 
@@ -57,3 +60,32 @@ def _collect(value: Any, path: tuple[str, ...], index: int, here: Path, out: lis
         return
     if isinstance(value, dict):
         _collect(value.get(step), path, index + 1, here + (step,), out)
+
+
+def collect_objects(data: Any, path: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The objects at `path`, level by level; the fast twin of `collect_targets` (no paths)."""
+    current: list[Any] = [data]
+    for step in path:
+        following: list[Any] = []
+        if step == "@":
+            for value in current:
+                if type(value) is list:
+                    following.extend(value)
+        else:
+            for value in current:
+                if type(value) is dict:
+                    child = value.get(step)
+                    if child is not None:
+                        following.append(child)
+        current = following
+    return _flatten_objects(current)
+
+
+def _flatten_objects(values: list[Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for value in values:
+        if type(value) is dict:
+            out.append(value)
+        elif type(value) is list:
+            out.extend(_flatten_objects(value))
+    return out

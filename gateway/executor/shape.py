@@ -2,12 +2,12 @@
 
 Emits only requested keys in request order, evaluates @skip/@include with the request's
 variables, matches fragments by `__typename`, and bubbles nulls out of non-null positions.
-Field lists are compiled once per (selection set, runtime type) and reused across requests.
+Each (selection set, runtime type) compiles once into a flat list of entries reused by every
+request, so per-request work is proportional to the response, not to the schema.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -25,73 +25,140 @@ from ..planner.operation import CField, CSelection
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable parent
 
+# entry kinds
+_TYPENAME, _LEAF, _OBJECT, _ABSTRACT, _PASSTHROUGH, _UNKNOWN = range(6)
+# wrapper codes, outermost first
+_NON_NULL, _LIST = 1, 2
 
-@dataclass(slots=True)
-class _Field:
-    response_name: str
-    field_name: str
-    parent_type: str
-    type: GraphQLType | None  # None for __typename
-    conditions: tuple[tuple[bool, str], ...]  # (is_include, variable)
-    selections: list[CSelection]
+LinkedPath = tuple[Any, str | int] | None
+
+
+def _materialize(path: LinkedPath) -> list[str | int]:
+    out: list[str | int] = []
+    while path is not None:
+        path, key = path
+        out.append(key)
+    out.reverse()
+    return out
+
+
+class _Entry:
+    __slots__ = ("response_name", "field_name", "parent_type", "kind", "wrappers", "named",
+                 "conditions", "selections", "occurrences")
+
+    def __init__(self) -> None:
+        self.occurrences: list[tuple[tuple[tuple[bool, str], ...], list[CSelection]]] = []
 
 
 def _parse_condition(text: str) -> tuple[bool, str]:
     return text.startswith("@include"), text.split("$", 1)[1].rstrip(")")
 
 
+def _wrappers(field_type: GraphQLType) -> tuple[tuple[int, ...], Any]:
+    codes: list[int] = []
+    while True:
+        if isinstance(field_type, GraphQLNonNull):
+            codes.append(_NON_NULL)
+        elif isinstance(field_type, GraphQLList):
+            codes.append(_LIST)
+        else:
+            return tuple(codes), field_type
+        field_type = field_type.of_type
+
+
 class Shaper:
     def __init__(self, schema: GraphQLSchema) -> None:
         self.schema = schema
-        self._plans: dict[tuple[int, str], list[_Field]] = {}
+        self._compiled: dict[tuple[int, str], list[_Entry]] = {}
+        self._merged: dict[tuple[int, ...], list[CSelection]] = {}
+        self._sub_cache: dict[tuple[str, str], bool] = {}
 
-    def _fields(self, selections: list[CSelection], type_name: str) -> list[_Field]:
+    # -- compiling -----------------------------------------------------------------------------
+    def _entries(self, selections: list[CSelection], type_name: str) -> list[_Entry]:
         key = (id(selections), type_name)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._compile(selections, type_name)
-            self._plans[key] = plan
-        return plan
+        entries = self._compiled.get(key)
+        if entries is None:
+            entries = self._compile(selections, type_name)
+            self._compiled[key] = entries
+        return entries
 
-    def _compile(self, selections: list[CSelection], type_name: str) -> list[_Field]:
+    def _compile(self, selections: list[CSelection], type_name: str) -> list[_Entry]:
         parent = self.schema.get_type(type_name)
         fields_def = getattr(parent, "fields", {}) if parent is not None else {}
-        out: list[_Field] = []
+        by_name: dict[str, _Entry] = {}
 
         def walk(items: list[CSelection], conditions: tuple[tuple[bool, str], ...]) -> None:
             for item in items:
                 own = conditions + tuple(_parse_condition(c) for c in item.conditions)
                 if isinstance(item, CField):
-                    field_def = fields_def.get(item.name)
-                    out.append(
-                        _Field(
-                            response_name=item.response_name,
-                            field_name=item.name,
-                            parent_type=type_name,
-                            type=field_def.type if field_def is not None else None,
-                            conditions=own,
-                            selections=item.selections,
-                        )
-                    )
+                    entry = by_name.get(item.response_name)
+                    if entry is None:
+                        entry = by_name[item.response_name] = self._entry(item, type_name, fields_def)
+                    entry.occurrences.append((own, item.selections))
                 elif self._applies(item.type_condition, type_name):
                     walk(item.selections, own)
 
         walk(selections, ())
-        return out
+        for entry in by_name.values():
+            unconditional = [sel for conds, sel in entry.occurrences if not conds]
+            entry.conditions = len(unconditional) != len(entry.occurrences)
+            entry.selections = self._merge([s for _, s in entry.occurrences])
+        return list(by_name.values())
+
+    def _entry(self, item: CField, type_name: str, fields_def: Any) -> _Entry:
+        entry = _Entry()
+        entry.response_name = item.response_name
+        entry.field_name = item.name
+        entry.parent_type = type_name
+        entry.wrappers = ()
+        entry.named = None
+        if item.name == "__typename":
+            entry.kind = _TYPENAME
+            return entry
+        field_def = fields_def.get(item.name)
+        if field_def is None:
+            entry.kind = _PASSTHROUGH if item.name in ("__schema", "__type") else _UNKNOWN
+            return entry
+        entry.wrappers, named = _wrappers(field_def.type)
+        entry.named = named
+        if is_leaf_type(named):
+            entry.kind = _LEAF
+        elif is_abstract_type(named):
+            entry.kind = _ABSTRACT
+        else:
+            entry.kind = _OBJECT
+        return entry
+
+    def _merge(self, lists: list[list[CSelection]]) -> list[CSelection]:
+        if len(lists) == 1:
+            return lists[0]
+        key = tuple(id(s) for s in lists)
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = [s for sel in lists for s in sel]
+        return merged
 
     def _applies(self, type_condition: str | None, type_name: str) -> bool:
         if type_condition is None or type_condition == type_name:
             return True
-        condition = self.schema.get_type(type_condition)
-        runtime = self.schema.get_type(type_name)
-        return bool(
-            condition is not None
-            and runtime is not None
-            and is_abstract_type(condition)
-            and isinstance(runtime, GraphQLObjectType)
-            and self.schema.is_sub_type(condition, runtime)  # type: ignore[arg-type]
-        )
+        return self._is_sub(type_condition, type_name)
 
+    def _is_sub(self, abstract: str, type_name: str) -> bool:
+        key = (abstract, type_name)
+        found = self._sub_cache.get(key)
+        if found is None:
+            condition = self.schema.get_type(abstract)
+            runtime = self.schema.get_type(type_name)
+            found = bool(
+                condition is not None
+                and isinstance(runtime, GraphQLObjectType)
+                and is_abstract_type(condition)
+                and self.schema.is_sub_type(condition, runtime)  # type: ignore[arg-type]
+            )
+            self._sub_cache[key] = found
+        return found
+
+    # -- shaping -------------------------------------------------------------------------------
     def shape_root(
         self,
         selections: list[CSelection],
@@ -100,7 +167,7 @@ class Shaper:
         variables: dict[str, Any],
         errors: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
-        result = self._object(selections, root_type, data or {}, variables, (), errors)
+        result = self._object(selections, root_type, data or {}, variables, None, errors)
         return None if result is _BUBBLE else result  # type: ignore[return-value]
 
     def _object(
@@ -109,112 +176,101 @@ class Shaper:
         type_name: str,
         data: dict[str, Any],
         variables: dict[str, Any],
-        path: tuple[str | int, ...],
+        path: LinkedPath,
         errors: list[dict[str, Any]],
     ) -> Any:
         out: dict[str, Any] = {}
-        merged: dict[str, list[_Field]] = {}
-        for f in self._fields(selections, type_name):
-            if f.conditions and not all(
-                bool(variables.get(var)) == is_include for is_include, var in f.conditions
-            ):
+        for entry in self._entries(selections, type_name):
+            selections_here = entry.selections
+            if entry.conditions:
+                active = [
+                    sel for conds, sel in entry.occurrences
+                    if all(bool(variables.get(var)) == inc for inc, var in conds)
+                ]
+                if not active:
+                    continue
+                selections_here = self._merge(active)
+            kind = entry.kind
+            name = entry.response_name
+            if kind == _TYPENAME:
+                out[name] = type_name
                 continue
-            merged.setdefault(f.response_name, []).append(f)
-        for response_name, fields in merged.items():
-            first = fields[0]
-            if first.field_name == "__typename":
-                out[response_name] = type_name
+            value = data.get(name)
+            if kind == _LEAF and not entry.wrappers:
+                out[name] = value
                 continue
-            if first.type is None:
-                # introspection fields come answered by graphql-core; anything else is unknown
-                out[response_name] = data.get(response_name) if first.field_name in ("__schema", "__type") else None
+            if kind == _PASSTHROUGH:
+                out[name] = value
                 continue
-            if len(fields) == 1:
-                sub = first.selections
-            else:
-                sub = [s for f in fields for s in f.selections]
-                sub = self._interned(sub)
-            value = self._complete(
-                first.type, data.get(response_name), sub, variables, path + (response_name,), errors,
-                first,
+            if kind == _UNKNOWN:
+                out[name] = None
+                continue
+            completed = self._complete(
+                entry, 0, value, selections_here, variables, (path, name), errors
             )
-            if value is _BUBBLE:
+            if completed is _BUBBLE:
                 return _BUBBLE
-            out[response_name] = value
+            out[name] = completed
         return out
-
-    @staticmethod
-    def _unbubble(result: Any) -> Any:
-        return None if result is _BUBBLE else result
-
-    def _interned(self, sub: list[CSelection]) -> list[CSelection]:
-        # merged selection lists are rebuilt per request; intern them so compiled plans are reused
-        key = tuple(id(s) for s in sub)
-        cache = self.__dict__.setdefault("_interned_lists", {})
-        found = cache.get(key)
-        if found is None:
-            cache[key] = found = sub
-        return found  # type: ignore[no-any-return]
 
     def _complete(
         self,
-        field_type: GraphQLType,
+        entry: _Entry,
+        level: int,
         value: Any,
         selections: list[CSelection],
         variables: dict[str, Any],
-        path: tuple[str | int, ...],
+        path: LinkedPath,
         errors: list[dict[str, Any]],
-        field: _Field,
     ) -> Any:
-        if isinstance(field_type, GraphQLNonNull):
-            result = self._complete(field_type.of_type, value, selections, variables, path, errors, field)
+        wrappers = entry.wrappers
+        if level < len(wrappers) and wrappers[level] == _NON_NULL:
+            result = self._complete(entry, level + 1, value, selections, variables, path, errors)
             if result is None:
-                if not any(_under(e.get("path"), path) for e in errors):
+                concrete = _materialize(path)
+                if not any(_under(e.get("path"), concrete) for e in errors):
                     errors.append(
                         {
                             "message": f"Cannot return null for non-nullable field "
-                            f"{field.parent_type}.{field.field_name}.",
-                            "path": list(path),
+                            f"{entry.parent_type}.{entry.field_name}.",
+                            "path": concrete,
                         }
                     )
                 return _BUBBLE
             return result
         if value is None:
             return None
-        if isinstance(field_type, GraphQLList):
+        if level < len(wrappers):  # a list
             if not isinstance(value, list):
                 return None
+            inner_non_null = level + 1 < len(wrappers) and wrappers[level + 1] == _NON_NULL
             items = []
-            inner = field_type.of_type
             for index, item in enumerate(value):
-                completed = self._complete(inner, item, selections, variables, path + (index,), errors, field)
+                completed = self._complete(
+                    entry, level + 1, item, selections, variables, (path, index), errors
+                )
                 if completed is _BUBBLE:
-                    return _BUBBLE if isinstance(inner, GraphQLNonNull) else None
+                    return _BUBBLE if inner_non_null else None
                 items.append(completed)
             return items
-        if is_leaf_type(field_type):
+        kind = entry.kind
+        if kind == _LEAF:
             return value
         if not isinstance(value, dict):
             return None
-        named = get_named_type(field_type)
-        type_name = named.name
-        if is_abstract_type(named):
+        type_name = entry.named.name
+        if kind == _ABSTRACT:
             runtime = value.get("__typename")
-            runtime_type = self.schema.get_type(runtime) if isinstance(runtime, str) else None
-            if runtime == named.name:
-                # an @interfaceObject answered and nothing needed the concrete type
-                return self._unbubble(self._object(selections, runtime, value, variables, path, errors))
-            if not isinstance(runtime_type, GraphQLObjectType) or not self.schema.is_sub_type(
-                named, runtime_type  # type: ignore[arg-type]
-            ):
-                return None
-            type_name = runtime
+            if runtime != type_name:  # == : an @interfaceObject answered; its own fields apply
+                if not isinstance(runtime, str) or not self._is_sub(type_name, runtime):
+                    return None
+                type_name = runtime
         result = self._object(selections, type_name, value, variables, path, errors)
         return None if result is _BUBBLE else result
 
 
-def _under(error_path: Any, path: tuple[str | int, ...]) -> bool:
+def _under(error_path: Any, path: list[str | int]) -> bool:
     if not isinstance(error_path, list):
         return False
     n = min(len(error_path), len(path))
-    return tuple(error_path[:n]) == path[:n]
+    return error_path[:n] == path[:n]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .fetch_graph import FetchGroup, freeze_inputs
 from .graph import SubgraphView
 from .operation import NormalizedOperation
+from .optimize import merge_siblings
 from .plan import Condition, Fetch, Flatten, Parallel, PlanNode, Sequence
 
 
@@ -63,7 +64,7 @@ def _wrap_conditions(node: PlanNode, conditions: frozenset[str]) -> PlanNode:
 def build_plan_node(
     groups: dict[int, FetchGroup], operation: NormalizedOperation, view: SubgraphView
 ) -> PlanNode | None:
-    groups = drop_empty_groups(groups)
+    groups = merge_siblings(drop_empty_groups(groups))
     if not groups:
         return None
     children: dict[int, list[int]] = {g: [] for g in groups}

@@ -10,7 +10,7 @@ from ..supergraph.model import ServiceName
 from .fieldset import FieldSetField, field_set_names, parse_field_set
 from .graph import Hop, Resolver, SubgraphView
 from .operation import CField, CFragment, CSelection, fragment_applies
-from .plan import InputField, InputFragment
+from .plan import InputField, InputFragment  # noqa: F401
 from .selection import Selection
 
 

@@ -61,3 +61,14 @@ class Selection:
                 lines.extend(sub.pretty(indent + 1))
                 lines.append(pad + "}")
         return lines
+
+
+def merge_selection(target: Selection, source: Selection) -> None:
+    """Add everything `source` selects into `target`."""
+    for head, sub in source.items.items():
+        if sub is None:
+            target.items.setdefault(head, None)
+        else:
+            merge_selection(target.child(head), sub)
+    for name, head in source.response_names.items():
+        target.response_names.setdefault(name, head)

@@ -1,0 +1,291 @@
+"""Subscriptions: the root field streams from its subgraph over graphql-transport-ws; every event runs
+the rest of the plan (the entity fetches) on that event's data exactly as a query would, then shaped.
+
+One upstream WebSocket per client subscription, so closing a client's stream closes exactly its
+upstream (`complete`, then the socket). Failures never end a stream silently: they raise
+`SubscriptionError` carrying GraphQL errors for the transport to send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ..planner.plan import Fetch, PlanNode, QueryPlan, Sequence
+from .engine import Engine, PreparedOperation
+from .errors import QUERY_PLANNING_FAILED, SUBGRAPH_FETCH_FAILED
+from .execute import ExecutionContext, _subgraph_error
+from .merge import deep_merge
+
+TRANSPORT_WS = "graphql-transport-ws"
+
+
+class SubscriptionError(Exception):
+    """The stream cannot start or cannot go on; `errors` are GraphQL errors for the client."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "subscription failed")
+        self.errors = errors
+
+
+def _upstream_error(service: str, message: str) -> SubscriptionError:
+    return SubscriptionError(
+        [{"message": message, "extensions": {"code": SUBGRAPH_FETCH_FAILED, "serviceName": service}}]
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class UpstreamOptions:
+    connect_timeout_seconds: float = 10.0
+    ack_timeout_seconds: float = 10.0
+    # WebSocket pings towards the subgraph: a subgraph that vanishes without closing is noticed
+    heartbeat_seconds: float = 20.0
+    close_timeout_seconds: float = 2.0
+
+
+def websocket_url(url: str) -> str:
+    if url.startswith("https://"):
+        return "wss://" + url[len("https://"):]
+    if url.startswith("http://"):
+        return "ws://" + url[len("http://"):]
+    return url
+
+
+class WebSocketSubgraphClient:
+    """Opens subscriptions on subgraphs over graphql-transport-ws (aiohttp)."""
+
+    def __init__(self, options: UpstreamOptions | None = None) -> None:
+        self.options = options or UpstreamOptions()
+        self._session: aiohttp.ClientSession | None = None
+        self._ids = itertools.count(1)
+        self.open_count = 0  # upstream sockets currently open (for tests, metrics and the bench)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0),
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    async def stream(
+        self,
+        service: str,
+        url: str,
+        request: Mapping[str, Any],
+        *,
+        init_payload: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Yield each `next` payload of one upstream subscription until the subgraph completes it."""
+        options = self.options
+        try:
+            ws = await asyncio.wait_for(
+                self._client().ws_connect(
+                    websocket_url(url),
+                    protocols=(TRANSPORT_WS,),
+                    headers=dict(headers),
+                    heartbeat=options.heartbeat_seconds,
+                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=options.close_timeout_seconds),
+                    max_msg_size=0,
+                ),
+                options.connect_timeout_seconds,
+            )
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+            raise _upstream_error(service, f"subscription to subgraph '{service}' failed: {error or type(error).__name__}") from None
+        self.open_count += 1
+        operation_id = str(next(self._ids))
+        completed = False
+        try:
+            await ws.send_bytes(orjson.dumps({"type": "connection_init", "payload": dict(init_payload)}))
+            await self._await_ack(ws, service)
+            await ws.send_bytes(
+                orjson.dumps({"id": operation_id, "type": "subscribe", "payload": dict(request)})
+            )
+            while True:
+                message = await ws.receive()
+                if message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    parsed = _parse(message.data, service)
+                    kind = parsed.get("type")
+                    if kind == "next" and parsed.get("id") == operation_id:
+                        payload = parsed.get("payload")
+                        if not isinstance(payload, dict):
+                            raise _upstream_error(service, f"subgraph '{service}' sent an event without a payload")
+                        yield payload
+                    elif kind == "error" and parsed.get("id") == operation_id:
+                        completed = True
+                        raise SubscriptionError(_errors_of(parsed.get("payload"), service))
+                    elif kind == "complete" and parsed.get("id") == operation_id:
+                        completed = True
+                        return
+                    elif kind == "ping":
+                        await ws.send_bytes(b'{"type":"pong"}')
+                    # pongs and anything addressed elsewhere are ignored
+                else:
+                    completed = True
+                    raise _upstream_error(service, _closed_message(service, ws))
+        except (aiohttp.ClientError, ConnectionError) as error:
+            completed = True
+            raise _upstream_error(service, f"subscription to subgraph '{service}' failed: {error}") from None
+        finally:
+            self.open_count -= 1
+            await self._close(ws, operation_id, completed)
+
+    async def _await_ack(self, ws: aiohttp.ClientWebSocketResponse, service: str) -> None:
+        async with asyncio.timeout(self.options.ack_timeout_seconds):
+            while True:
+                message = await ws.receive()
+                if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+                    raise _upstream_error(service, _closed_message(service, ws, refused=True))
+                parsed = _parse(message.data, service)
+                if parsed.get("type") == "connection_ack":
+                    return
+                if parsed.get("type") == "ping":
+                    await ws.send_bytes(b'{"type":"pong"}')
+
+    async def _close(self, ws: aiohttp.ClientWebSocketResponse, operation_id: str, completed: bool) -> None:
+        # shielded: this often runs because the client's task was cancelled
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                if not completed and not ws.closed:
+                    await ws.send_bytes(orjson.dumps({"id": operation_id, "type": "complete"}))
+                await ws.close()
+
+        task = asyncio.ensure_future(close())
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await task
+            raise
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _parse(data: str | bytes, service: str) -> dict[str, Any]:
+    try:
+        parsed = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise _upstream_error(service, f"subgraph '{service}' sent a message that is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise _upstream_error(service, f"subgraph '{service}' sent a message that is not an object")
+    return parsed
+
+
+def _closed_message(service: str, ws: aiohttp.ClientWebSocketResponse, *, refused: bool = False) -> str:
+    what = "refused the subscription connection" if refused else "closed the subscription"
+    code = ws.close_code
+    reason = ""
+    exception = ws.exception()
+    if exception is not None:
+        reason = f": {exception}"
+    return f"subgraph '{service}' {what}" + (f" (close code {code}{reason})" if code is not None else reason)
+
+
+def _errors_of(payload: Any, service: str) -> list[dict[str, Any]]:
+    items = payload if isinstance(payload, list) else [payload]
+    return [_subgraph_error(item, service, item.get("path") if isinstance(item, dict) else None) for item in items]
+
+
+# -- planning and running events --------------------------------------------------------------
+
+
+def split_subscription_plan(plan: QueryPlan) -> tuple[Fetch, PlanNode | None]:
+    """The subscription root fetch, and what runs after it on every event."""
+    node = plan.node
+    if isinstance(node, Fetch) and node.operation_kind == "subscription":
+        return node, None
+    if isinstance(node, Sequence) and node.nodes:
+        first, rest = node.nodes[0], node.nodes[1:]
+        if isinstance(first, Fetch) and first.operation_kind == "subscription":
+            return first, (rest[0] if len(rest) == 1 else Sequence(nodes=rest)) if rest else None
+    raise SubscriptionError(
+        [{"message": "The subscription plan has no subscription root fetch.",
+          "extensions": {"code": QUERY_PLANNING_FAILED}}]
+    )
+
+
+def _forwarded_variables(
+    variables: Mapping[str, Any] | None, coerced: Mapping[str, Any]
+) -> dict[str, Any]:
+    # the same rule as Engine.execute: what the client sent, plus defaults and coerced booleans
+    forwarded = dict(variables or {})
+    for name, value in coerced.items():
+        forwarded.setdefault(name, value)
+    forwarded.update({k: v for k, v in coerced.items() if isinstance(v, bool)})
+    return forwarded
+
+
+async def execute_stream(
+    engine: Engine,
+    prepared: PreparedOperation,
+    variables: Mapping[str, Any] | None,
+    *,
+    headers: Mapping[str, str],
+    init_payload: Mapping[str, Any],
+    upstream: WebSocketSubgraphClient,
+    ws_urls: Mapping[str, str] | None = None,
+) -> AsyncGenerator[dict[str, Any], None]:
+    """Results of any operation as a stream: one for a query or mutation, one per event otherwise.
+
+    Raises `RequestError` before the first result when the variables are bad, and
+    `SubscriptionError` when the subgraph cannot be reached or goes away. `ws_urls` overrides the
+    subgraph URL for subscriptions (http(s) URLs become ws(s)).
+    """
+    if prepared.operation.kind != "subscription":
+        yield await engine.execute(prepared, variables, headers)
+        return
+    coerced = engine.coerce_variables(prepared, variables)
+    forwarded = _forwarded_variables(variables, coerced)
+    root, rest = split_subscription_plan(prepared.plan)
+    request = {
+        "query": root.operation,
+        "variables": {v: forwarded[v] for v in root.variable_usages if v in forwarded},
+    }
+    url = (ws_urls or {}).get(root.service_name) or engine.urls[root.service_name]
+    events = upstream.stream(root.service_name, url, request, init_payload=init_payload, headers=headers)
+    async with contextlib.aclosing(events):
+        async for event in events:
+            yield await resolve_event(engine, prepared, rest, event, variables=forwarded, coerced=coerced,
+                                      headers=headers, service=root.service_name)
+
+
+async def resolve_event(
+    engine: Engine,
+    prepared: PreparedOperation,
+    rest: PlanNode | None,
+    event: Mapping[str, Any],
+    *,
+    variables: dict[str, Any],
+    coerced: Mapping[str, Any],
+    headers: Mapping[str, str],
+    service: str,
+) -> dict[str, Any]:
+    """One upstream event -> one client result: entity fetches on the event's data, then shaping."""
+    context = ExecutionContext(variables=dict(variables), headers=headers)
+    data = event.get("data")
+    if isinstance(data, dict):
+        deep_merge(context.data, data)
+    for error in event.get("errors") or ():
+        context.errors.append(_subgraph_error(error, service, error.get("path") if isinstance(error, dict) else None))
+    if isinstance(data, dict):
+        await engine.executor.execute(rest, context)
+    root_type = engine.supergraph.root_types["subscription"]
+    shaped = engine.shaper.shape_root(
+        prepared.operation.selections, root_type, context.data, dict(coerced), context.errors
+    )
+    result: dict[str, Any] = {}
+    if context.errors:
+        result["errors"] = context.errors
+    result["data"] = shaped
+    return result
+

@@ -57,19 +57,18 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         usages.append(usage)
     if not subgraphs:
         errors.append(CompositionError("NO_SUBGRAPHS", "No subgraphs to compose", None, None))
-    if errors:
-        # A subgraph that does not stand on its own cannot be merged meaningfully; report what we
-        # have, plus the cross-subgraph errors among those that do parse.
-        if len(built) > 0 and all(e.code != "INVALID_GRAPHQL" for e in errors):
-            merger = Merger(built, usages)
-            merger.merge()
-            errors.extend(e for e in merger.errors if e not in errors)
         return CompositionResult(None, tuple(errors), ())
+    # Merge whatever parsed, even next to subgraph errors, so one run reports everything a person
+    # has to fix; only errors that are mere consequences of another are held back.
     merger = Merger(built, usages)
     supergraph = merger.merge()
-    if supergraph is None:
-        return CompositionResult(None, tuple(merger.errors), tuple(merger.hints))
-    problems = check_satisfiability(supergraph, built)
-    if problems:
-        return CompositionResult(None, tuple(problems), tuple(merger.hints))
+    errors.extend(merger.errors)
+    blamed = {e.coordinate.split(".")[0] for e in errors if e.coordinate}
+    errors.extend(
+        e
+        for e in check_satisfiability(supergraph, built)
+        if (e.coordinate or "").split(".")[0] not in blamed
+    )
+    if errors:
+        return CompositionResult(None, tuple(errors), tuple(merger.hints))
     return CompositionResult(print_supergraph(supergraph), (), tuple(merger.hints))

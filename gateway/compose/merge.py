@@ -126,7 +126,7 @@ class Merger:
 
     # -- pipeline ----------------------------------------------------------------------------
 
-    def merge(self) -> Supergraph | None:
+    def merge(self) -> Supergraph:
         self.collect_compose_directives()
         self.add_types_shallow()
         by_kind: dict[str, list[MType]] = {}
@@ -149,8 +149,8 @@ class Merger:
                 coordinate="Query",
             )
         self.add_interface_object_fields()
-        if self.errors:
-            return None
+        # Returned even when there are errors: the caller still walks it for satisfiability so a
+        # single run reports everything (it never prints a supergraph that had errors).
         return self.finish()
 
     def collect_compose_directives(self) -> None:

@@ -402,8 +402,9 @@ class FetchGraphBuilder:
         for key, fields in chosen.items():
             target, via_interface, requires = key
             route = routes[key]
+            shared = _common_conditions(fields)
             if requires is None:
-                entered = self.jump(pos, route)
+                entered = self.jump(pos, route, conditions=shared)
                 for f, conds in fields:
                     join = self.view.local(target, entered.type_name, f.name)
                     self.add_field(entered, f, conds, None, join.provides if join else None)
@@ -417,15 +418,19 @@ class FetchGraphBuilder:
         *,
         extra_deps: frozenset[int] = frozenset(),
         extra_inputs: list[InputSpec] | None = None,
+        conditions: tuple[str, ...] = (),
     ) -> Position:
+        """Follow `route`; `conditions` (skip/include shared by everything fetched at the end)
+        let the executor skip the last fetch entirely."""
         current = pos
         for index, hop in enumerate(route):
             key_specs = self.add_internal(current, hop.key, is_key=True)
             current.sel.add_leaf("__typename", "__typename")
             last = index == len(route) - 1
             deps = frozenset({current.group.id}) | (extra_deps if last else frozenset())
+            group_conditions = current.conditions + (conditions if last else ())
             group = self.group(
-                hop.subgraph, current.path, deps, current.conditions, is_entity=True
+                hop.subgraph, current.path, deps, group_conditions, is_entity=True
             )
             typename = hop.entity_type
             type_condition = current.type_name
@@ -437,7 +442,7 @@ class FetchGraphBuilder:
                 type_name=hop.entity_type,
                 path=current.path,
                 provided=None,
-                conditions=current.conditions,
+                conditions=group_conditions,
                 touched=pos.touched,
             )
             self.touch(current)
@@ -519,6 +524,15 @@ class FetchGraphBuilder:
         for f, conds in fields:
             join = self.view.local(entered.group.subgraph, entered.type_name, f.name)
             self.add_field(entered, f, conds, None, join.provides if join else None)
+
+
+def _common_conditions(fields: list[tuple[CField, tuple[str, ...]]]) -> tuple[str, ...]:
+    common: set[str] | None = None
+    for f, conds in fields:
+        own = set(f.conditions + conds)
+        common = own if common is None else common & own
+    first = fields[0][0].conditions + fields[0][1]
+    return tuple(c for c in first if common and c in common)
 
 
 def freeze_inputs(group: FetchGroup, view: SubgraphView) -> tuple[InputFragment, ...]:

@@ -1,0 +1,49 @@
+"""Development mode: compose the supergraph from running subgraphs and recompose when one changes.
+
+A composition that fails keeps the last good supergraph serving and logs every error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from ..compose import SubgraphSource, compose, fetch_sdl
+from .app import Gateway
+
+logger = logging.getLogger("tributary.gateway.compose")
+
+
+async def fetch_sources(subgraphs: Mapping[str, str]) -> list[SubgraphSource]:
+    sdls = await asyncio.gather(*(fetch_sdl(url) for url in subgraphs.values()))
+    return [SubgraphSource(name=name, url=url, sdl=sdl) for (name, url), sdl in zip(subgraphs.items(), sdls)]
+
+
+async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """Fetch every SDL; recompose when any changed. Returns the SDLs now served."""
+    try:
+        sources = await fetch_sources(subgraphs)
+    except Exception as error:  # a subgraph restarting: try again next round
+        logger.warning("could not fetch subgraph SDLs: %s", error)
+        return previous
+    current = tuple(s.sdl for s in sources)
+    if current == previous:
+        return previous
+    result = compose(sources)
+    if result.supergraph_sdl is None:
+        for error in result.errors:
+            logger.error(
+                "composition failed, keeping the last good supergraph: [%s] %s", error.code, error.message
+            )
+        return current  # don't retry the same broken SDLs every round
+    gateway.swap(result.supergraph_sdl)
+    logger.info("composed a supergraph from %d subgraphs", len(sources))
+    return current
+
+
+async def poll_subgraphs(gateway: Gateway, subgraphs: Mapping[str, str], interval: float) -> None:
+    served: tuple[str, ...] | None = None
+    while True:
+        served = await compose_once(gateway, subgraphs, served)
+        await asyncio.sleep(interval)

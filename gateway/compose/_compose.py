@@ -57,6 +57,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
         usages.append(usage)
     if not subgraphs:
         errors.append(CompositionError("NO_SUBGRAPHS", "No subgraphs to compose", None, None))
+    if not built:
         return CompositionResult(None, tuple(errors), ())
     # Merge whatever parsed, even next to subgraph errors, so one run reports everything a person
     # has to fix; only errors that are mere consequences of another are held back.

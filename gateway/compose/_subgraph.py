@@ -513,11 +513,11 @@ def build_subgraph(name: str, url: str, sdl: str) -> tuple[Subgraph | None, list
         document = parse(sdl)
     except GraphQLSyntaxError as exc:
         location = exc.locations[0] if exc.locations else None
-        where = f" (line {location.line}, column {location.column})" if location else ""
+        where = f" at line {location.line}, column {location.column}" if location else ""
         return None, [
             CompositionError(
                 codes.INVALID_GRAPHQL,
-                f"[{name}] Syntax error{where}: {exc.message}",
+                f"[{name}] {exc.message} (syntax error{where})",
                 name,
                 None,
             )

@@ -65,7 +65,7 @@ def test_broken_subgraphs_report_every_error_at_once(tmp_path, capsys) -> None:
             for line in matching
         ), matching
     assert "@requires cycle" in err
-    assert "Syntax error (line 2, column 29)" in err
+    assert "Expected Name, found <EOF>. (syntax error at line 3, column 1)" in err
 
 
 def test_valid_config_writes_a_supergraph_that_graphql_core_builds(tmp_path, capsys) -> None:

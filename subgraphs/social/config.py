@@ -25,4 +25,7 @@ class SocialSettings(ServiceSettings):
     presence_ttl: int = Field(
         60, ge=1, description="Seconds a presence heartbeat lasts before the user is offline."
     )
+    migrate_on_startup: bool = Field(
+        True, description="Run the social migrations (alembic upgrade head) when the app starts."
+    )
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` accepted.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -14,7 +15,12 @@ VERSION_TABLE = "alembic_version_social"
 target_metadata = SocialBase.metadata
 
 
+_PG_LOCK_KEY = 716_102  # advisory lock id: replicas starting together migrate one at a time
+
+
 def _run(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

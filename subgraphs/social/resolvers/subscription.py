@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import orjson
 import strawberry
 from strawberry.types import Info
 
-from shared.errors import BadUserInputError
+from graphql import GraphQLError
+
+from shared.errors import BadUserInputError, TributaryError
 from shared.redis import KeyValue
 from subgraphs.social import _context as ctx
 from subgraphs.social.services import conversations, realtime
@@ -27,6 +29,16 @@ from subgraphs.social.types.presence import Presence
 __all__ = ["Subscription"]
 
 MAX_PRESENCE_USERS = 200
+
+
+@asynccontextmanager
+async def _coded_errors() -> AsyncIterator[None]:
+    # strawberry reports errors raised while a subscription starts without running the schema
+    # extensions that add `extensions.code`, so the code is attached here, where they arise.
+    try:
+        yield
+    except TributaryError as error:
+        raise GraphQLError(error.message, extensions=error.graphql_extensions()) from error
 
 
 async def _open(kv: KeyValue, *channels: str) -> tuple[AbstractAsyncContextManager[Any], AsyncIterator[tuple[str, bytes]]]:
@@ -106,23 +118,26 @@ async def _presence(
 class Subscription:
     @strawberry.subscription(description="New messages of a conversation (members only).")
     async def message_added(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> AsyncGenerator[Message, None]:
-        user_id = ctx.require_user(info)
-        async with ctx.session(info) as session:
-            await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
+        async with _coded_errors():
+            user_id = ctx.require_user(info)
+            async with ctx.session(info) as session:
+                await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.conversation_channel(str(conversation_id)))
         return _messages(_payloads(*opened), user_id)
 
     @strawberry.subscription(description="Typing indicators of the other members (members only).")
     async def typing(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> AsyncGenerator[TypingEvent, None]:
-        user_id = ctx.require_user(info)
-        async with ctx.session(info) as session:
-            await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
+        async with _coded_errors():
+            user_id = ctx.require_user(info)
+            async with ctx.session(info) as session:
+                await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.typing_channel(str(conversation_id)))
         return _typing(_payloads(*opened), user_id)
 
     @strawberry.subscription(description="The caller's new notifications.")
     async def notification_added(self, info: Info[Any, Any]) -> AsyncGenerator[Notification, None]:
-        user_id = ctx.require_user(info)
+        async with _coded_errors():
+            user_id = ctx.require_user(info)
         opened = await _open(ctx.kv(info), realtime.notification_channel(user_id))
         return _notifications(_payloads(*opened))
 
@@ -130,10 +145,11 @@ class Subscription:
     async def presence_changed(
         self, info: Info[Any, Any], user_ids: list[strawberry.ID]
     ) -> AsyncGenerator[Presence, None]:
-        ctx.require_user(info)
         ids = list(dict.fromkeys(str(u) for u in user_ids))
-        if not 1 <= len(ids) <= MAX_PRESENCE_USERS:
-            raise BadUserInputError(f"Give 1 to {MAX_PRESENCE_USERS} users", extensions={"argument": "userIds"})
+        async with _coded_errors():
+            ctx.require_user(info)
+            if not 1 <= len(ids) <= MAX_PRESENCE_USERS:
+                raise BadUserInputError(f"Give 1 to {MAX_PRESENCE_USERS} users", extensions={"argument": "userIds"})
         kv = ctx.kv(info)
         opened = await _open(kv, *(realtime.presence_channel(u) for u in ids))
         return _presence(kv, _payloads(*opened), ids)

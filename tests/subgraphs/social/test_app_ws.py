@@ -1,0 +1,203 @@
+"""The social app served by uvicorn: subscriptions over graphql-transport-ws with real clients."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
+from shared.db import create_database
+from shared.redis import MemoryStore, create_kv
+from shared.testing import DATABASE_KINDS, redis_url, serve_app
+from subgraphs.social.app import create_app
+from subgraphs.social.config import SocialSettings
+from subgraphs.social.services import realtime
+
+from ._client import WsClient, gql, wait_subscribed
+from .conftest import make_database
+
+MESSAGE_ADDED = """
+subscription($c: ID!) { messageAdded(conversationId: $c) { id text conversationId sender { id } } }
+"""
+SEND = """
+mutation($c: ID!, $t: String!) { sendMessage(conversationId: $c, text: $t) { id sender { id } } }
+"""
+CREATE = """
+mutation($m: [ID!]!) { createConversation(memberIds: $m, title: "t") { id kind } }
+"""
+
+
+@pytest.fixture
+def issuer() -> TokenIssuer:
+    return TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")
+
+
+def token(issuer: TokenIssuer, user_id: str) -> str:
+    return issuer.issue_access_token(user_id=user_id, roles=["user"])
+
+
+@asynccontextmanager
+async def social_server(database, kv, issuer: TokenIssuer) -> AsyncIterator[str]:
+    settings = SocialSettings(
+        database_url=database.url if "***" not in database.url else str(database.engine.url),
+        environment="test", port=0, migrate_on_startup=False,
+    )
+    app = create_app(settings, verifier=TokenVerifier.for_issuer(issuer), database=database, kv=kv)
+    async with serve_app(app) as base_url:
+        yield base_url
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def served(request, tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tuple[str, object]]:
+    database = await make_database(request.param, tmp_path)
+    kv = create_kv(None, prefix=f"test:social:{uuid.uuid4().hex}:", store=MemoryStore())
+    async with social_server(database, kv, issuer) as base_url:
+        yield base_url, kv
+
+
+async def _conversation(base_url: str, issuer: TokenIssuer, creator: str, *members: str) -> str:
+    result = await gql(base_url, CREATE, {"m": list(members)}, token=token(issuer, creator))
+    assert "errors" not in result, result
+    return result["data"]["createConversation"]["id"]
+
+
+async def test_message_from_one_member_reaches_the_other_members_subscription(served, issuer):
+    base_url, kv = served
+    conversation_id = await _conversation(base_url, issuer, "alice", "bob")
+    bob = await WsClient.connect(base_url, token=token(issuer, "bob"))
+    try:
+        await bob.acknowledged()
+        await bob.subscribe("1", MESSAGE_ADDED, {"c": conversation_id})
+        await wait_subscribed(kv, realtime.conversation_channel(conversation_id))
+        sent = await gql(base_url, SEND, {"c": conversation_id, "t": "hi bob"}, token=token(issuer, "alice"))
+        assert "errors" not in sent, sent
+        message = await bob.receive()
+        assert message == {
+            "id": "1",
+            "type": "next",
+            "payload": {"data": {"messageAdded": {
+                "id": sent["data"]["sendMessage"]["id"], "text": "hi bob",
+                "conversationId": conversation_id, "sender": {"id": "alice"},
+            }}},
+        }
+        await bob.send({"id": "1", "type": "complete"})
+    finally:
+        await bob.close()
+
+
+async def test_non_member_subscription_is_refused_with_forbidden(served, issuer):
+    base_url, _kv = served
+    conversation_id = await _conversation(base_url, issuer, "alice", "bob")
+    mallory = await WsClient.connect(base_url, token=token(issuer, "mallory"))
+    try:
+        await mallory.acknowledged()
+        await mallory.subscribe("x", MESSAGE_ADDED, {"c": conversation_id})
+        refused = await mallory.receive()
+        assert refused["type"] == "error" and refused["id"] == "x"
+        assert [e.get("extensions", {}).get("code") for e in refused["payload"]] == ["FORBIDDEN"], refused
+    finally:
+        await mallory.close()
+    # The same holds for plain reads and writes over HTTP.
+    read = await gql(base_url, "query($c: ID!) { conversation(id: $c) { id } }", {"c": conversation_id},
+                     token=token(issuer, "mallory"))
+    assert read["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    write = await gql(base_url, SEND, {"c": conversation_id, "t": "let me in"}, token=token(issuer, "mallory"))
+    assert write["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_anonymous_subscription_is_unauthenticated_and_bad_token_is_rejected(served, issuer):
+    base_url, _kv = served
+    anonymous = await WsClient.connect(base_url, token=None)
+    try:
+        await anonymous.acknowledged()
+        await anonymous.subscribe("a", "subscription { notificationAdded { id } }")
+        refused = await anonymous.receive()
+        assert refused["type"] == "error"
+        assert refused["payload"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    finally:
+        await anonymous.close()
+    other = TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")
+    forged = await WsClient.connect(base_url, token=token(other, "alice"))
+    try:
+        import websockets
+
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await forged.receive()
+        assert closed.value.rcvd.code == 4403
+    finally:
+        await forged.close()
+
+
+async def test_typing_and_notifications_stream_to_the_other_member(served, issuer):
+    base_url, kv = served
+    conversation_id = await _conversation(base_url, issuer, "alice", "bob")
+    bob = await WsClient.connect(base_url, token=token(issuer, "bob"))
+    try:
+        await bob.acknowledged()
+        await bob.subscribe("t", "subscription($c: ID!) { typing(conversationId: $c) { isTyping expiresIn user { id } } }",
+                            {"c": conversation_id})
+        await bob.subscribe("n", "subscription { notificationAdded { kind actor { id } data } }")
+        await wait_subscribed(kv, realtime.typing_channel(conversation_id))
+        await wait_subscribed(kv, realtime.notification_channel("bob"))
+        typed = await gql(base_url, "mutation($c: ID!) { setTyping(conversationId: $c) { isTyping } }",
+                          {"c": conversation_id}, token=token(issuer, "alice"))
+        assert typed == {"data": {"setTyping": {"isTyping": True}}}
+        assert await bob.receive() == {"id": "t", "type": "next", "payload": {"data": {"typing": {
+            "isTyping": True, "expiresIn": SocialSettings().typing_ttl, "user": {"id": "alice"}}}}}
+        await gql(base_url, "mutation { follow(userId: \"bob\") { followersCount } }", token=token(issuer, "alice"))
+        assert await bob.receive() == {"id": "n", "type": "next", "payload": {"data": {"notificationAdded": {
+            "kind": "FOLLOW", "actor": {"id": "alice"}, "data": {}}}}}
+    finally:
+        await bob.close()
+
+
+async def test_presence_changes_stream_to_watchers(served, issuer):
+    base_url, kv = served
+    watcher = await WsClient.connect(base_url, token=token(issuer, "watcher"))
+    try:
+        await watcher.acknowledged()
+        await watcher.subscribe("p", "subscription { presenceChanged(userIds: [\"alice\"]) { status user { id } } }")
+        await wait_subscribed(kv, realtime.presence_channel("alice"))
+        for status in ("ONLINE", "ONLINE", "AWAY", "OFFLINE"):
+            await gql(base_url, "mutation($s: PresenceStatus!) { setPresence(status: $s) { status } }",
+                      {"s": status}, token=token(issuer, "alice"))
+        seen = [(await watcher.receive())["payload"]["data"]["presenceChanged"]["status"] for _ in range(3)]
+        assert seen == ["ONLINE", "AWAY", "OFFLINE"]  # the renewal is not a change
+    finally:
+        await watcher.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_message_crosses_replicas_through_redis(tmp_path, issuer):
+    """Two app instances (two uvicorn servers) on one PostgreSQL database and the real Redis:
+    a message sent through instance A reaches a subscriber connected to instance B."""
+    prefix = f"test:social:{uuid.uuid4().hex}:"
+    first = await make_database("postgresql", tmp_path)
+    second = create_database(str(first.engine.url.render_as_string(hide_password=False)), pool_size=5)
+    kv_a = create_kv(redis_url(), prefix=prefix)
+    kv_b = create_kv(redis_url(), prefix=prefix)
+    probe = create_kv(redis_url(), prefix=prefix)
+    try:
+        async with social_server(first, kv_a, issuer) as url_a, social_server(second, kv_b, issuer) as url_b:
+            conversation_id = await _conversation(url_a, issuer, "alice", "bob")
+            bob = await WsClient.connect(url_b, token=token(issuer, "bob"))
+            try:
+                await bob.acknowledged()
+                await bob.subscribe("1", MESSAGE_ADDED, {"c": conversation_id})
+                await wait_subscribed(probe, realtime.conversation_channel(conversation_id))
+                sent = await gql(url_a, SEND, {"c": conversation_id, "t": "via A"}, token=token(issuer, "alice"))
+                received = await bob.receive()
+                assert received["payload"]["data"]["messageAdded"] == {
+                    "id": sent["data"]["sendMessage"]["id"], "text": "via A",
+                    "conversationId": conversation_id, "sender": {"id": "alice"},
+                }
+            finally:
+                await bob.close()
+    finally:
+        await probe.close()

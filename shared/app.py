@@ -48,6 +48,7 @@ from shared.errors import (
     TributaryErrorExtension,
     UnauthenticatedError,
 )
+from shared.events import EventsRuntime
 from shared.redis import KeyValue
 from shared.telemetry import (
     ServiceMetrics,
@@ -353,10 +354,12 @@ def create_subgraph_app(
     api_key_resolver: ApiKeyResolver | None = None,
     service_tokens: ServiceTokens | None = None,
     background: Iterable[Hook] = (),
+    events: EventsRuntime | None = None,
 ) -> Starlette:
     """A Starlette app serving one subgraph. Hooks are `async def hook(app)` (or no-arg).
 
     `background` coroutines start after `on_startup` and are cancelled at shutdown.
+    `events` (an EventsRuntime) relays the outbox and runs the in-process job worker.
     The app owns `database` and `kv`: they are closed when it shuts down.
     """
     configure_logging(settings.log_level)
@@ -364,6 +367,10 @@ def create_subgraph_app(
         service_tokens = ServiceTokens(settings.service_token_secret)
     startup_hooks, shutdown_hooks, background_jobs = (list(on_startup), list(on_shutdown),
                                                       list(background))
+    if events is not None:
+        # After the subgraph's own startup (it may run migrations that create the outbox).
+        startup_hooks.append(events.start)
+        shutdown_hooks.insert(0, events.stop)
     tracer_provider = create_tracer_provider(settings.service_name, settings.otlp_endpoint)
 
     @contextlib.asynccontextmanager

@@ -1,0 +1,372 @@
+"""Transactional outbox: events are written with the business change and published after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import dramatiq
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel, col, select
+
+from shared.db import Database
+from shared.redis import KeyValue
+
+__all__ = [
+    "EVENTS_METADATA",
+    "BrokerPublisher",
+    "Event",
+    "EventRoutes",
+    "EventsRuntime",
+    "KVPublisher",
+    "OutboxEvent",
+    "OutboxRelay",
+    "ProcessedEvent",
+    "Publisher",
+    "add_event",
+    "create_event_tables",
+    "drop_event_tables",
+    "event_handler",
+    "handlers_for",
+    "include_event_tables",
+    "mark_processed",
+]
+
+log = logging.getLogger("tributary.events")
+
+EVENTS_METADATA = sa.MetaData()
+
+
+class EventsBase(SQLModel, registry=registry(metadata=EVENTS_METADATA)):
+    """Own metadata: a subgraph copies these tables into its migrations explicitly."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OutboxEvent(EventsBase, table=True):
+    __tablename__ = "outbox_events"
+    __table_args__ = (sa.Index("ix_outbox_events_unpublished", "published_at", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    topic: str = Field(max_length=200, index=True)
+    key: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_utcnow)
+    published_at: datetime | None = Field(default=None)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class ProcessedEvent(EventsBase, table=True):
+    __tablename__ = "processed_events"
+
+    consumer: str = Field(primary_key=True, max_length=200)
+    event_id: str = Field(primary_key=True, max_length=32)
+    processed_at: datetime = Field(default_factory=_utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What consumers receive; `id` is stable across redeliveries (use it for idempotency)."""
+
+    id: str
+    topic: str
+    key: str | None
+    payload: dict[str, Any]
+    created_at: str
+
+    def envelope(self) -> dict[str, Any]:
+        return {"id": self.id, "topic": self.topic, "key": self.key, "payload": self.payload,
+                "created_at": self.created_at}
+
+    @classmethod
+    def from_envelope(cls, data: dict[str, Any]) -> Event:
+        return cls(id=data["id"], topic=data["topic"], key=data.get("key"),
+                   payload=data["payload"], created_at=data["created_at"])
+
+    @classmethod
+    def from_row(cls, row: OutboxEvent) -> Event:
+        return cls(id=row.id, topic=row.topic, key=row.key, payload=row.payload,
+                   created_at=row.created_at.isoformat())
+
+
+async def add_event(session: AsyncSession, *, topic: str, payload: dict[str, Any],
+                    key: str | None = None) -> str:
+    """Record an event in the caller's transaction; it is published iff that transaction commits."""
+    orjson.dumps(payload)  # fail now, in the business transaction, if it is not JSON
+    event_id = uuid.uuid4().hex
+    session.add(OutboxEvent(id=event_id, topic=topic, key=key, payload=payload))
+    return event_id
+
+
+async def mark_processed(session: AsyncSession, *, consumer: str, event_id: str) -> bool:
+    """Claim `event_id` for `consumer` in the caller's transaction; False if already processed.
+
+    Call it first inside the consumer's transaction: a duplicate delivery then does nothing,
+    and a failed consumer transaction releases the claim with everything else.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ProcessedEvent.__table__).values(  # type: ignore[attr-defined]
+        consumer=consumer, event_id=event_id, processed_at=_utcnow()
+    ).on_conflict_do_nothing()
+    result = await session.execute(statement)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# --- schema helpers for subgraph migrations --------------------------------------------------
+
+
+def include_event_tables(metadata: sa.MetaData) -> None:
+    """Add outbox_events/processed_events to a subgraph's metadata (for autogenerate)."""
+    for table in EVENTS_METADATA.tables.values():
+        if table.name not in metadata.tables:
+            table.to_metadata(metadata)
+
+
+def create_event_tables(op: Any) -> None:
+    """Call from a migration's upgrade(): `create_event_tables(op)`."""
+    for table in EVENTS_METADATA.sorted_tables:
+        columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+                   for c in table.columns]
+        op.create_table(table.name, *columns)
+        for index in table.indexes:
+            op.create_index(index.name, table.name, [c.name for c in index.columns])
+
+
+def drop_event_tables(op: Any) -> None:
+    for table in reversed(EVENTS_METADATA.sorted_tables):
+        op.drop_table(table.name)
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Event) -> None: ...
+
+
+class EventRoutes:
+    """Which (queue, actor) pairs consume a topic, kept in the KV so every process sees them."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def register(self, topic: str, *, queue_name: str, actor_name: str) -> None:
+        await self.kv.zadd(f"routes:{topic}", {f"{queue_name}|{actor_name}": 0})
+
+    async def consumers(self, topic: str) -> list[tuple[str, str]]:
+        members = await self.kv.zrevrange(f"routes:{topic}", 0, -1)
+        return [tuple(m.split("|", 1)) for m in sorted(members)]
+
+
+class BrokerPublisher:
+    """Fans an event out as one dramatiq message per registered consumer of its topic."""
+
+    def __init__(self, broker: dramatiq.Broker, routes: EventRoutes) -> None:
+        self.broker = broker
+        self.routes = routes
+
+    async def publish(self, event: Event) -> None:
+        for queue_name, actor_name in await self.routes.consumers(event.topic):
+            self.broker.declare_queue(queue_name)
+            message: dramatiq.Message[Any] = dramatiq.Message(
+                queue_name=queue_name, actor_name=actor_name, args=(event.envelope(),),
+                kwargs={}, options={})
+            self.broker.enqueue(message)
+
+
+class KVPublisher:
+    """Also announces events on pub/sub channel `events:<topic>` (live subscriptions)."""
+
+    def __init__(self, kv: KeyValue) -> None:
+        self.kv = kv
+
+    async def publish(self, event: Event) -> None:
+        await self.kv.publish(f"events:{event.topic}", orjson.dumps(event.envelope()))
+
+
+class OutboxRelay:
+    """Publishes committed, unpublished outbox rows in order and marks them published."""
+
+    def __init__(self, database: Database, publishers: Publisher | Iterable[Publisher], *,
+                 batch_size: int = 100, poll_interval: float = 0.5,
+                 on_published: Callable[[Event], None] | None = None) -> None:
+        self.database = database
+        self.publishers = ([publishers] if hasattr(publishers, "publish")
+                           else list(publishers))
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.on_published = on_published
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Publish one batch; returns how many events were published."""
+        published = 0
+        async with self.database.transaction() as session:
+            query = (select(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+                     .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
+                     .limit(self.batch_size))
+            if self.database.dialect == "postgresql":
+                # Several replicas may relay at once; each row goes to one of them at a time.
+                query = query.with_for_update(skip_locked=True)
+            rows = (await session.exec(query)).all()  # type: ignore[attr-defined]
+            for row in rows:
+                event = Event.from_row(row)
+                try:
+                    for publisher in self.publishers:
+                        await publisher.publish(event)
+                except Exception as error:
+                    row.attempts += 1
+                    row.last_error = f"{type(error).__name__}: {error}"[:500]
+                    log.warning("publishing event %s failed", row.id, exc_info=error)
+                    break  # keep order: later events wait for this one
+                row.published_at = _utcnow()
+                row.attempts += 1
+                published += 1
+                if self.on_published is not None:
+                    self.on_published(event)
+        return published
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                count = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay poll failed")
+                count = 0
+            if count < self.batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+
+# --- consuming -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    topic: str
+    consumer: str
+    actor: dramatiq.Actor[Any, Any]
+
+
+_HANDLERS: list[Handler] = []
+
+
+def event_handler(topic: str, *, consumer: str, max_retries: int = 5
+                  ) -> Callable[[Callable[[Event], Awaitable[None]]], dramatiq.Actor[Any, Any]]:
+    """Declare `async def handle(event: Event)` as the dramatiq actor `<consumer>.<topic>`.
+
+    Delivery is at-least-once: make the handler idempotent with `mark_processed`.
+    """
+
+    def decorate(fn: Callable[[Event], Awaitable[None]]) -> dramatiq.Actor[Any, Any]:
+        async def run(envelope: dict[str, Any]) -> None:
+            await fn(Event.from_envelope(envelope))
+
+        run.__name__ = run.__qualname__ = fn.__name__
+        run.__module__ = fn.__module__
+        actor: dramatiq.Actor[Any, Any] = dramatiq.actor(
+            actor_name=f"{consumer}.{topic}", queue_name=consumer, max_retries=max_retries
+        )(run)
+        _HANDLERS.append(Handler(topic=topic, consumer=consumer, actor=actor))
+        return actor
+
+    return decorate
+
+
+def handlers_for(consumer: str) -> list[Handler]:
+    return [h for h in _HANDLERS if h.consumer == consumer]
+
+
+# --- wiring into an app ----------------------------------------------------------------------
+
+
+class EventsRuntime:
+    """One service's event plumbing, started/stopped with its app (`create_subgraph_app(events=)`).
+
+    Registers this service's `event_handler`s as routes, runs the in-process worker when
+    the broker is embedded (production runs `dramatiq subgraphs.<name>.workers` instead),
+    and relays the service's outbox.
+    """
+
+    def __init__(self, *, settings: Any, database: Database, relay: bool = True,
+                 routes_kv: KeyValue | None = None) -> None:
+        self.settings = settings
+        self.database = database
+        self.relay_enabled = relay
+        self.routes_kv = routes_kv
+        self.relay: OutboxRelay | None = None
+        self._owns_kv = routes_kv is None
+        self._task: asyncio.Task[None] | None = None
+        self._worker: contextlib.AbstractAsyncContextManager[Any] | None = None
+        self.worker: Any = None
+
+    async def start(self, app: Any = None) -> None:
+        from shared.jobs import configure_broker, embedded_worker, is_embedded
+        from shared.redis import create_kv
+
+        broker = configure_broker(self.settings.redis_url)
+        if self.routes_kv is None:
+            self.routes_kv = create_kv(self.settings.redis_url, prefix="tributary:events:")
+        routes = EventRoutes(self.routes_kv)
+        for handler in handlers_for(self.settings.service_name):
+            await routes.register(handler.topic, queue_name=handler.actor.queue_name,
+                                  actor_name=handler.actor.actor_name)
+        if is_embedded(broker):
+            self._worker = embedded_worker(broker)  # type: ignore[arg-type]
+            self.worker = await self._worker.__aenter__()
+        if self.relay_enabled and await self._has_outbox():
+            metrics = getattr(getattr(app, "state", None), "metrics", None)
+            service = self.settings.service_name
+
+            def count(event: Event) -> None:
+                if metrics is not None:
+                    metrics.events_published.labels(service, event.topic).inc()
+
+            self.relay = OutboxRelay(self.database,
+                                     [BrokerPublisher(broker, routes), KVPublisher(self.routes_kv)],
+                                     poll_interval=self.settings.outbox_poll_interval,
+                                     on_published=count)
+            self._task = asyncio.create_task(self.relay.run_forever(), name="outbox-relay")
+
+    async def _has_outbox(self) -> bool:
+        def check(conn: Any) -> bool:
+            return bool(sa.inspect(conn).has_table(OutboxEvent.__tablename__))
+
+        async with self.database.engine.connect() as conn:
+            found = await conn.run_sync(check)
+        if not found:
+            log.info("no outbox_events table; outbox relay not started")
+        return found
+
+    async def stop(self, app: Any = None) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._worker is not None:
+            await self._worker.__aexit__(None, None, None)
+            self._worker = None
+        if self._owns_kv and self.routes_kv is not None:
+            await self.routes_kv.close()
+            self.routes_kv = None

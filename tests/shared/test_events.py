@@ -1,0 +1,177 @@
+"""Outbox: published iff committed, relay marks published, idempotent consumers, fan-out."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import text
+from sqlmodel import select
+
+from shared.db import Database, create_database
+from shared.events import (
+    BrokerPublisher,
+    Event,
+    EventRoutes,
+    KVPublisher,
+    OutboxEvent,
+    OutboxRelay,
+    add_event,
+    create_event_tables,
+    event_handler,
+    mark_processed,
+)
+from shared.jobs import configure_broker, embedded_worker
+from shared.redis import MemoryStore, create_kv
+
+
+class Recorder:
+    def __init__(self, fail: int = 0) -> None:
+        self.events: list[Event] = []
+        self.fail = fail
+
+    async def publish(self, event: Event) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("broker down")
+        self.events.append(event)
+
+
+@pytest.fixture
+async def database(db_url: str) -> AsyncIterator[Database]:
+    database = create_database(db_url)
+
+    def migrate(conn: object) -> None:
+        op = Operations(MigrationContext.configure(conn))
+        conn.execute(text("DROP TABLE IF EXISTS outbox_events"))  # type: ignore[attr-defined]
+        conn.execute(text("DROP TABLE IF EXISTS processed_events"))  # type: ignore[attr-defined]
+        create_event_tables(op)
+
+    async with database.engine.begin() as conn:
+        await conn.run_sync(migrate)
+    yield database
+    await database.dispose()
+
+
+async def test_event_published_only_when_transaction_commits(database: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            await add_event(session, topic="user.registered", payload={"id": "rolled-back"})
+            raise RuntimeError("registration failed after the event was added")
+    async with database.transaction() as session:
+        event_id = await add_event(session, topic="user.registered", payload={"id": "u1"},
+                                   key="u1")
+    recorder = Recorder()
+    relay = OutboxRelay(database, recorder)
+    assert await relay.run_once() == 1
+    assert [(e.id, e.topic, e.key, e.payload) for e in recorder.events] == [
+        (event_id, "user.registered", "u1", {"id": "u1"})]
+    assert await relay.run_once() == 0  # marked published: not sent twice
+    async with database.session() as session:
+        row = (await session.exec(select(OutboxEvent))).one()
+    assert row.published_at is not None and row.attempts == 1
+
+
+async def test_failed_publish_is_retried_in_order(database: Database) -> None:
+    async with database.transaction() as session:
+        first = await add_event(session, topic="t", payload={"n": 1})
+    async with database.transaction() as session:
+        second = await add_event(session, topic="t", payload={"n": 2})
+    recorder = Recorder(fail=1)
+    relay = OutboxRelay(database, recorder)
+    assert await relay.run_once() == 0
+    async with database.session() as session:
+        row = await session.get(OutboxEvent, first)
+    assert row is not None and row.published_at is None and row.attempts == 1
+    assert "broker down" in (row.last_error or "")
+    assert await relay.run_once() == 2
+    assert [e.id for e in recorder.events] == [first, second]
+
+
+async def test_non_json_payload_fails_in_the_business_transaction(database: Database) -> None:
+    with pytest.raises(TypeError):
+        async with database.transaction() as session:
+            await add_event(session, topic="t", payload={"when": object()})
+
+
+async def test_mark_processed_is_idempotent(database: Database) -> None:
+    async with database.transaction() as session:
+        assert await mark_processed(session, consumer="social", event_id="e1")
+    async with database.transaction() as session:
+        assert not await mark_processed(session, consumer="social", event_id="e1")
+        assert await mark_processed(session, consumer="wallet", event_id="e1")
+    with pytest.raises(RuntimeError):
+        async with database.transaction() as session:
+            assert await mark_processed(session, consumer="social", event_id="e2")
+            raise RuntimeError("consumer failed: its claim goes with it")
+    async with database.transaction() as session:
+        assert await mark_processed(session, consumer="social", event_id="e2")
+
+
+async def test_relay_to_embedded_worker_with_idempotent_consumer(database: Database) -> None:
+    consumer = f"demo{uuid.uuid4().hex[:8]}"
+    seen: list[str] = []
+    effects: list[str] = []
+
+    @event_handler("user.registered", consumer=consumer)
+    async def welcome(event: Event) -> None:
+        seen.append(event.id)
+        async with database.transaction() as session:
+            if await mark_processed(session, consumer=consumer, event_id=event.id):
+                effects.append(event.payload["handle"])
+
+    broker = configure_broker(None)
+    kv = create_kv(None, prefix="events:", store=MemoryStore())
+    routes = EventRoutes(kv)
+    await routes.register("user.registered", queue_name=consumer, actor_name=welcome.actor_name)
+    recorder = Recorder()
+    relay = OutboxRelay(database, [BrokerPublisher(broker, routes), KVPublisher(kv), recorder])
+    async with database.transaction() as session:
+        await add_event(session, topic="user.registered", payload={"handle": "ann"})
+    async with kv.subscribe("events:user.registered") as live, embedded_worker(broker) as worker:
+        assert await relay.run_once() == 1
+        # At-least-once: the same event delivered again must not repeat its effect.
+        await BrokerPublisher(broker, routes).publish(recorder.events[0])
+        await worker.join()
+        channel, _ = await anext(live)
+    assert channel == "events:user.registered"
+    assert len(seen) == 2 and effects == ["ann"]
+
+
+async def test_app_factory_runs_relay_and_consumers(database: Database, tmp_path) -> None:
+    import asyncio
+
+    import strawberry
+
+    from shared.app import create_subgraph_app
+    from shared.config import ServiceSettings, load_settings
+    from shared.events import EventsRuntime
+
+    service = f"svc{uuid.uuid4().hex[:8]}"
+    received: asyncio.Queue[Event] = asyncio.Queue()
+
+    @event_handler("order.placed", consumer=service)
+    async def on_order(event: Event) -> None:
+        await received.put(event)
+
+    @strawberry.type
+    class Query:
+        ok: bool = True
+
+    settings = load_settings(ServiceSettings, service_name=service, data_dir=str(tmp_path),
+                             outbox_poll_interval=0.05)
+    routes_kv = create_kv(None, prefix="routes:", store=MemoryStore())
+    runtime = EventsRuntime(settings=settings, database=database, routes_kv=routes_kv)
+    app = create_subgraph_app(settings=settings, schema=strawberry.federation.Schema(query=Query),
+                              database=database, kv=create_kv(None, prefix="x:"), verifier=None,
+                              events=runtime)
+    async with app.router.lifespan_context(app):
+        assert runtime.relay is not None
+        async with database.transaction() as session:
+            event_id = await add_event(session, topic="order.placed", payload={"n": 1})
+        runtime.relay.wake()
+        event = await asyncio.wait_for(received.get(), 10)
+    assert event.id == event_id and event.payload == {"n": 1}

@@ -34,7 +34,7 @@ from ..supergraph import Supergraph, build_api_schema, parse_supergraph
 from . import errors as codes
 from .execute import ExecutionContext, PlanExecutor
 from .fetch import SubgraphClient
-from .shape import Shaper
+from .shape_codegen import CompiledShaper
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
 
@@ -108,7 +108,7 @@ class Engine:
         self.supergraph: Supergraph = parse_supergraph(supergraph_sdl)
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
-        self.shaper = Shaper(self.schema)
+        self.shaper = CompiledShaper(self.schema)
         urls = {name: s.url for name, s in self.supergraph.subgraphs.items()}
         urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
         self.urls = urls

@@ -9,10 +9,11 @@ from typing import Any
 
 import orjson
 
-from ..planner.plan import Condition, Fetch, Flatten, InputField, InputFragment, Parallel, PlanNode, Sequence
+from ..planner.plan import Condition, Fetch, Flatten, Parallel, PlanNode, Sequence
 from .errors import SUBGRAPH_FETCH_FAILED, SUBGRAPH_INVALID_RESPONSE
 from .fetch import SubgraphClient, SubgraphRequestError
 from .merge import collect_objects, collect_targets, deep_merge
+from .represent import Projector, compile_projector
 
 
 @dataclass(kw_only=True, slots=True)
@@ -27,6 +28,7 @@ class PlanExecutor:
     def __init__(self, client: SubgraphClient, urls: Mapping[str, str]) -> None:
         self.client = client
         self.urls = dict(urls)
+        self._projectors: dict[int, tuple[Fetch, Projector]] = {}
 
     async def execute(self, node: PlanNode | None, context: ExecutionContext) -> None:
         if node is not None:
@@ -46,6 +48,14 @@ class PlanExecutor:
             branch = node.if_clause if context.variables.get(node.condition) else node.else_clause
             if branch is not None:
                 await self._run(branch, context)
+
+    def _projector(self, fetch: Fetch) -> Projector:
+        entry = self._projectors.get(id(fetch))
+        if entry is None or entry[0] is not fetch:
+            if len(self._projectors) > 10_000:
+                self._projectors.clear()
+            entry = self._projectors[id(fetch)] = (fetch, compile_projector(fetch.requires))
+        return entry[1]
 
     def _variables(self, fetch: Fetch, context: ExecutionContext) -> dict[str, Any]:
         return {v: context.variables[v] for v in fetch.variable_usages if v in context.variables}
@@ -89,13 +99,13 @@ class PlanExecutor:
         fetch = node
         representations: list[dict[str, Any]] = []
         targets: list[list[dict[str, Any]]] = []
-        index_of: dict[bytes, int] = {}
-        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+        index_of: dict[Any, int] = {}
+        project = self._projector(fetch)
         for obj in collect_objects(context.data, path):
-            representation = _represent(obj, fetch.requires)
-            if representation is None:
+            projected = project(obj)
+            if projected is None:
                 continue
-            key = dumps(representation, option=sort_keys)
+            key, representation = projected
             index = index_of.get(key)
             if index is None:
                 index_of[key] = index = len(representations)
@@ -171,47 +181,3 @@ def _subgraph_error(error: Any, service: str, path: list[Any] | None) -> dict[st
     extensions["serviceName"] = service
     out["extensions"] = extensions
     return out
-
-
-def _represent(obj: dict[str, Any], requires: tuple[InputFragment, ...]) -> dict[str, Any] | None:
-    typename = obj.get("__typename")
-    for fragment in requires:
-        if typename in fragment.types:
-            representation: dict[str, Any] = {"__typename": fragment.typename}
-            if _project(obj, fragment.fields, representation):
-                return representation
-            return None
-    return None
-
-
-def _project(obj: dict[str, Any], fields: tuple[InputField, ...], out: dict[str, Any]) -> bool:
-    for f in fields:
-        if f.source not in obj:
-            return False
-        value = obj[f.source]
-        if value is None:
-            if f.is_key:
-                return False
-            out[f.name] = None
-            continue
-        if f.selections is None:
-            out[f.name] = value
-        elif isinstance(value, list):
-            items = []
-            for item in value:
-                if isinstance(item, dict):
-                    projected: dict[str, Any] = {}
-                    if not _project(item, f.selections, projected):
-                        return False
-                    items.append(projected)
-                else:
-                    items.append(item)
-            out[f.name] = items
-        elif isinstance(value, dict):
-            projected = {}
-            if not _project(value, f.selections, projected):
-                return False
-            out[f.name] = projected
-        else:
-            out[f.name] = value
-    return True

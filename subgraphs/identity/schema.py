@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import strawberry
+from typing import Any
 
+import strawberry
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
+
+from shared.errors import BadUserInputError
 from subgraphs.identity.resolvers import Mutation, Query
 from subgraphs.identity.types import User
 
@@ -11,7 +16,24 @@ __all__ = ["FEDERATION_VERSION", "schema"]
 
 FEDERATION_VERSION = "2.7"
 
-schema = strawberry.federation.Schema(
+
+class _Schema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # strawberry fails the whole _entities list on one unknown __typename; answer that
+        # representation alone with an error at its index, as for any other bad item.
+        results: list[Any] = []  # entities or the errors standing in for them
+        for representation in representations:
+            name = representation.get("__typename") if isinstance(representation, dict) else None
+            if name != "User":
+                results.append(BadUserInputError(f"Unknown entity type {name!r}."))
+            else:
+                results.extend(super().entities_resolver(info, [dict(representation)]))
+        return results
+
+
+schema = _Schema(
     query=Query,
     mutation=Mutation,
     types=[User],

@@ -92,5 +92,5 @@ def auth_payload(info: Info[Any, Any], issued: IssuedSession) -> AuthPayload:
         token_type="Bearer",
         expires_in=issuer.access_ttl,
         refresh_token=issued.refresh_token,
-        user=User.from_model(issued.user),
+        user=User.from_model(issued.user, shown_to_owner=True),
     )

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import ConflictError, NotFoundError, UnauthenticatedError
@@ -147,6 +148,13 @@ async def sign_in_with_wallet(
         user.handle = await _free_wallet_handle(session, Chain(challenge.chain), challenge.address)
         user.handle_key = handle_key(user.handle)
         session.add(user)
+        # No ORM relationships tie the tables together, so the unit of work does not order the
+        # inserts by foreign key: write the user first.
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # a concurrent sign-in took the generated handle
+            await session.rollback()
+            raise ConflictError("Could not create the wallet account; retry.") from exc
         session.add(Wallet(user_id=user.id, chain=challenge.chain, address=challenge.address))
     record_audit_event(
         session,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.types import Info
 
+from shared.errors import BadUserInputError
 from subgraphs.identity.services.users import Role, as_utc, user_roles
 from subgraphs.identity.types.enums import Role as RoleEnum
 
@@ -28,18 +29,21 @@ class User:
     verified: bool = strawberry.field(description="Verified badge, granted by admins.")
     created_at: datetime
     stored_email: strawberry.Private[str | None]
+    # Set when the user object is handed to the account itself (a sign-in payload), where the
+    # request's caller is still anonymous.
+    shown_to_owner: strawberry.Private[bool] = False
 
     @strawberry.field(
         description="Visible only to the account itself and to admins; null for everyone else."
     )
     def email(self, info: Info[Any, Any]) -> str | None:
         caller = info.context.caller
-        if caller.user_id == self.id or caller.has_role(Role.ADMIN.value):
+        if self.shown_to_owner or caller.user_id == self.id or caller.has_role(Role.ADMIN.value):
             return self.stored_email
         return None
 
     @classmethod
-    def from_model(cls, user: models.User) -> User:
+    def from_model(cls, user: models.User, *, shown_to_owner: bool = False) -> User:
         return cls(
             id=strawberry.ID(user.id),
             handle=user.handle,
@@ -50,11 +54,16 @@ class User:
             verified=user.verified,
             created_at=as_utc(user.created_at),
             stored_email=user.email,
+            shown_to_owner=shown_to_owner,
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> User | None:
+    async def resolve_reference(
+        cls, info: Info[Any, Any], id: strawberry.ID | None = None, **_fields: Any
+    ) -> User | None:
         from subgraphs.identity.loaders import load_user
 
-        user = await load_user(info, str(id))
+        if not isinstance(id, str) or not id:
+            raise BadUserInputError("A User representation needs a string id.")
+        user = await load_user(info, id)
         return cls.from_model(user) if user is not None else None

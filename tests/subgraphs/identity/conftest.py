@@ -157,8 +157,79 @@ def make_settings(
             "argon2_parallelism": 1,
             "db_pool_size": 4,
             "db_max_overflow": 4,
+            "bootstrap_admin_handle": "root_admin",
         }
         values.update(overrides)
         return IdentitySettings(**values)
 
     return make
+
+
+class Api:
+    """A GraphQL client over httpx ASGITransport against the real identity app."""
+
+    def __init__(self, client: Any, app: Any) -> None:
+        self.client = client
+        self.app = app
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> dict[str, Any]:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            sent["authorization"] = f"ApiKey {api_key}"
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
+        assert response.status_code == status, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def register(self, handle: str = "alice", password: str = GOOD_PASSWORD, **extra: Any) -> dict[str, Any]:
+        body = await self(REGISTER, {"input": {"handle": handle, "password": password, **extra}})
+        assert "errors" not in body, body
+        return body["data"]["register"]  # type: ignore[no-any-return]
+
+
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) {
+    accessToken refreshToken tokenType expiresIn
+    user { id handle displayName email roles verified }
+  }
+}
+"""
+
+
+@pytest.fixture
+def app_factory(make_settings: Callable[..., IdentitySettings], database: Database, memory_kv: KeyValue):
+    """Build an identity app around the test database; yields an Api once started."""
+    import contextlib
+
+    import httpx
+
+    from subgraphs.identity.app import create_app
+
+    @contextlib.asynccontextmanager
+    async def start(*, kv: KeyValue | None = None, **overrides: Any) -> AsyncIterator[Api]:
+        settings = make_settings(**overrides)
+        # Each app gets its own engine: the app disposes it at shutdown.
+        app = create_app(settings, database=make_database(settings.database_url), kv=kv or memory_kv)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://identity.test") as client:
+                yield Api(client, app)
+
+    return start
+
+
+@pytest.fixture
+async def api(app_factory: Any) -> AsyncIterator[Api]:
+    async with app_factory() as client:
+        yield client

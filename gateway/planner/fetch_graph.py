@@ -291,13 +291,14 @@ class FetchGraphBuilder:
         if pos.touched is not None:
             pos.touched.add(pos.group.id)
 
-    def wrap(self, sel: Selection, conditions: tuple[str, ...]) -> Selection:
+    def wrap(self, group: FetchGroup, sel: Selection, conditions: tuple[str, ...]) -> Selection:
         for condition in conditions:
+            group.variables.add(condition.split("$", 1)[1].rstrip(")"))
             sel = sel.child(f"... {condition}")
         return sel
 
     def add_typename(self, pos: Position, f: CField, conds: tuple[str, ...]) -> None:
-        target = self.wrap(pos.sel, f.conditions + conds)
+        target = self.wrap(pos.group, pos.sel, f.conditions + conds)
         head = f"{f.alias}: __typename" if f.alias else "__typename"
         target.add_leaf(head, f.response_name)
 
@@ -311,7 +312,7 @@ class FetchGraphBuilder:
     ) -> None:
         group = pos.group
         conditions = f.conditions + conds
-        target = self.wrap(pos.sel, conditions)
+        target = self.wrap(group, pos.sel, conditions)
         head = f"{f.alias}: {f.name}{f.arguments}" if f.alias else f"{f.name}{f.arguments}"
         group.variables |= f.variables
         parent = self.schema.get_type(pos.type_name)
@@ -520,7 +521,10 @@ class FetchGraphBuilder:
         required = self.add_internal(required_pos, parse_field_set(requires), is_key=False)
         touched.add(pos.group.id)
         # the last hop enters the requiring subgraph; earlier hops only carry keys
-        entered = self.jump(pos, route, extra_deps=frozenset(touched), extra_inputs=required)
+        entered = self.jump(
+            pos, route, extra_deps=frozenset(touched), extra_inputs=required,
+            conditions=_common_conditions(fields),
+        )
         for f, conds in fields:
             join = self.view.local(entered.group.subgraph, entered.type_name, f.name)
             self.add_field(entered, f, conds, None, join.provides if join else None)

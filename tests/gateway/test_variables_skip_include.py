@@ -83,7 +83,6 @@ async def test_include_on_a_root_field_and_an_entity_field(shop, shop_server):
     }
 
 
-@pytest.mark.xfail(strict=True, reason="gateway bug: @include on a fragment in an entity fetch leaves its variable undeclared")
 @pytest.mark.parametrize(
     "selection",
     ["...More @include(if: $more)", "... @include(if: $more) { shippingEstimate }"],

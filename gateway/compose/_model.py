@@ -169,5 +169,5 @@ def print_type(t: MType) -> str:
         ]
     else:
         lines = [_print_field(f, is_input=t.kind == "input") for f in t.fields.values()]
-    separator = "\n\n" if any("\"\"\"" in line for line in lines) else "\n"
+    separator = "\n\n" if any('"""' in line for line in lines) else "\n"
     return out + head + "\n" + separator.join(lines) + "\n}"

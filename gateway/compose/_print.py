@@ -31,17 +31,25 @@ def _join_definitions(version: tuple[int, int]) -> list[str]:
         field_args += ", contextArguments: [join__ContextArgument!]"
     definitions = [
         "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE",
-        f"directive @join__field({field_args}) repeatable on FIELD_DEFINITION | "
-        "INPUT_FIELD_DEFINITION",
+        (
+            f"directive @join__field({field_args}) repeatable on FIELD_DEFINITION | "
+            "INPUT_FIELD_DEFINITION"
+        ),
         "directive @join__graph(name: String!, url: String!) on ENUM_VALUE",
-        "directive @join__implements(graph: join__Graph!, interface: String!) repeatable on "
-        "OBJECT | INTERFACE",
-        "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = "
-        "false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on "
-        "OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
+        (
+            "directive @join__implements(graph: join__Graph!, interface: String!) repeatable on "
+            "OBJECT | INTERFACE"
+        ),
+        (
+            "directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = "
+            "false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable "
+            "on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR"
+        ),
         "directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION",
-        "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) "
-        "repeatable on SCHEMA",
+        (
+            "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) "
+            "repeatable on SCHEMA"
+        ),
         "scalar join__FieldSet",
         "scalar link__Import",
         _LINK_PURPOSE,
@@ -71,9 +79,7 @@ def _sort_key(text: str) -> tuple[int, str]:
 
 def print_supergraph(supergraph: Supergraph) -> str:
     schema = "schema" + "".join("\n  " + print_ast(d) for d in supergraph.schema_links)
-    schema += "\n{\n" + "".join(
-        f"  {op}: {name}\n" for op, name in supergraph.roots.items()
-    ) + "}"
+    schema += "\n{\n" + "".join(f"  {op}: {name}\n" for op, name in supergraph.roots.items()) + "}"
     graph_enum = MType(kind="enum", name="join__Graph")
     for value, name, url in supergraph.graphs:
         graph_enum.values[value] = MEnumValue(

@@ -155,9 +155,8 @@ def _fed_names(
     match = _FEDERATION_URL.match(url)
     assert match
     version = (int(match.group(1)), int(match.group(2)))
-    prefix = "federation"
-    if isinstance(args.get("as"), ast.StringValueNode):
-        prefix = args["as"].value  # type: ignore[union-attr]
+    alias = args.get("as")
+    prefix = alias.value if isinstance(alias, ast.StringValueNode) else "federation"
     names = {f"{prefix}__{name}": name for name in FEDERATION_DIRECTIVES}
     problems: list[str] = []
     imports = args.get("import")
@@ -222,7 +221,9 @@ class _Builder:
         self.root_ops: dict[str, str] = {}
 
     def error(self, code: str, message: str, coordinate: str | None = None) -> None:
-        self.errors.append(CompositionError(code, f"[{self.name}] {message}", self.name, coordinate))
+        self.errors.append(
+            CompositionError(code, f"[{self.name}] {message}", self.name, coordinate)
+        )
 
     def build(self) -> Subgraph | None:
         schema_nodes = [
@@ -231,10 +232,7 @@ class _Builder:
             if isinstance(d, (ast.SchemaDefinitionNode, ast.SchemaExtensionNode))
         ]
         links = [
-            d
-            for node in schema_nodes
-            for d in node.directives or ()
-            if d.name.value == "link"
+            d for node in schema_nodes for d in node.directives or () if d.name.value == "link"
         ]
         fed_link = None
         for link in links:
@@ -350,8 +348,12 @@ class _Builder:
                 description=_description(value),
                 directives=[self.applied(d) for d in value.directives or ()],
             )
-        type_shareable = any(self.names.get(d.name.value) == "shareable" for d in node.directives or ())
-        type_external = any(self.names.get(d.name.value) == "external" for d in node.directives or ())
+        type_shareable = any(
+            self.names.get(d.name.value) == "shareable" for d in node.directives or ()
+        )
+        type_external = any(
+            self.names.get(d.name.value) == "external" for d in node.directives or ()
+        )
         for fnode in getattr(node, "fields", None) or ():
             fname = fnode.name.value
             if fname in sub.fields:
@@ -397,7 +399,9 @@ class _Builder:
         sub.keys.append(
             Key(
                 fields=fields.value,
-                resolvable=not (isinstance(resolvable, ast.BooleanValueNode) and not resolvable.value),
+                resolvable=not (
+                    isinstance(resolvable, ast.BooleanValueNode) and not resolvable.value
+                ),
                 on_extension=on_extension,
                 node=applied.node,
             )
@@ -426,9 +430,9 @@ class _Builder:
                 del self.types[name]
         for name in list(self.directive_defs):
             canonical = self.names.get(name, name)
-            if canonical in FEDERATION_DIRECTIVES or name == "link" or "__" in name:
-                if canonical not in ("tag", "inaccessible") or "__" in name:
-                    del self.directive_defs[name]
+            machinery = canonical in FEDERATION_DIRECTIVES or name == "link" or "__" in name
+            if machinery and (canonical not in ("tag", "inaccessible") or "__" in name):
+                del self.directive_defs[name]
         query = self.types.get("Query")
         if query is not None:
             for fname in _MACHINERY_ROOT_FIELDS:
@@ -440,7 +444,12 @@ class _Builder:
     def check_references(self) -> None:
         known = set(self.types) | _BUILTIN_SCALARS
         for sub in self.types.values():
-            if sub.has_extension and not sub.has_definition and not self.fed2 and sub.kind == SCALAR:
+            if (
+                sub.has_extension
+                and not sub.has_definition
+                and not self.fed2
+                and sub.kind == SCALAR
+            ):
                 continue
             for f in sub.fields.values():
                 self.check_type(f.type, known, f.coordinate)

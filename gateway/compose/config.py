@@ -74,12 +74,14 @@ def load_config(path: str | Path) -> list[SubgraphConfig]:
 async def fetch_sdl(url: str, *, timeout: float = 10.0) -> str:
     """Ask a running subgraph for its federation SDL (`{ _service { sdl } }`)."""
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session:
-            async with session.post(url, json={"query": SERVICE_SDL_QUERY}) as response:
-                if response.status != 200:
-                    raise SdlFetchError(f"{url}: HTTP {response.status}")
-                body = await response.json(content_type=None)
-    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+            session.post(url, json={"query": SERVICE_SDL_QUERY}) as response,
+        ):
+            if response.status != 200:
+                raise SdlFetchError(f"{url}: HTTP {response.status}")
+            body = await response.json(content_type=None)
+    except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         raise SdlFetchError(f"{url}: {exc or type(exc).__name__}") from exc
     sdl = ((body or {}).get("data") or {}).get("_service", {}) or {}
     sdl = sdl.get("sdl") if isinstance(sdl, dict) else None

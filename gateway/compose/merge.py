@@ -89,9 +89,7 @@ class Merger:
         self.enum_usage: dict[str, str] = {}
         self.used_features: set[str] = set()
         self.compose: dict[str, tuple[int, ast.DirectiveDefinitionNode]] = {}
-        self.version = max(
-            (s.version for s in self.subgraphs if s.fed2), default=(2, 0)
-        )
+        self.version = max((s.version for s in self.subgraphs if s.fed2), default=(2, 0))
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -300,7 +298,9 @@ class Merger:
             grouped: dict[str, list[ast.DirectiveNode]] = {}
             for d in directives:
                 if self.is_carried(d.name):
-                    node = ast.DirectiveNode(name=ast.NameNode(value=d.name), arguments=d.node.arguments)
+                    node = ast.DirectiveNode(
+                        name=ast.NameNode(value=d.name), arguments=d.node.arguments
+                    )
                     grouped.setdefault(d.name, []).append(node)
             for name, nodes in grouped.items():
                 by_name.setdefault(name, []).append(nodes)
@@ -357,8 +357,7 @@ class Merger:
             dest = t.fields.setdefault(name, MField(name=name, parent=t.name))
             context = self.validate_override(dest, fsources)
             self.merge_field(dest, fsources, context)
-            if t.name != "Subscription" or True:
-                self.validate_sharing(dest, fsources, context)
+            self.validate_sharing(dest, fsources, context)
         if not t.fields:
             del self.types[t.name]
 
@@ -371,11 +370,7 @@ class Merger:
             self.merge_field(dest, fsources, context)
 
     def implementations(self, itf: str) -> list[str]:
-        return [
-            name
-            for name, t in self.types.items()
-            if t.kind == OBJECT and itf in t.interfaces
-        ]
+        return [name for name, t in self.types.items() if t.kind == OBJECT and itf in t.interfaces]
 
     def validate_interface_keys(self, t: MType, sources: dict[int, SubType]) -> None:
         all_impls = self.implementations(t.name)
@@ -471,9 +466,7 @@ class Merger:
             from_field = sources.get(from_idx)
             if from_field is None:
                 continue
-            conflicting = next(
-                (d for d in ("requires", "provides") if from_field.applied(d)), None
-            )
+            conflicting = next((d for d in ("requires", "provides") if from_field.applied(d)), None)
             if conflicting is None and f.external:
                 conflicting = "external"
             if conflicting is not None:
@@ -738,7 +731,9 @@ class Merger:
                 itf_fields = self.interface_object_fields(dest, idx)
                 for itf_field in itf_fields:
                     if not self.is_fully_external(idx, itf_field):
-                        (shareable if self.is_shareable(idx, itf_field) else non_shareable).append(idx)
+                        (shareable if self.is_shareable(idx, itf_field) else non_shareable).append(
+                            idx
+                        )
                 continue
             if idx in context.used_overridden or idx in context.unused_overridden:
                 continue
@@ -912,8 +907,7 @@ class Merger:
                 required = [
                     i
                     for i, f in present.items()
-                    if isinstance(f.type, ast.NonNullTypeNode)
-                    and f.node.default_value is None  # type: ignore[attr-defined]
+                    if isinstance(f.type, ast.NonNullTypeNode) and f.node.default_value is None  # type: ignore[attr-defined]
                 ]
                 if required:
                     self.error(
@@ -947,7 +941,9 @@ class Merger:
     # -- output --------------------------------------------------------------------------------
 
     def finish(self) -> Supergraph:
-        join_version = (0, 5) if self.version >= (2, 8) else (0, 4) if self.version >= (2, 7) else (0, 3)
+        join_version = (
+            (0, 5) if self.version >= (2, 8) else (0, 4) if self.version >= (2, 7) else (0, 3)
+        )
         links = [
             directive("link", url="https://specs.apollo.dev/link/v1.0"),
             directive(
@@ -970,8 +966,7 @@ class Merger:
             links.append(directive("link", url="https://specs.apollo.dev/tag/v0.3"))
             definitions.append(TAG_DEFINITION)
         links.extend(self.compose_links())
-        for name, (_, node) in self.compose.items():
-            definitions.append(print_ast(node))
+        definitions.extend(print_ast(node) for _, node in self.compose.values())
         roots = {op: name for op, name in ROOT_NAMES.items() if name in self.types}
         return Supergraph(
             types=self.types,
@@ -979,9 +974,7 @@ class Merger:
             roots=roots,
             join_version=join_version,
             directive_definitions=definitions,
-            graphs=[
-                (self.graph_names[s.name], s.name, s.url) for s in self.subgraphs
-            ],
+            graphs=[(self.graph_names[s.name], s.name, s.url) for s in self.subgraphs],
         )
 
     def compose_links(self) -> list[ast.DirectiveNode]:

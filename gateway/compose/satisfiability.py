@@ -16,8 +16,16 @@ from graphql.language import ast
 
 from . import errors as codes
 from ._model import MType
-from ._subgraph import INTERFACE, OBJECT, UNION, SubField, Subgraph, SubType, named_type
-from ._subgraph import parse_field_set
+from ._subgraph import (
+    INTERFACE,
+    OBJECT,
+    UNION,
+    SubField,
+    Subgraph,
+    SubType,
+    named_type,
+    parse_field_set,
+)
 from .errors import CompositionError
 from .merge import Supergraph
 
@@ -106,7 +114,8 @@ class _Checker:
                     continue
                 for owner in self.owner_types(idx, type_name):
                     if any(
-                        key.resolvable and self.key_available(type_name, key.fields, reached, provided)
+                        key.resolvable
+                        and self.key_available(type_name, key.fields, reached, provided)
                         for key in owner.keys
                     ):
                         reached.add(idx)
@@ -154,9 +163,7 @@ class _Checker:
         if marker in visiting:
             return False
         f = self.resolves(idx, type_name, field_name, {})
-        return f is not None and self.requires_ok(
-            type_name, idx, f, reached, visiting | {marker}
-        )
+        return f is not None and self.requires_ok(type_name, idx, f, reached, visiting | {marker})
 
     # -- the walk ------------------------------------------------------------------------------
 
@@ -245,7 +252,12 @@ class _Checker:
             self.visit(t, candidates, provided, path=path, root=root)
 
     def report(
-        self, t: MType, field_name: str, candidates: frozenset[int], path: tuple[str, ...], root: str
+        self,
+        t: MType,
+        field_name: str,
+        candidates: frozenset[int],
+        path: tuple[str, ...],
+        root: str,
     ) -> None:
         coordinate = f"{t.name}.{field_name}"
         if coordinate in self.reported:

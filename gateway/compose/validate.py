@@ -175,7 +175,7 @@ class _Checker:
             if f.args:
                 self.error(
                     codes.KEY_FIELDS_HAS_ARGS,
-                    f'{context}: field {f.coordinate} cannot be included because it has '
+                    f"{context}: field {f.coordinate} cannot be included because it has "
                     "arguments (fields with argument are not allowed in @key)",
                     f.coordinate,
                 )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gateway.compose._harness import case_dirs, ensure_oracle_installed, load_case, node_missing_reason, run_oracle
+from tests.gateway.compose._harness import (
+    case_dirs,
+    ensure_oracle_installed,
+    load_case,
+    node_missing_reason,
+    run_oracle,
+)
 
 
 @pytest.fixture(scope="session")

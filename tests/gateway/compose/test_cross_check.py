@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from gateway.compose import compose
-
 from tests.gateway.compose._harness import CORPUS, case_dirs, load_case, normalise_sdl, sdl_diff
 
 VALID = case_dirs("valid")

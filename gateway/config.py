@@ -30,3 +30,20 @@ class GatewaySettings(BaseSettings):
     dedupe_in_flight: bool = True
     poll_interval_seconds: float = 1.0
     log_level: str = "INFO"
+
+    # -- authentication of subscription connections (tokens are forwarded unverified when unset)
+    jwks_url: str | None = Field(default=None, description="Identity's JWKS; enables token checks")
+    jwt_issuer: str = "tributary-identity"
+    jwt_audience: str = "tributary"
+    jwks_cache_seconds: float = 300.0
+    jwt_dev_hs256_secret: str | None = Field(default=None, description="Dev only: HS256 secret")
+
+    # -- subscriptions (WebSocket graphql-transport-ws / graphql-ws, and SSE)
+    subscription_init_timeout_seconds: float = 10.0
+    subscription_keepalive_seconds: float = 15.0
+    max_subscriptions_per_connection: int = 100
+    max_connections_per_user: int = 20
+    subgraph_heartbeat_seconds: float = 20.0
+    subscription_urls: dict[str, str] = Field(
+        default_factory=dict, description='WebSocket URL overrides per subgraph, JSON: {"name": "ws://..."}'
+    )

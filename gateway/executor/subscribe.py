@@ -98,16 +98,16 @@ class WebSocketSubgraphClient:
                 ),
                 options.connect_timeout_seconds,
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as error:
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise _upstream_error(service, f"subscription to subgraph '{service}' failed: {error or type(error).__name__}") from None
         self.open_count += 1
         operation_id = str(next(self._ids))
         completed = False
         try:
-            await ws.send_bytes(orjson.dumps({"type": "connection_init", "payload": dict(init_payload)}))
+            await ws.send_str(_dumps({"type": "connection_init", "payload": dict(init_payload)}))
             await self._await_ack(ws, service)
-            await ws.send_bytes(
-                orjson.dumps({"id": operation_id, "type": "subscribe", "payload": dict(request)})
+            await ws.send_str(
+                _dumps({"id": operation_id, "type": "subscribe", "payload": dict(request)})
             )
             while True:
                 message = await ws.receive()
@@ -126,7 +126,7 @@ class WebSocketSubgraphClient:
                         completed = True
                         return
                     elif kind == "ping":
-                        await ws.send_bytes(b'{"type":"pong"}')
+                        await ws.send_str('{"type":"pong"}')
                     # pongs and anything addressed elsewhere are ignored
                 else:
                     completed = True
@@ -148,14 +148,14 @@ class WebSocketSubgraphClient:
                 if parsed.get("type") == "connection_ack":
                     return
                 if parsed.get("type") == "ping":
-                    await ws.send_bytes(b'{"type":"pong"}')
+                    await ws.send_str('{"type":"pong"}')
 
     async def _close(self, ws: aiohttp.ClientWebSocketResponse, operation_id: str, completed: bool) -> None:
         # shielded: this often runs because the client's task was cancelled
         async def close() -> None:
             with contextlib.suppress(Exception):
                 if not completed and not ws.closed:
-                    await ws.send_bytes(orjson.dumps({"id": operation_id, "type": "complete"}))
+                    await ws.send_str(_dumps({"id": operation_id, "type": "complete"}))
                 await ws.close()
 
         task = asyncio.ensure_future(close())
@@ -169,6 +169,11 @@ class WebSocketSubgraphClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _dumps(message: Mapping[str, Any]) -> str:
+    # graphql-transport-ws peers (Strawberry among them) accept text frames only
+    return orjson.dumps(message).decode()
 
 
 def _parse(data: str | bytes, service: str) -> dict[str, Any]:

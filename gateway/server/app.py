@@ -12,12 +12,15 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ..supergraph import SupergraphError
+from ._realtime import Realtime
 from .http import handle_graphql
+from .sse import stream_endpoint, with_event_stream
+from .websocket import websocket_endpoint
 
 logger = logging.getLogger("tributary.gateway")
 
@@ -110,6 +113,7 @@ def create_app(
 ) -> Starlette:
     settings = settings or GatewaySettings()
     gateway = Gateway(settings, supergraph_sdl)
+    realtime = Realtime(gateway)  # subscriptions: WebSocket and SSE
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -122,14 +126,19 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.client.close()
+            await realtime.close()
 
     app = Starlette(
         routes=[
-            Route("/graphql", gateway.graphql, methods=["GET", "POST"]),
-            Route("/", gateway.graphql, methods=["GET", "POST"]),
+            Route("/graphql", with_event_stream(gateway.graphql, realtime), methods=["GET", "POST"]),
+            Route("/", with_event_stream(gateway.graphql, realtime), methods=["GET", "POST"]),
+            Route("/graphql/stream", stream_endpoint(realtime), methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websocket_endpoint(realtime)),
+            WebSocketRoute("/", websocket_endpoint(realtime)),
             Route("/health", gateway.health, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.state.realtime = realtime
     return app

@@ -1,0 +1,142 @@
+"""graphql-transport-ws through the gateway: events with entity fields, upstream lifecycle, errors."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.gateway.subscriptions._clients import WsClient
+from tests.gateway.subscriptions._subgraphs import Recorder
+from tests.gateway.subscriptions.conftest import Served
+
+MESSAGES = """
+subscription Chat($room: String!) {
+  messageAdded(room: $room) { id text author { id name handle } }
+}
+"""
+
+
+async def post_message(gateway: Served, text: str, author: str = "u1", room: str = "lobby") -> dict:
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{gateway.http}/graphql",
+            json={
+                "query": "mutation($room: String!, $text: String!, $a: ID!) "
+                "{ postMessage(room: $room, text: $text, authorId: $a) { id } }",
+                "variables": {"room": room, "text": text, "a": author},
+            },
+        )
+    return response.json()
+
+
+async def test_event_carries_fields_resolved_from_a_second_subgraph(gateway: Served, recorder: Recorder):
+    client = await WsClient.open(gateway.ws)
+    assert await client.init({"authorization": "Bearer token-1"}) == {"type": "connection_ack"}
+    await client.subscribe("s1", MESSAGES, {"room": "lobby"})
+    await recorder.wait_for(lambda: recorder.active == 1)
+
+    assert await post_message(gateway, "hello", author="u1") == {"data": {"postMessage": {"id": "m-hello"}}}
+    first = await client.receive()
+    assert first == {
+        "id": "s1",
+        "type": "next",
+        "payload": {
+            "data": {
+                "messageAdded": {
+                    "id": "m-hello",
+                    "text": "hello",
+                    "author": {"id": "u1", "name": "Ada", "handle": "ada"},
+                }
+            }
+        },
+    }
+    await post_message(gateway, "again", author="u2")
+    second = await client.receive()
+    assert second["payload"]["data"]["messageAdded"]["author"] == {"id": "u2", "name": "Brook", "handle": "brook"}
+
+    # the caller's identity reached the subscription's subgraph and the entity fetches
+    assert recorder.init_payloads[-1]["authorization"] == "Bearer token-1"
+    assert recorder.entity_headers == ["Bearer token-1", "Bearer token-1"]
+
+    await client.send({"id": "s1", "type": "complete"})
+    await recorder.wait_for(lambda: recorder.active == 0)
+    assert recorder.closed == ["lobby"]
+    # the id is free again after complete
+    await client.subscribe("s1", "subscription { countdown(start: 0) }")
+    assert await client.receive() == {"id": "s1", "type": "next", "payload": {"data": {"countdown": 0}}}
+    assert await client.receive() == {"id": "s1", "type": "complete"}
+    await client.close()
+
+
+async def test_finite_subscription_completes(gateway: Served):
+    client = await WsClient.open(gateway.ws)
+    await client.init()
+    await client.subscribe("c", "subscription { countdown(start: 2) }")
+    values = [(await client.receive())["payload"]["data"]["countdown"] for _ in range(3)]
+    assert values == [2, 1, 0]
+    assert await client.receive() == {"id": "c", "type": "complete"}
+    await client.close()
+
+
+async def test_queries_and_mutations_answer_once_then_complete(gateway: Served, recorder: Recorder):
+    client = await WsClient.open(gateway.ws)
+    await client.init()
+    await client.subscribe("q", '{ rooms user(id: "u2") { name } }')
+    assert await client.receive() == {
+        "id": "q", "type": "next", "payload": {"data": {"rooms": ["lobby"], "user": {"name": "Brook"}}}
+    }
+    assert await client.receive() == {"id": "q", "type": "complete"}
+    await client.subscribe("m", 'mutation { postMessage(room: "r", text: "t", authorId: "u1") { text author { name } } }')
+    assert await client.receive() == {
+        "id": "m", "type": "next", "payload": {"data": {"postMessage": {"text": "t", "author": {"name": "Ada"}}}}
+    }
+    assert await client.receive() == {"id": "m", "type": "complete"}
+    await client.close()
+
+
+async def test_invalid_operations_get_an_error_message(gateway: Served):
+    client = await WsClient.open(gateway.ws)
+    await client.init()
+    await client.subscribe("bad", "subscription { nope }")
+    message = await client.receive()
+    assert message["type"] == "error" and message["id"] == "bad"
+    assert message["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    await client.subscribe("vars", MESSAGES, {"room": 5})
+    message = await client.receive()
+    assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # the connection survives operation errors
+    await client.send({"type": "ping"})
+    assert await client.receive() == {"type": "pong"}
+    await client.close()
+
+
+async def test_closed_client_leaves_no_upstream_subscription(gateway: Served, recorder: Recorder):
+    client = await WsClient.open(gateway.ws)
+    await client.init()
+    await client.subscribe("a", MESSAGES, {"room": "lobby"})
+    await client.subscribe("b", MESSAGES, {"room": "kitchen"})
+    await recorder.wait_for(lambda: recorder.active == 2)
+    await client.close()
+    await recorder.wait_for(lambda: recorder.active == 0)
+    assert sorted(recorder.closed) == ["kitchen", "lobby"]
+    assert gateway.app.state.realtime.upstream.open_count == 0
+
+
+async def test_subgraph_going_away_ends_the_subscription_with_an_error(
+    gateway: Served, chat: Served, recorder: Recorder
+):
+    client = await WsClient.open(gateway.ws)
+    await client.init()
+    await client.subscribe("s", MESSAGES, {"room": "lobby"})
+    await recorder.wait_for(lambda: recorder.active == 1)
+    await chat.stop()
+    message = await client.receive()
+    assert message["type"] == "error" and message["id"] == "s"
+    error = message["payload"][0]
+    assert error["extensions"] == {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "chat"}
+    assert "chat" in error["message"]
+    # a new subscription fails clearly too, since the subgraph is unreachable
+    await client.subscribe("t", MESSAGES, {"room": "lobby"})
+    message = await client.receive()
+    assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "SUBGRAPH_FETCH_FAILED"
+    assert gateway.app.state.realtime.upstream.open_count == 0
+    await client.close()

@@ -15,6 +15,11 @@ class WalletSettings(ServiceSettings):
 
     service_name: str = "wallet"
     port: int = 4103
+    kv_prefix: str = Field("tributary:wallet:", description="Prefix of every KV key and channel.")
+    migrate_on_startup: bool = Field(True, description="Run alembic upgrade head at startup.")
+    cashout_sweep_seconds: float = Field(
+        5.0, gt=0, description="How often unfinished cashouts are picked up again."
+    )
     encryption_keys: str | None = Field(
         None,
         description="Tip-message keys as `kid:base64(32 bytes),...`; the first encrypts. "
@@ -25,6 +30,7 @@ class WalletSettings(ServiceSettings):
         None, description="HMAC secret of the sandbox provider's webhooks (dev: generated)."
     )
     stripe_webhook_secret: str | None = Field(None, description="Stripe endpoint signing secret.")
+    stripe_api_key: str | None = Field(None, description="Stripe secret API key (creates intents).")
     webhook_tolerance_seconds: int = Field(300, ge=1, description="Max age of a signed webhook.")
     tip_limit_per_minute: int = Field(30, ge=1, description="Tips one user may send per minute.")
     tip_ip_limit_per_minute: int = Field(120, ge=1, description="Tips per client IP per minute.")

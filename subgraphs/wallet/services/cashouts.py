@@ -34,6 +34,7 @@ __all__ = [
     "FINAL_STATES",
     "CashoutView",
     "get_cashout",
+    "list_cashouts",
     "mark_processing",
     "pending_cashouts",
     "process_cashout",
@@ -194,6 +195,14 @@ async def process_cashout(*, session: AsyncSession, payouts: PayoutProvider, cas
     if status == "failed":
         status = await reverse_failed(session=session, cashout_id=cashout_id)
     return status
+
+
+async def list_cashouts(*, session: AsyncSession, user_id: str, first: int = 20) -> list[CashoutView]:
+    rows = await session.execute(
+        sa.select(Cashout).where(Cashout.user_id == user_id)  # type: ignore[arg-type]
+        .order_by(Cashout.created_at.desc()).limit(max(1, min(first, 100)))  # type: ignore[attr-defined]
+    )
+    return [_view(row) for row in rows.scalars()]
 
 
 async def pending_cashouts(*, session: AsyncSession, limit: int = 100) -> list[str]:

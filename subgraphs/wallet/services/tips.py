@@ -16,7 +16,7 @@ from subgraphs.wallet.services.crypto import KeyRing
 from subgraphs.wallet.services.idempotency import request_hash, run_idempotent, validate_key
 from subgraphs.wallet.services.ledger import Posting, new_id, post_entry, user_account
 from subgraphs.wallet.services.money import get_currency, parse_amount
-from subgraphs.wallet.services.outbox import TOPIC_TIP_SENT, emit
+from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, TOPIC_TIP_SENT, emit
 
 __all__ = [
     "SentTip",
@@ -69,6 +69,7 @@ async def send_tip(
     post_id: str | None = None,
     message: str | None = None,
     max_message_length: int = 500,
+    suspicious_minor: int | None = None,
 ) -> SentTip:
     """Move `amount` from sender to recipient; commits. Bad input raises before anything is written."""
     validate_key(idempotency_key)
@@ -109,6 +110,11 @@ async def send_tip(
             "tipId": tip_id, "senderId": sender_id, "recipientId": recipient_id, "postId": post_id,
             "currency": cur.code, "amountMinor": minor, "hasMessage": message is not None,
         })
+        if suspicious_minor is not None and minor >= suspicious_minor:
+            await emit(tx, topic=TOPIC_SUSPICIOUS, key=sender_id, payload={
+                "reason": "LARGE_TIP", "userId": sender_id, "tipId": tip_id,
+                "recipientId": recipient_id, "currency": cur.code, "amountMinor": minor,
+            })
         return {"tipId": tip_id, "entryId": entry_id}
 
     outcome = await run_idempotent(

@@ -1,0 +1,67 @@
+"""The wallet subgraph's ASGI app (dev port 4103)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from shared.app import create_subgraph_app
+from shared.auth import TokenVerifier
+from shared.config import load_settings
+from shared.context import RequestContext
+from shared.db import Database, database_from_settings, upgrade
+from shared.redis import KeyValue, create_kv
+from subgraphs.wallet.config import WalletSettings
+from subgraphs.wallet.internal import escrow_routes
+from subgraphs.wallet.migrate import MIGRATIONS_DIR
+from subgraphs.wallet.runtime import WalletRuntime, build_runtime
+from subgraphs.wallet.schema import schema
+from subgraphs.wallet.webhooks import webhook_routes
+from subgraphs.wallet.workers import CashoutRunner
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: WalletSettings | None = None,
+    *,
+    verifier: TokenVerifier | None = None,
+    database: Database | None = None,
+    kv: KeyValue | None = None,
+    runtime: WalletRuntime | None = None,
+) -> Starlette:
+    """Build the app; collaborators default to what the settings describe."""
+    settings = settings or load_settings(WalletSettings)
+    database = database or database_from_settings(settings)
+    kv = kv or create_kv(settings.redis_url, prefix=settings.kv_prefix)
+    verifier = verifier or TokenVerifier.from_settings(settings)
+    runtime = runtime or build_runtime(settings)
+    runner = CashoutRunner(database, runtime.payouts, sweep_seconds=settings.cashout_sweep_seconds)
+    runtime.enqueue_cashout = runner.enqueue
+
+    async def migrate() -> None:
+        if settings.migrate_on_startup:
+            await upgrade(database, MIGRATIONS_DIR)
+
+    def add_runtime(context: RequestContext) -> None:
+        context.extra["wallet"] = runtime
+
+    async def run_cashouts() -> None:
+        await runner.run()
+
+    app = create_subgraph_app(
+        settings=settings,
+        schema=schema,
+        database=database,
+        kv=kv,
+        verifier=verifier,
+        context_factory=add_runtime,
+        on_startup=[migrate],
+        background=[run_cashouts],
+        extra_routes=[
+            *webhook_routes(database=database, providers=runtime.providers),
+            *escrow_routes(database=database, service_token_secret=settings.service_token_secret),
+        ],
+    )
+    app.state.wallet = runtime
+    app.state.cashouts = runner
+    return app

@@ -1,0 +1,33 @@
+"""Leaderboard types."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from subgraphs.wallet.types.money import Money
+from subgraphs.wallet.types.user import User
+
+__all__ = ["LeaderboardEntry", "LeaderboardKind", "LeaderboardPeriod"]
+
+
+@strawberry.enum
+class LeaderboardKind(Enum):
+    TIPPERS = "tippers"
+    CREATORS = "creators"
+
+
+@strawberry.enum
+class LeaderboardPeriod(Enum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    ALL_TIME = "all"
+
+
+@strawberry.type
+class LeaderboardEntry:
+    rank: int
+    user: User
+    total: Money

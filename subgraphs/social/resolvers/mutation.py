@@ -8,10 +8,24 @@ import strawberry
 from strawberry.types import Info
 
 from subgraphs.social import _context as ctx
-from subgraphs.social.services import circles, comments, conversations, follows, notifications, posts, reactions, realtime
+from subgraphs.social.services import (
+    circles,
+    comments,
+    conversations,
+    follows,
+    notifications,
+    posts,
+    reactions,
+    realtime,
+)
 from subgraphs.social.types.circle import Circle, CircleMember, CircleRole
 from subgraphs.social.types.comment import Comment
-from subgraphs.social.types.conversation import Conversation, ConversationMember, Message, TypingEvent
+from subgraphs.social.types.conversation import (
+    Conversation,
+    ConversationMember,
+    Message,
+    TypingEvent,
+)
 from subgraphs.social.types.post import Post, ReactionKind, Visibility
 from subgraphs.social.types.presence import Presence, PresenceStatus
 from subgraphs.social.types.user import User
@@ -51,7 +65,7 @@ class Mutation:
         return User(id=user_id)
 
     @strawberry.mutation
-    async def create_post(self, info: Info[Any, Any], input: CreatePostInput) -> Post:  # noqa: A002
+    async def create_post(self, info: Info[Any, Any], input: CreatePostInput) -> Post:
         async with ctx.session(info) as session:
             row = await posts.create_post(
                 session=session, kv=ctx.kv(info), author_id=ctx.require_user(info), text=input.text,
@@ -63,12 +77,12 @@ class Mutation:
         return Post.from_row(row)
 
     @strawberry.mutation
-    async def delete_post(self, info: Info[Any, Any], id: strawberry.ID) -> bool:  # noqa: A002
+    async def delete_post(self, info: Info[Any, Any], id: strawberry.ID) -> bool:
         async with ctx.session(info) as session:
             return await posts.delete_post(session=session, kv=ctx.kv(info), user_id=ctx.require_user(info), post_id=str(id))
 
     @strawberry.mutation
-    async def add_comment(self, info: Info[Any, Any], input: AddCommentInput) -> Comment:  # noqa: A002
+    async def add_comment(self, info: Info[Any, Any], input: AddCommentInput) -> Comment:
         async with ctx.session(info) as session:
             row = await comments.add_comment(
                 session=session, kv=ctx.kv(info), author_id=ctx.require_user(info), post_id=str(input.post_id),
@@ -127,7 +141,7 @@ class Mutation:
         return CircleMember.from_row(row)
 
     @strawberry.mutation
-    async def delete_circle(self, info: Info[Any, Any], id: strawberry.ID) -> bool:  # noqa: A002
+    async def delete_circle(self, info: Info[Any, Any], id: strawberry.ID) -> bool:
         async with ctx.session(info) as session:
             return await circles.delete_circle(session=session, kv=ctx.kv(info), actor_id=ctx.require_user(info), circle_id=str(id))
 

@@ -16,7 +16,6 @@ from subgraphs.social.types.notification import Notification
 from subgraphs.social.types.pagination import Connection, connection
 from subgraphs.social.types.post import Post
 from subgraphs.social.types.presence import Presence
-from subgraphs.social.types.user import User
 
 __all__ = ["Query"]
 
@@ -26,7 +25,7 @@ MAX_PRESENCE_USERS = 200
 @strawberry.type
 class Query:
     @strawberry.field
-    async def post(self, info: Info[Any, Any], id: strawberry.ID) -> Post:  # noqa: A002
+    async def post(self, info: Info[Any, Any], id: strawberry.ID) -> Post:
         async with ctx.session(info) as session:
             row = await posts.get_visible_post(session=session, viewer_id=ctx.viewer_id(info), post_id=str(id))
         return Post.from_row(row)
@@ -63,7 +62,7 @@ class Query:
         return connection(page, Post.from_row)
 
     @strawberry.field
-    async def circle(self, info: Info[Any, Any], id: strawberry.ID) -> Circle:  # noqa: A002
+    async def circle(self, info: Info[Any, Any], id: strawberry.ID) -> Circle:
         async with ctx.session(info) as session:
             row = await circles.get_circle(session=session, viewer_id=ctx.require_user(info), circle_id=str(id))
         return Circle.from_row(row)
@@ -77,7 +76,7 @@ class Query:
         return connection(page, Circle.from_row)
 
     @strawberry.field(description="A conversation of the caller (FORBIDDEN for non-members).")
-    async def conversation(self, info: Info[Any, Any], id: strawberry.ID) -> Conversation:  # noqa: A002
+    async def conversation(self, info: Info[Any, Any], id: strawberry.ID) -> Conversation:
         from subgraphs.social.models import Conversation as ConversationRow
 
         async with ctx.session(info) as session:

@@ -7,20 +7,19 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from typing import Any
 
-import orjson
 import strawberry
-from strawberry.types import Info
-
 from graphql import GraphQLError
+from strawberry.types import Info
 
 from shared.errors import BadUserInputError, TributaryError
 from shared.redis import KeyValue
 from subgraphs.social import _context as ctx
 from subgraphs.social.services import conversations, realtime
 from subgraphs.social.services.conversations import message_from_payload
+from subgraphs.social.services.fanout import Stream, fanout_for
 from subgraphs.social.services.notifications import notification_from_payload
 from subgraphs.social.types.conversation import Message, TypingEvent
 from subgraphs.social.types.notification import Notification
@@ -41,21 +40,18 @@ async def _coded_errors() -> AsyncIterator[None]:
         raise GraphQLError(error.message, extensions=error.graphql_extensions()) from error
 
 
-async def _open(kv: KeyValue, *channels: str) -> tuple[AbstractAsyncContextManager[Any], AsyncIterator[tuple[str, bytes]]]:
-    # Subscribe before the resolver returns: once the operation runs, no event can slip by.
-    manager = kv.subscribe(*channels)
-    messages = await manager.__aenter__()
-    return manager, messages
+async def _open(kv: KeyValue, *channels: str) -> AsyncGenerator[dict[str, Any], None]:
+    # Subscribed before the resolver returns: once the operation runs, no event can slip by.
+    stream = await fanout_for(kv).open(*channels)
+    return _payloads(stream)
 
 
-async def _payloads(
-    manager: AbstractAsyncContextManager[Any], messages: AsyncIterator[tuple[str, bytes]]
-) -> AsyncGenerator[dict[str, Any], None]:
+async def _payloads(stream: Stream) -> AsyncGenerator[dict[str, Any], None]:
     try:
-        async for _channel, raw in messages:
-            yield orjson.loads(raw)
+        async for payload in stream:
+            yield payload
     finally:
-        await manager.__aexit__(None, None, None)
+        stream.close()
 
 
 async def _messages(source: AsyncGenerator[dict[str, Any], None], user_id: str) -> AsyncGenerator[Message, None]:
@@ -123,7 +119,7 @@ class Subscription:
             async with ctx.session(info) as session:
                 await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.conversation_channel(str(conversation_id)))
-        return _messages(_payloads(*opened), user_id)
+        return _messages(opened, user_id)
 
     @strawberry.subscription(description="Typing indicators of the other members (members only).")
     async def typing(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> AsyncGenerator[TypingEvent, None]:
@@ -132,14 +128,14 @@ class Subscription:
             async with ctx.session(info) as session:
                 await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.typing_channel(str(conversation_id)))
-        return _typing(_payloads(*opened), user_id)
+        return _typing(opened, user_id)
 
     @strawberry.subscription(description="The caller's new notifications.")
     async def notification_added(self, info: Info[Any, Any]) -> AsyncGenerator[Notification, None]:
         async with _coded_errors():
             user_id = ctx.require_user(info)
         opened = await _open(ctx.kv(info), realtime.notification_channel(user_id))
-        return _notifications(_payloads(*opened))
+        return _notifications(opened)
 
     @strawberry.subscription(description="Presence changes (online/away/offline) of the given users.")
     async def presence_changed(
@@ -152,4 +148,4 @@ class Subscription:
                 raise BadUserInputError(f"Give 1 to {MAX_PRESENCE_USERS} users", extensions={"argument": "userIds"})
         kv = ctx.kv(info)
         opened = await _open(kv, *(realtime.presence_channel(u) for u in ids))
-        return _presence(kv, _payloads(*opened), ids)
+        return _presence(kv, opened, ids)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from shared.errors import BadUserInputError
 
-__all__ = ["Page", "decode_cursor", "encode_cursor", "keyset_after", "check_first"]
+__all__ = ["Page", "check_first", "decode_cursor", "encode_cursor", "keyset_after"]
 
 T = TypeVar("T")
 

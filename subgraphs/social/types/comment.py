@@ -47,7 +47,7 @@ class Comment:
     @strawberry.field
     async def post(
         self, info: Info[Any, Any]
-    ) -> Annotated["Post", strawberry.lazy("subgraphs.social.types.post")] | None:
+    ) -> Annotated[Post, strawberry.lazy("subgraphs.social.types.post")] | None:
         from subgraphs.social.types.post import Post
 
         row = await loaders.load_post(info, self.post_id)

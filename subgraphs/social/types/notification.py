@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 
+import orjson
 import strawberry
 from strawberry.scalars import JSON
-
-import orjson
 
 from subgraphs.social.models import Notification as NotificationRow
 from subgraphs.social.types.user import User

@@ -62,7 +62,7 @@ class Post:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Post | None:  # noqa: A002
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Post | None:
         async with ctx.session(info) as session:
             try:
                 row = await posts.get_visible_post(session=session, viewer_id=ctx.viewer_id(info), post_id=id)
@@ -81,7 +81,7 @@ class Post:
     @strawberry.field(description="The circle a CIRCLE post belongs to.")
     async def circle(
         self, info: Info[Any, Any]
-    ) -> Annotated["Circle", strawberry.lazy("subgraphs.social.types.circle")] | None:
+    ) -> Annotated[Circle, strawberry.lazy("subgraphs.social.types.circle")] | None:
         from subgraphs.social.types.circle import Circle
 
         if self.circle_id is None:
@@ -100,7 +100,7 @@ class Post:
     @strawberry.field(description="Top-level comments, oldest first; replies hang off each comment.")
     async def comments(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
-    ) -> Connection[Annotated["Comment", strawberry.lazy("subgraphs.social.types.comment")]]:
+    ) -> Connection[Annotated[Comment, strawberry.lazy("subgraphs.social.types.comment")]]:
         from subgraphs.social.types.comment import Comment
 
         async with ctx.session(info) as session:

@@ -48,7 +48,7 @@ class User:
     id: strawberry.ID
 
     @classmethod
-    def resolve_reference(cls, id: strawberry.ID) -> User:  # noqa: A002 - federation's name
+    def resolve_reference(cls, id: strawberry.ID) -> User:
         return cls(id=id)
 
     @strawberry.field
@@ -89,7 +89,7 @@ class User:
     @strawberry.field(description="Posts by this user that the caller may see, newest first.")
     async def posts(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
-    ) -> Connection[Annotated["Post", strawberry.lazy("subgraphs.social.types.post")]]:
+    ) -> Connection[Annotated[Post, strawberry.lazy("subgraphs.social.types.post")]]:
         from subgraphs.social.types.post import Post
 
         async with ctx.session(info) as session:
@@ -102,7 +102,7 @@ class User:
     @strawberry.field
     async def presence(
         self, info: Info[Any, Any]
-    ) -> Annotated["Presence", strawberry.lazy("subgraphs.social.types.presence")]:
+    ) -> Annotated[Presence, strawberry.lazy("subgraphs.social.types.presence")]:
         from subgraphs.social.types.presence import Presence
 
         [state] = await realtime.get_presence(ctx.kv(info), user_ids=[str(self.id)])

@@ -46,3 +46,42 @@ async def test_presence_online_away_offline(any_kv):
         await realtime.set_presence(any_kv, user_id="u1", status="offline", ttl=30)
         assert orjson.loads((await anext(stream))[1])["status"] == "offline"
     assert [p.status for p in await realtime.get_presence(any_kv, user_ids=["u1"])] == ["offline"]
+
+
+async def test_fanout_shares_one_kv_subscription_per_channel(any_kv):
+    from subgraphs.social.services.fanout import Fanout
+
+    from ._client import subscriber_count
+
+    fanout = Fanout(any_kv)
+    first = await fanout.open("room")
+    second = await fanout.open("room", "other")
+    assert await subscriber_count(any_kv, "room") == 1 and fanout.channel_count == 2
+    await realtime.publish(any_kv, "room", {"n": 1})
+    await realtime.publish(any_kv, "other", {"n": 2})
+    assert await anext(aiter(first)) == {"n": 1}
+    second_items = aiter(second)
+    assert [await anext(second_items), await anext(second_items)] == [{"n": 1}, {"n": 2}]
+    first.close()
+    assert await subscriber_count(any_kv, "room") == 1  # the second stream still listens
+    second.close()
+    assert fanout.channel_count == 0
+
+
+async def test_fanout_ends_a_stream_that_falls_behind(any_kv):
+    from shared.errors import InternalError
+    from subgraphs.social.services.fanout import Fanout
+
+    fanout = Fanout(any_kv, queue_size=3)
+    slow = await fanout.open("busy")
+    fast = await fanout.open("busy")
+    fast_items = aiter(fast)
+    for n in range(5):
+        await realtime.publish(any_kv, "busy", {"n": n})
+        assert await anext(fast_items) == {"n": n}
+    slow_items = aiter(slow)
+    assert [await anext(slow_items) for _ in range(3)] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    with pytest.raises(InternalError):
+        await anext(slow_items)
+    slow.close()
+    fast.close()

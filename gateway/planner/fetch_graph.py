@@ -65,6 +65,7 @@ class Position:
     provided: dict | None  # type: ignore[type-arg]
     conditions: tuple[str, ...]
     touched: set[int] | None
+    client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
 
 
 class FetchGraphBuilder:
@@ -175,7 +176,10 @@ class FetchGraphBuilder:
         subgraph, type_name = pos.group.subgraph, pos.type_name
         pending: list[tuple[CField, tuple[str, ...]]] = []
         self.touch(pos)
-        for f, conds in self.collect(type_name, items):
+        collected = self.collect(type_name, items)
+        if pos.client_names is None:
+            pos.client_names = {f.response_name: f"{f.name}{f.arguments}" for f, _ in collected}
+        for f, conds in collected:
             if f.name == "__typename":
                 self.add_typename(pos, f, conds)
                 continue
@@ -460,7 +464,10 @@ class FetchGraphBuilder:
             response_name = f.name
             existing = pos.sel.head_for(f.name)
             wanted_head = f"{f.name}{f.arguments}"
-            if existing is not None and existing != wanted_head:
+            taken = pos.client_names.get(f.name) if pos.client_names else None
+            if (existing is not None and existing != wanted_head) or (
+                taken is not None and taken != wanted_head
+            ):
                 self.internal_alias_count += 1
                 response_name = f"_tr{self.internal_alias_count}_{f.name}"
             cfield = CField(
@@ -517,6 +524,7 @@ class FetchGraphBuilder:
             provided=pos.provided,
             conditions=pos.conditions,
             touched=touched,
+            client_names=pos.client_names,
         )
         required = self.add_internal(required_pos, parse_field_set(requires), is_key=False)
         touched.add(pos.group.id)

@@ -134,7 +134,11 @@ class Engine:
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
-            code = codes.MAX_TOKENS_EXCEEDED if "token limit" in error.message else codes.GRAPHQL_PARSE_FAILED
+            code = (
+                codes.MAX_TOKENS_EXCEEDED
+                if "tokens. Parsing aborted" in error.message
+                else codes.GRAPHQL_PARSE_FAILED
+            )
             raise RequestError(error.message, code, errors=[_graphql_error(error, code)]) from None
         validation_errors = validate(self.schema, document)
         if validation_errors:

@@ -1,0 +1,55 @@
+"""Identity settings: IDENTITY_ prefix, the prod signing-key requirement, the dev key file."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.auth import SigningKeys
+from shared.config import load_settings
+from subgraphs.identity.config import IdentitySettings
+from subgraphs.identity.runtime import build_runtime, load_signing_keys
+
+
+def test_defaults_and_env_prefix(monkeypatch, tmp_path):
+    monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("IDENTITY_LOGIN_LIMIT_PER_IP", "7")
+    settings = load_settings(IdentitySettings)
+    assert (settings.service_name, settings.port, settings.login_limit_per_ip) == ("identity", 4101, 7)
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path.as_posix()}/identity.db"
+
+
+def test_prod_refuses_to_start_without_signing_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("IDENTITY_ENVIRONMENT", "prod")
+    monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("IDENTITY_SIGNING_KEY_PEM", raising=False)
+    with pytest.raises(SystemExit) as info:
+        load_settings(IdentitySettings)
+    assert "IDENTITY_SIGNING_KEY_PEM" in str(info.value)
+    assert not (tmp_path / "identity-signing-key.pem").exists()
+
+
+def test_prod_uses_key_from_environment(monkeypatch, tmp_path, signing_pem):
+    monkeypatch.setenv("IDENTITY_ENVIRONMENT", "prod")
+    monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("IDENTITY_SIGNING_KEY_PEM", signing_pem)
+    settings = load_settings(IdentitySettings)
+    assert load_signing_keys(settings).kid == SigningKeys.from_pem(signing_pem).kid
+    assert not settings.graphiql and not settings.introspection
+    assert not (tmp_path / "identity-signing-key.pem").exists()
+
+
+def test_bad_pem_names_the_variable(tmp_path):
+    settings = IdentitySettings(data_dir=str(tmp_path), signing_key_pem="-----BEGIN NONSENSE-----")
+    with pytest.raises(SystemExit, match="IDENTITY_SIGNING_KEY_PEM"):
+        load_signing_keys(settings)
+
+
+def test_dev_generates_key_once_and_reuses_it(tmp_path):
+    settings = IdentitySettings(data_dir=str(tmp_path / "data"), environment="dev")
+    first = build_runtime(settings)
+    path = tmp_path / "data" / "identity-signing-key.pem"
+    assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"
+    second = build_runtime(settings)
+    assert first.issuer.keys.kid == second.issuer.keys.kid
+    token = first.issuer.issue_access_token(user_id="u1", roles=["USER"])
+    assert token.count(".") == 2

@@ -17,6 +17,12 @@ FEDERATION_DIRECTIVES = (
     "inaccessible", "tag", "interfaceObject", "composeDirective", "authenticated",
     "requiresScopes", "policy", "context", "fromContext", "cost", "listSize",
 )  # fmt: skip
+# The federation version that introduced each directive (importing it from an older one is an error).
+DIRECTIVE_SINCE = {
+    "composeDirective": (2, 1), "interfaceObject": (2, 3), "authenticated": (2, 5),
+    "requiresScopes": (2, 5), "policy": (2, 6), "context": (2, 8), "fromContext": (2, 8),
+    "cost": (2, 9), "listSize": (2, 9),
+}  # fmt: skip
 # Directive applications that composition carries into the supergraph as they are.
 CARRIED_DIRECTIVES = ("inaccessible", "tag", "deprecated", "specifiedBy")
 _FEDERATION_URL = re.compile(r"^https://specs\.apollo\.dev/federation/v(\d+)\.(\d+)$")
@@ -171,7 +177,9 @@ def _fed_names(
             continue
         if not original.startswith("@"):
             continue  # type imports (FieldSet) need no mapping
-        if original[1:] not in FEDERATION_DIRECTIVES:
+        if original[1:] not in FEDERATION_DIRECTIVES or DIRECTIVE_SINCE.get(
+            original[1:], (2, 0)
+        ) > version:
             problems.append(original)
             continue
         names.pop(f"{prefix}__{original[1:]}", None)

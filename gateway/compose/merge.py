@@ -147,6 +147,7 @@ class Merger:
                 coordinate="Query",
             )
         self.add_interface_object_fields()
+        self.merge_executable_directives()
         # Returned even when there are errors: the caller still walks it for satisfiability so a
         # single run reports everything (it never prints a supergraph that had errors).
         return self.finish()
@@ -575,7 +576,7 @@ class Merger:
         given = {p for p in printed if p is not None}
         if len(given) > 1:
             self.error(
-                codes.ARGUMENT_DEFAULT_MISMATCH if kind == "Argument"
+                codes.FIELD_ARGUMENT_DEFAULT_MISMATCH if kind == "Argument"
                 else codes.INPUT_FIELD_DEFAULT_MISMATCH,
                 f'{kind} "{coordinate}" has incompatible default values across subgraphs: it has '
                 + " and ".join(
@@ -626,7 +627,7 @@ class Merger:
         if incompatible:
             coordinate = coordinate or dest.coordinate
             self.error(
-                codes.ARGUMENT_TYPE_MISMATCH if kind == "argument" else codes.FIELD_TYPE_MISMATCH,
+                codes.FIELD_ARGUMENT_TYPE_MISMATCH if kind == "argument" else codes.FIELD_TYPE_MISMATCH,
                 f'Type of {kind} "{coordinate}" is incompatible across subgraphs: it has '
                 + " and ".join(
                     f'type "{print_ast(t)}" in "{self.names[i]}"' for t, i in zip(types, indexes)
@@ -938,6 +939,76 @@ class Merger:
                 coordinate=t.name,
             )
 
+    def merge_executable_directives(self) -> None:
+        """Executable directives defined in every subgraph reach the supergraph (their common part)."""
+        self.executable: list[ast.DirectiveDefinitionNode] = []
+        names: list[str] = []
+        for subgraph in self.subgraphs:
+            for name, node in subgraph.directive_defs.items():
+                if name not in names and name not in self.compose and _executable_locations(node):
+                    names.append(name)
+        for name in names:
+            nodes = [s.directive_defs.get(name) for s in self.subgraphs]
+            if any(n is None for n in nodes):
+                self.hint(
+                    "INCONSISTENT_EXECUTABLE_DIRECTIVE_PRESENCE",
+                    f'Executable directive "@{name}" will not be part of the supergraph as it does '
+                    "not appear in all subgraphs",
+                )
+                continue
+            defined = [n for n in nodes if n is not None]
+            locations = _executable_locations(defined[0])
+            for node in defined[1:]:
+                others = _executable_locations(node)
+                locations = [loc for loc in locations if loc in others]
+            if not locations:
+                continue
+            holder = MField(name=name, parent="@")
+            fields = {
+                i: SubField(
+                    name=name,
+                    parent="@",
+                    type=ast.NamedTypeNode(name=ast.NameNode(value="Boolean")),
+                    args={
+                        a.name.value: SubArg(
+                            name=a.name.value,
+                            type=a.type,
+                            default=a.default_value,
+                            description=a.description.value if a.description else None,
+                            directives=[],
+                        )
+                        for a in node.arguments or ()
+                    },
+                    description=None,
+                    directives=[],
+                    node=node,
+                )
+                for i, node in enumerate(defined)
+            }
+            self.merge_arguments(holder, fields)
+            descriptions = [n.description.value for n in defined if n.description is not None]
+            self.executable.append(
+                ast.DirectiveDefinitionNode(
+                    name=ast.NameNode(value=name),
+                    description=(
+                        ast.StringValueNode(value=self.merge_descriptions(descriptions), block=True)
+                        if descriptions
+                        else None
+                    ),
+                    arguments=tuple(
+                        ast.InputValueDefinitionNode(
+                            name=ast.NameNode(value=a.name),
+                            type=a.type,
+                            default_value=a.default,
+                            directives=(),
+                        )
+                        for a in holder.args.values()
+                    ),
+                    repeatable=all(n.repeatable for n in defined),
+                    locations=tuple(ast.NameNode(value=loc) for loc in locations),
+                )
+            )
+
     # -- output --------------------------------------------------------------------------------
 
     def finish(self) -> Supergraph:
@@ -953,20 +1024,19 @@ class Merger:
             ),
         ]
         definitions: list[str] = []
-        if "inaccessible" in self.used_features:
-            links.append(
-                directive(
-                    "link",
-                    url="https://specs.apollo.dev/inaccessible/v0.2",
-                    **{"for": EnumLiteral("SECURITY")},
+        for feature, (url, purpose, texts) in SPEC_FEATURES.items():
+            if feature in self.used_features:
+                links.append(
+                    directive(
+                        "link",
+                        url=url,
+                        **{"for": EnumLiteral(purpose) if purpose else None},
+                    )
                 )
-            )
-            definitions.append(INACCESSIBLE_DEFINITION)
-        if "tag" in self.used_features:
-            links.append(directive("link", url="https://specs.apollo.dev/tag/v0.3"))
-            definitions.append(TAG_DEFINITION)
+                definitions.extend(texts)
         links.extend(self.compose_links())
         definitions.extend(print_ast(node) for _, node in self.compose.values())
+        definitions.extend(print_ast(node) for node in self.executable)
         roots = {op: name for op, name in ROOT_NAMES.items() if name in self.types}
         return Supergraph(
             types=self.types,
@@ -995,15 +1065,64 @@ class Merger:
         return links
 
 
-INACCESSIBLE_DEFINITION = (
-    "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
-    "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION"
-)
-TAG_DEFINITION = (
-    "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
-    "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION | "
-    "SCHEMA"
-)
+_ACCESS_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
+# Specs whose directives composition carries into the supergraph: link url, purpose, definitions.
+SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "authenticated": (
+        "https://specs.apollo.dev/authenticated/v0.1",
+        "SECURITY",
+        (f"directive @authenticated on {_ACCESS_LOCATIONS}",),
+    ),
+    "inaccessible": (
+        "https://specs.apollo.dev/inaccessible/v0.2",
+        "SECURITY",
+        (
+            (
+                "directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | "
+                "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | "
+                "INPUT_FIELD_DEFINITION"
+            ),
+        ),
+    ),
+    "policy": (
+        "https://specs.apollo.dev/policy/v0.1",
+        "SECURITY",
+        (
+            f"directive @policy(policies: [[policy__Policy!]!]!) on {_ACCESS_LOCATIONS}",
+            "scalar policy__Policy",
+        ),
+    ),
+    "requiresScopes": (
+        "https://specs.apollo.dev/requiresScopes/v0.1",
+        "SECURITY",
+        (
+            "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on "
+            + _ACCESS_LOCATIONS,
+            "scalar requiresScopes__Scope",
+        ),
+    ),
+    "tag": (
+        "https://specs.apollo.dev/tag/v0.3",
+        None,
+        (
+            (
+                "directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | "
+                "INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | "
+                "INPUT_OBJECT | INPUT_FIELD_DEFINITION | SCHEMA"
+            ),
+        ),
+    ),
+}
+
+
+_EXECUTABLE_LOCATIONS = (
+    "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
+    "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
+)  # fmt: skip
+
+
+def _executable_locations(node: ast.DirectiveDefinitionNode) -> list[str]:
+    return [loc.value for loc in node.locations if loc.value in _EXECUTABLE_LOCATIONS]
 
 
 def same_type(a: ast.TypeNode, b: ast.TypeNode) -> bool:

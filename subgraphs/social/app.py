@@ -10,7 +10,9 @@ from shared.app import create_subgraph_app
 from shared.auth import TokenVerifier
 from shared.config import load_settings
 from shared.db import Database, database_from_settings, upgrade
+from shared.events import EventsRuntime
 from shared.redis import KeyValue, create_kv
+from subgraphs.social import workers
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.schema import schema
 
@@ -25,8 +27,10 @@ def create_app(
     verifier: TokenVerifier | None = None,
     database: Database | None = None,
     kv: KeyValue | None = None,
+    routes_kv: KeyValue | None = None,
 ) -> Starlette:
-    """Build the app; `verifier`/`database`/`kv` default to what the settings describe."""
+    """Build the app; `verifier`/`database`/`kv` default to what the settings describe.
+    `routes_kv` holds the event routes (default: the kit's `tributary:events:` KV)."""
     settings = settings or load_settings(SocialSettings)
     database = database or database_from_settings(settings)
     kv = kv or create_kv(settings.redis_url, prefix=settings.kv_prefix)
@@ -35,12 +39,17 @@ def create_app(
     async def migrate() -> None:
         if settings.migrate_on_startup:
             await upgrade(database, MIGRATIONS)
+        workers.bind(database=database, kv=kv)
 
-    return create_subgraph_app(
+    events = EventsRuntime(settings=settings, database=database, routes_kv=routes_kv)
+    app = create_subgraph_app(
         settings=settings,
         schema=schema,
         database=database,
         kv=kv,
         verifier=verifier,
         on_startup=[migrate],
+        events=events,
     )
+    app.state.events = events
+    return app

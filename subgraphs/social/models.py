@@ -9,6 +9,8 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shared.events import include_event_tables
+
 __all__ = [
     "Circle",
     "CircleMember",
@@ -38,6 +40,10 @@ def utcnow() -> datetime:
 
 class SocialBase(SQLModel, registry=registry()):
     """Base of every social table; its MetaData is the one the social migrations manage."""
+
+
+# The kit's outbox_events/processed_events live in the social database too (migration 0002).
+include_event_tables(SocialBase.metadata)
 
 
 class UserStats(SocialBase, table=True):

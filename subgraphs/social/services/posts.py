@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInputError, ForbiddenError, NotFoundError
+from shared.events import add_event
 from shared.redis import KeyValue
 from subgraphs.social.models import CircleMember, Comment, Follow, Post, PostMedia, Reaction, utcnow
 from subgraphs.social.services import feeds
@@ -109,6 +110,16 @@ async def create_post(
         for u in mentions
     ]
     audience = await _audience(session, post)
+    # For moderation and search: published by the outbox relay only if this transaction commits.
+    await add_event(
+        session,
+        topic="social.post_created",
+        key=post.id,
+        payload={
+            "postId": post.id, "authorId": author_id, "text": text, "visibility": visibility,
+            "circleId": circle_id, "mediaIds": list(media_ids), "createdAt": now.isoformat(),
+        },
+    )
     await session.commit()
     await feeds.invalidate_for_post(kv, post=post, audience=audience)
     await publish_notifications(kv, notices)

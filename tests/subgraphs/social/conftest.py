@@ -56,3 +56,11 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
 def kv() -> KeyValue:
     """The embedded (in-memory) KV, private to the test."""
     return create_kv(None, prefix=f"test:social:{uuid.uuid4().hex}:", store=MemoryStore())
+
+
+@pytest.fixture
+def issuer():
+    """A token issuer with fresh keys; apps under test verify with its static JWKS."""
+    from shared.auth import SigningKeys, TokenIssuer
+
+    return TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")

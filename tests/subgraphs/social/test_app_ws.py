@@ -31,24 +31,19 @@ mutation($m: [ID!]!) { createConversation(memberIds: $m, title: "t") { id kind }
 """
 
 
-@pytest.fixture
-def issuer() -> TokenIssuer:
-    return TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")
-
-
 def token(issuer: TokenIssuer, user_id: str) -> str:
     return issuer.issue_access_token(user_id=user_id, roles=["user"])
 
 
 @asynccontextmanager
-async def social_server(database, kv, issuer: TokenIssuer) -> AsyncIterator[str]:
-    settings = SocialSettings(
-        database_url=database.url if "***" not in database.url else str(database.engine.url),
-        environment="test", port=0, migrate_on_startup=False,
-    )
-    app = create_app(settings, verifier=TokenVerifier.for_issuer(issuer), database=database, kv=kv)
+async def social_server(database, kv, issuer: TokenIssuer, *, routes_kv=None) -> AsyncIterator:
+    """Serve a social app; yields its base URL, or (URL, app) when `routes_kv` is given."""
+    settings = SocialSettings(environment="test", port=0, migrate_on_startup=False)
+    routes = routes_kv or create_kv(None, prefix=f"test:routes:{uuid.uuid4().hex}:", store=MemoryStore())
+    app = create_app(settings, verifier=TokenVerifier.for_issuer(issuer), database=database, kv=kv,
+                     routes_kv=routes)
     async with serve_app(app) as base_url:
-        yield base_url
+        yield (base_url, app) if routes_kv is not None else base_url
 
 
 @pytest.fixture(params=DATABASE_KINDS)

@@ -12,7 +12,7 @@ import orjson
 from ..planner.plan import Condition, Fetch, Flatten, Parallel, PlanNode, Sequence
 from .errors import SUBGRAPH_FETCH_FAILED, SUBGRAPH_INVALID_RESPONSE
 from .fetch import SubgraphClient, SubgraphRequestError
-from .merge import collect_objects, collect_targets, deep_merge
+from .merge import collect_objects, collect_targets, deep_merge, rename_keys
 from .represent import Projector, compile_projector
 
 
@@ -88,6 +88,8 @@ class PlanExecutor:
             return
         data = response.get("data")
         if isinstance(data, dict):
+            if fetch.output_rewrites:
+                rename_keys(data, fetch.output_rewrites)
             deep_merge(context.data, data)
         for error in response.get("errors") or ():
             context.errors.append(_subgraph_error(error, fetch.service_name, error.get("path") if isinstance(error, dict) else None))
@@ -134,6 +136,10 @@ class PlanExecutor:
             )
             entities = None
         if entities:
+            if fetch.output_rewrites:
+                for entity in entities:
+                    if type(entity) is dict:
+                        rename_keys(entity, fetch.output_rewrites)
             for index, entity in enumerate(entities):
                 if type(entity) is dict:
                     for obj in targets[index]:

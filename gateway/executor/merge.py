@@ -89,3 +89,11 @@ def _flatten_objects(values: list[Any]) -> list[dict[str, Any]]:
         elif type(value) is list:
             out.extend(_flatten_objects(value))
     return out
+
+
+def rename_keys(data: dict[str, Any], rewrites: tuple[tuple[tuple[str, ...], str, str], ...]) -> None:
+    """Undo reserved aliases: at each path, move `alias` back to its response name."""
+    for path, alias, name in rewrites:
+        for obj in collect_objects(data, path):
+            if alias in obj:
+                obj[name] = obj.pop(alias)

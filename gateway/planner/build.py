@@ -47,6 +47,7 @@ def fetch_node(group: FetchGroup, operation: NormalizedOperation, view: Subgraph
         operation_kind=kind,  # type: ignore[arg-type]
         variable_usages=tuple(variables),
         requires=freeze_inputs(group, view) if group.is_entity else (),
+        output_rewrites=tuple(group.renames),
         id=group.id,
     )
 

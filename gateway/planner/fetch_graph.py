@@ -30,6 +30,7 @@ class FetchGroup:
     deps: set[int] = field(default_factory=set)
     conditions: frozenset[str] = frozenset()
     variables: set[str] = field(default_factory=set)
+    renames: list[tuple[tuple[str, ...], str, str]] = field(default_factory=list)
 
     def add_input(self, type_condition: str, typename: str, fields: list[InputSpec]) -> None:
         tree = self.inputs.setdefault((type_condition, typename), {})
@@ -291,6 +292,12 @@ class FetchGraphBuilder:
                 return JoinField(graph=pos.group.subgraph)
         return join
 
+    def subgraph_type_differs(self, pos: Position, field_name: str) -> bool:
+        type_def = self.view.types.get(pos.type_name)
+        field_def = type_def.fields.get(field_name) if type_def else None
+        join = field_def.joins.get(pos.group.subgraph) if field_def else None
+        return bool(join and join.type and join.type != field_def.type)  # type: ignore[union-attr]
+
     def touch(self, pos: Position) -> None:
         if pos.touched is not None:
             pos.touched.add(pos.group.id)
@@ -318,6 +325,14 @@ class FetchGraphBuilder:
         conditions = f.conditions + conds
         target = self.wrap(group, pos.sel, conditions)
         head = f"{f.alias}: {f.name}{f.arguments}" if f.alias else f"{f.name}{f.arguments}"
+        if self.subgraph_type_differs(pos, f.name):
+            # another fragment may select this response name with the supergraph's type: ask
+            # under a reserved alias and rename back when the answer arrives
+            self.internal_alias_count += 1
+            alias = f"_tr{self.internal_alias_count}_{f.response_name}"
+            head = f"{alias}: {f.name}{f.arguments}"
+            relative = pos.path[len(group.merge_at):]
+            group.renames.append((relative, alias, f.response_name))
         group.variables |= f.variables
         parent = self.schema.get_type(pos.type_name)
         field_def = parent.fields.get(f.name) if parent is not None and hasattr(parent, "fields") else None  # type: ignore[union-attr]

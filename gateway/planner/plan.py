@@ -33,6 +33,8 @@ class Fetch:
     operation_kind: Literal["query", "mutation", "subscription"] = "query"
     variable_usages: tuple[str, ...] = ()
     requires: tuple[InputFragment, ...] = ()  # empty for root fetches
+    # (path from the fetched object, reserved alias, response name): keys renamed on arrival
+    output_rewrites: tuple[tuple[tuple[str, ...], str, str], ...] = ()
     id: int = 0
 
 

@@ -54,6 +54,7 @@ def _fold(groups: dict[int, FetchGroup], *, keep: FetchGroup, fold: FetchGroup) 
     keep.deps.discard(keep.id)
     keep.conditions &= fold.conditions
     keep.variables |= fold.variables
+    keep.renames.extend(fold.renames)
     for other in groups.values():
         if fold.id in other.deps:
             other.deps.discard(fold.id)

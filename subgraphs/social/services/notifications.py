@@ -160,7 +160,7 @@ async def handle_tip_sent(
         sender = str(payload["fromUserId"])
     except KeyError as error:
         raise BadUserInputError(f"tip event {event_id} lacks {error.args[0]}") from error
-    data = {k: payload[k] for k in ("amount", "currency", "postId") if k in payload}
+    data = {k: payload[k] for k in ("tipId", "amount", "currency", "postId") if k in payload}
     row = await add_notification(
         session,
         user_id=recipient,

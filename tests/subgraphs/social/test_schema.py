@@ -1,0 +1,128 @@
+"""The social schema executed directly: federation entities, SDL, error codes, main flows."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from shared.auth import ANONYMOUS, Caller
+from shared.context import RequestContext
+from subgraphs.social.config import SocialSettings
+from subgraphs.social.schema import schema
+
+
+async def run(database, kv, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None):
+    context = RequestContext(
+        caller=Caller(user_id=user) if user else ANONYMOUS, request_id="test", database=database,
+        kv=kv, settings=SocialSettings(environment="test"), request=None,  # type: ignore[arg-type]
+    )
+    result = await schema.execute(query, variable_values=variables, context_value=context)
+    errors = [{"message": e.message, "code": (e.extensions or {}).get("code")} for e in result.errors or ()]
+    return result.data, errors
+
+
+def codes(errors) -> list[str]:
+    return [e["code"] for e in errors]
+
+
+def test_sdl_declares_entities_and_the_media_stub():
+    sdl = schema.as_str()
+    assert 'type User @key(fields: "id")' in sdl
+    assert 'type Post @key(fields: "id")' in sdl
+    assert 'type Media @key(fields: "id", resolvable: false)' in sdl
+
+
+async def test_user_entity_carries_social_counts(database, kv):
+    call = partial(run, database, kv)
+    for follower in ("a", "b"):
+        _, errors = await call('mutation { follow(userId: "star") { id } }', user=follower)
+        assert errors == []
+    data, errors = await call(
+        """query($r: [_Any!]!) { _entities(representations: $r) {
+             ... on User { id followersCount followingCount isFollowedByMe
+                           followers(first: 1) { edges { node { id } } pageInfo { hasNextPage } } } } }""",
+        {"r": [{"__typename": "User", "id": "star"}, {"__typename": "User", "id": "a"}]},
+        user="a",
+    )
+    assert errors == []
+    assert data["_entities"] == [
+        {"id": "star", "followersCount": 2, "followingCount": 0, "isFollowedByMe": True,
+         "followers": {"edges": [{"node": {"id": "b"}}], "pageInfo": {"hasNextPage": True}}},
+        {"id": "a", "followersCount": 0, "followingCount": 1, "isFollowedByMe": False,
+         "followers": {"edges": [], "pageInfo": {"hasNextPage": False}}},
+    ]
+
+
+async def test_post_flow_through_graphql(database, kv):
+    call = partial(run, database, kv)
+    data, errors = await call(
+        """mutation { createPost(input: {text: "hi", mediaIds: ["m1"], visibility: FOLLOWERS}) {
+             id visibility author { id } media { id } } }""", user="alice")
+    assert errors == []
+    post = data["createPost"]
+    assert post["visibility"] == "FOLLOWERS" and post["author"] == {"id": "alice"}
+    assert post["media"] == [{"id": "m1"}]
+    entity = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Post { id text } } }"""
+    data, errors = await call(entity, {"r": [{"__typename": "Post", "id": post["id"]}]}, user="stranger")
+    assert errors == [] and data == {"_entities": [None]}  # not visible to a non-follower
+    await call('mutation { follow(userId: "alice") { id } }', user="bob")
+    data, errors = await call(entity, {"r": [{"__typename": "Post", "id": post["id"]}]}, user="bob")
+    assert data == {"_entities": [{"id": post["id"], "text": "hi"}]}
+    _, errors = await call('mutation($p: ID!) { react(postId: $p, kind: LOVE) { id } }', {"p": post["id"]}, user="bob")
+    assert errors == []
+    data, errors = await call(
+        'mutation($p: ID!) { addComment(input: {postId: $p, text: "nice"}) { id author { id } post { id } } }',
+        {"p": post["id"]}, user="bob")
+    assert errors == [] and data["addComment"]["post"] == {"id": post["id"]}
+    data, errors = await call(
+        """{ homeFeed(first: 5) { edges { cursor node { id reactionsCount commentsCount myReaction
+              comments { nodes { text author { id } } } } } pageInfo { hasNextPage } } }""", user="bob")
+    assert errors == []
+    [edge] = data["homeFeed"]["edges"]
+    assert edge["node"] == {"id": post["id"], "reactionsCount": 1, "commentsCount": 1, "myReaction": "LOVE",
+                            "comments": {"nodes": [{"text": "nice", "author": {"id": "bob"}}]}}
+    data, errors = await call("{ notifications { nodes { kind actor { id } } } unreadNotificationCount }", user="alice")
+    assert errors == []
+    assert [n["kind"] for n in data["notifications"]["nodes"]] == ["COMMENT", "REACTION", "FOLLOW"]
+    assert data["unreadNotificationCount"] == 3
+    data, _ = await call("mutation { markNotificationsRead }", user="alice")
+    assert data == {"markNotificationsRead": 3}
+
+
+async def test_conversation_messages_have_user_references(database, kv):
+    call = partial(run, database, kv)
+    data, _ = await call('mutation { openDirectConversation(userId: "bob") { id kind } }', user="alice")
+    conversation = data["openDirectConversation"]
+    assert conversation["kind"] == "DIRECT"
+    await call('mutation($c: ID!) { sendMessage(conversationId: $c, text: "yo") { id } }', {"c": conversation["id"]}, user="alice")
+    data, errors = await call(
+        """query($c: ID!) { conversation(id: $c) { unreadCount members { user { id } }
+             messages(first: 5) { nodes { text sender { id } } } } }""", {"c": conversation["id"]}, user="bob")
+    assert errors == []
+    assert data["conversation"] == {
+        "unreadCount": 1, "members": [{"user": {"id": "alice"}}, {"user": {"id": "bob"}}],
+        "messages": {"nodes": [{"text": "yo", "sender": {"id": "alice"}}]},
+    }
+
+
+async def test_bad_input_gets_coded_errors(database, kv):
+    call = partial(run, database, kv)
+    cases = [
+        ("{ homeFeed { edges { cursor } } }", None, None, "UNAUTHENTICATED"),
+        ("{ homeFeed(first: 0) { edges { cursor } } }", None, "u", "BAD_USER_INPUT"),
+        ("{ homeFeed(first: 100000) { edges { cursor } } }", None, "u", "BAD_USER_INPUT"),
+        ('{ homeFeed(after: "not-a-cursor") { edges { cursor } } }', None, "u", "BAD_USER_INPUT"),
+        ('{ trendingFeed(after: "eyJ4Ijox") { edges { cursor } } }', None, "u", "BAD_USER_INPUT"),
+        ('mutation { createPost(input: {text: "x", visibility: CIRCLE}) { id } }', None, "u", "BAD_USER_INPUT"),
+        ('mutation { createPost(input: {text: ""}) { id } }', None, "u", "BAD_USER_INPUT"),
+        ('mutation { follow(userId: "u") { id } }', None, "u", "BAD_USER_INPUT"),
+        ('{ post(id: "missing") { id } }', None, "u", "NOT_FOUND"),
+        ('{ circle(id: "missing") { id } }', None, "u", "NOT_FOUND"),
+        ('{ conversation(id: "missing") { id } }', None, "u", "FORBIDDEN"),
+        ('mutation { sendMessage(conversationId: "missing", text: "x") { id } }', None, "u", "FORBIDDEN"),
+        ('mutation { createConversation(memberIds: []) { id } }', None, "u", "BAD_USER_INPUT"),
+        ('{ presence(userIds: ["a"]) { status } }', None, None, "UNAUTHENTICATED"),
+    ]
+    for query, variables, user, code in cases:
+        data, errors = await call(query, variables, user=user)
+        assert codes(errors) == [code], (query, errors)

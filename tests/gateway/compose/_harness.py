@@ -74,6 +74,19 @@ def run_oracle(cases: dict[str, list[SubgraphSource]]) -> dict[str, dict]:
     return json.loads(completed.stdout)
 
 
+def load_in_apollo(supergraphs: dict[str, str]) -> dict[str, dict]:
+    """Build each supergraph with Apollo's `Supergraph.build` (what its gateway does at start-up)."""
+    completed = subprocess.run(
+        ["node", str(ORACLE / "load.mjs")],
+        input=json.dumps(supergraphs),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(completed.stdout)
+
+
 def _sorted_directives(nodes) -> tuple:
     directives = [
         ast.DirectiveNode(

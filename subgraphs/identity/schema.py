@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from strawberry.federation.schema import FederationAny
@@ -14,7 +14,7 @@ from subgraphs.identity.types import User
 
 __all__ = ["FEDERATION_VERSION", "schema"]
 
-FEDERATION_VERSION = "2.7"
+FEDERATION_VERSION: Final = "2.7"
 
 
 class _Schema(strawberry.federation.Schema):
@@ -25,11 +25,12 @@ class _Schema(strawberry.federation.Schema):
         # representation alone with an error at its index, as for any other bad item.
         results: list[Any] = []  # entities or the errors standing in for them
         for representation in representations:
-            name = representation.get("__typename") if isinstance(representation, dict) else None
+            item: Any = representation
+            name = item.get("__typename") if isinstance(item, dict) else None
             if name != "User":
                 results.append(BadUserInputError(f"Unknown entity type {name!r}."))
             else:
-                results.extend(super().entities_resolver(info, [dict(representation)]))
+                results.extend(super().entities_resolver(info, [FederationAny(dict(item))]))
         return results
 
 

@@ -43,12 +43,12 @@ def client_ip(info: Info[Any, Any]) -> str | None:
     if request is None:
         return None
     if runtime(info).settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
+        forwarded: str = request.headers.get("x-forwarded-for", "")
         first = forwarded.split(",", 1)[0].strip()
         if first:
             return first[:64]
     client = getattr(request, "client", None)
-    return client.host if client else None
+    return str(client.host) if client else None
 
 
 def require_user(info: Info[Any, Any], *, scopes: frozenset[str] = READ_SCOPES) -> str:

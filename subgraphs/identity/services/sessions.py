@@ -12,7 +12,6 @@ from shared.errors import UnauthenticatedError
 from subgraphs.identity.models import RefreshToken, User, new_id, utcnow
 from subgraphs.identity.security.passwords import PasswordHasher
 from subgraphs.identity.security.secrets import hash_secret, new_refresh_token
-from subgraphs.identity.services._validation import handle_key
 from subgraphs.identity.services.audit import AuditEventType, record_audit_event
 from subgraphs.identity.services.users import as_utc, revoke_all_refresh_tokens
 

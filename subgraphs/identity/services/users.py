@@ -66,8 +66,8 @@ def user_roles(user: User) -> frozenset[Role]:
 
 
 def _encode_roles(roles: Sequence[Role]) -> str:
-    order = list(Role)
-    return ",".join(sorted({Role(r) for r in roles} | {Role.USER}, key=order.index))
+    wanted = {Role(r) for r in roles} | {Role.USER}
+    return ",".join(r.value for r in Role if r in wanted)
 
 
 async def get_user(*, session: AsyncSession, user_id: str) -> User | None:

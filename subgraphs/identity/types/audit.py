@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
@@ -12,7 +13,10 @@ from subgraphs.identity.services.users import as_utc
 
 __all__ = ["AuditEventType", "AuditEventTypeEnum"]
 
-AuditEventTypeEnum = strawberry.enum(_AuditEventType, name="AuthAuditEventKind")
+if TYPE_CHECKING:
+    AuditEventTypeEnum = _AuditEventType
+else:
+    AuditEventTypeEnum = strawberry.enum(_AuditEventType, name="AuthAuditEventKind")
 
 
 @strawberry.type(name="AuthAuditEvent", description="One authentication event.")

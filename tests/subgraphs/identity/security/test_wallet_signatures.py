@@ -12,7 +12,11 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from shared.errors import BadUserInputError
-from subgraphs.identity.security.wallet_signatures import Chain, normalize_address, verify_wallet_signature
+from subgraphs.identity.security.wallet_signatures import (
+    Chain,
+    normalize_address,
+    verify_wallet_signature,
+)
 
 
 def solana_keypair() -> tuple[Ed25519PrivateKey, str]:

@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from ..planner.plan import Fetch, PlanNode, QueryPlan, Sequence
+from ..supergraph import ServiceName
 from .engine import Engine, PreparedOperation
 from .errors import QUERY_PLANNING_FAILED, SUBGRAPH_FETCH_FAILED
 from .execute import ExecutionContext, _subgraph_error
@@ -256,7 +257,7 @@ async def execute_stream(
         "query": root.operation,
         "variables": {v: forwarded[v] for v in root.variable_usages if v in forwarded},
     }
-    url = (ws_urls or {}).get(root.service_name) or engine.urls[root.service_name]
+    url = (ws_urls or {}).get(root.service_name) or engine.urls[ServiceName(root.service_name)]
     events = upstream.stream(root.service_name, url, request, init_payload=init_payload, headers=headers)
     async with contextlib.aclosing(events):
         async for event in events:

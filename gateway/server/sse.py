@@ -59,6 +59,10 @@ def stream_endpoint(realtime: Realtime) -> Callable[[Request], Awaitable[Respons
     return endpoint
 
 
+class _BadStreamRequestError(Exception):
+    pass
+
+
 def _error_response(status: int, message: str, code: str) -> Response:
     return _json(status, {"errors": [error_entry(message, code)]})
 
@@ -75,13 +79,13 @@ async def _params(request: Request, max_body_bytes: int) -> dict[str, Any]:
                 params[name] = orjson.loads(params[name])
         return params
     if "json" not in request.headers.get("content-type", ""):
-        raise ValueError("Send GraphQL requests as application/json.")
+        raise _BadStreamRequestError("Send GraphQL requests as application/json.")
     body = await request.body()
     if len(body) > max_body_bytes:
-        raise ValueError(f"The request body exceeds {max_body_bytes} bytes.")
+        raise _BadStreamRequestError(f"The request body exceeds {max_body_bytes} bytes.")
     parsed = orjson.loads(body)
     if not isinstance(parsed, dict):
-        raise ValueError("The request body must be a JSON object.")
+        raise _BadStreamRequestError("The request body must be a JSON object.")
     return parsed
 
 
@@ -96,7 +100,7 @@ async def handle_stream(request: Request, realtime: Realtime) -> Response:
         return _error_response(503, "No supergraph loaded yet.", SERVICE_UNAVAILABLE)
     try:
         params = await _params(request, settings.max_body_bytes)
-    except (ValueError, orjson.JSONDecodeError) as error:
+    except (_BadStreamRequestError, orjson.JSONDecodeError) as error:
         return _error_response(400, str(error) if not isinstance(error, orjson.JSONDecodeError)
                                else "The request is not valid JSON.", BAD_REQUEST)
     credentials = {name: request.headers[name] for name in realtime.gateway.propagate if name in request.headers}

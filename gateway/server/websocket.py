@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import orjson
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..executor import RequestError
 from ..executor.errors import INTERNAL_SERVER_ERROR
@@ -111,7 +111,7 @@ class _Connection:
         try:
             async with self._send_lock:
                 await self.ws.send_text(orjson.dumps(message).decode())
-        except Exception:  # the client is gone; the receive loop sees the disconnect
+        except (OSError, RuntimeError, WebSocketDisconnect):  # the client is gone; the receive loop sees it
             self.closed = True
             return False
         return True

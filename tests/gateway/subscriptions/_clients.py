@@ -40,9 +40,8 @@ class WsClient:
         try:
             while True:
                 await asyncio.wait_for(self.connection.recv(), TIMEOUT)
-        except ConnectionClosed:
-            pass
-        frame = self.connection.close_rcvd
+        except ConnectionClosed as closed:
+            frame = closed.rcvd
         return (frame.code, frame.reason) if frame is not None else (None, None)
 
     async def init(self, payload: dict[str, Any] | None = None) -> dict[str, Any]:

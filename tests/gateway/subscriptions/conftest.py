@@ -35,6 +35,8 @@ class Served:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     async def stop(self) -> None:
+        if self.task.done():
+            return
         self.server.should_exit = True
         try:
             await asyncio.wait_for(asyncio.shield(self.task), 3)
@@ -64,39 +66,40 @@ async def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def chat(recorder: Recorder) -> AsyncIterator[Served]:
-    served = await serve(chat_app(recorder))
-    yield served
-    await served.stop()
+async def servers() -> AsyncIterator[list[Served]]:
+    """Every server a test started; stopped together at the end (shutdown takes a few ticks each)."""
+    started: list[Served] = []
+    yield started
+    await asyncio.gather(*(served.stop() for served in started))
 
 
 @pytest.fixture
-async def users(recorder: Recorder) -> AsyncIterator[Served]:
-    served = await serve(users_app(recorder))
-    yield served
-    await served.stop()
+async def chat(recorder: Recorder, servers: list[Served]) -> Served:
+    servers.append(served := await serve(chat_app(recorder)))
+    return served
+
+
+@pytest.fixture
+async def users(recorder: Recorder, servers: list[Served]) -> Served:
+    servers.append(served := await serve(users_app(recorder)))
+    return served
 
 
 GatewayFactory = Callable[..., Awaitable[Served]]
 
 
 @pytest.fixture
-async def make_gateway(chat: Served, users: Served) -> AsyncIterator[GatewayFactory]:
-    started: list[Served] = []
-
+async def make_gateway(chat: Served, users: Served, servers: list[Served]) -> GatewayFactory:
     async def factory(**overrides: Any) -> Served:
         settings = GatewaySettings(
             subgraph_urls={"chat": f"{chat.http}/graphql", "users": f"{users.http}/graphql"},
             subgraph_timeout_seconds=5.0,
             **overrides,
         )
-        served = await serve(create_app(settings, supergraph_sdl=SUPERGRAPH))
-        started.append(served)
+        servers.append(served := await serve(create_app(settings, supergraph_sdl=SUPERGRAPH)))
         return served
 
-    yield factory
-    for served in started:
-        await served.stop()
+    return factory
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from graphql import (
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -44,9 +47,10 @@ def _materialize(path: LinkedPath) -> list[str | int]:
 
 class _Entry:
     __slots__ = ("response_name", "field_name", "parent_type", "kind", "wrappers", "named",
-                 "conditions", "selections", "occurrences")
+                 "conditions", "selections", "occurrences", "enum_values")
 
     def __init__(self) -> None:
+        self.enum_values: frozenset[str] | None = None
         self.occurrences: list[tuple[tuple[tuple[bool, str], ...], list[CSelection]]] = []
 
 
@@ -123,6 +127,10 @@ class Shaper:
         entry.named = named
         if is_leaf_type(named):
             entry.kind = _LEAF
+            if isinstance(named, GraphQLEnumType):
+                # values a subgraph may return but the API hides (@inaccessible, or missing
+                # from the merged enum) must not reach the client
+                entry.enum_values = frozenset(named.values)
         elif is_abstract_type(named):
             entry.kind = _ABSTRACT
         else:
@@ -196,7 +204,7 @@ class Shaper:
                 out[name] = type_name
                 continue
             value = data.get(name)
-            if kind == _LEAF and not entry.wrappers:
+            if kind == _LEAF and not entry.wrappers and entry.enum_values is None:
                 out[name] = value
                 continue
             if kind == _PASSTHROUGH:
@@ -255,6 +263,9 @@ class Shaper:
             return items
         kind = entry.kind
         if kind == _LEAF:
+            if entry.enum_values is not None and value not in entry.enum_values:
+                enum_error(errors, path, entry.named.name, value)
+                return None
             return value
         if not isinstance(value, dict):
             return None
@@ -267,6 +278,15 @@ class Shaper:
                 type_name = runtime
         result = self._object(selections, type_name, value, variables, path, errors)
         return None if result is _BUBBLE else result
+
+
+def enum_error(errors: list[dict[str, Any]], path: LinkedPath, enum: str, value: Any) -> None:
+    errors.append(
+        {
+            "message": f"Enum \"{enum}\" cannot represent value: {orjson.dumps(value).decode()}",
+            "path": _materialize(path),
+        }
+    )
 
 
 def _under(error_path: Any, path: list[str | int]) -> bool:

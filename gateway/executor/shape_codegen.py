@@ -29,6 +29,7 @@ from .shape import (
     _Entry,
     _materialize,
     _under,
+    enum_error,
 )
 
 ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[str, Any]]], Any]
@@ -87,6 +88,7 @@ class CompiledShaper:
             "BUBBLE": _BUBBLE,
             "null_error": _null_error,
             "fallback": self._fallback_entry,
+            "enum_error": enum_error,
         }
         lines = ["def shape(data, variables, path, errors):", "    out = {}"]
         for index, entry in enumerate(entries):
@@ -147,7 +149,7 @@ class CompiledShaper:
             return [f"    out[{key}] = None"]
         coordinate = f"{entry.parent_type}.{entry.field_name}"
         env[f"coord{index}"] = coordinate
-        if entry.kind == _LEAF and not entry.wrappers:
+        if entry.kind == _LEAF and not entry.wrappers and entry.enum_values is None:
             return [f"    out[{key}] = data.get({key})"]
         lines = [f"    v{index} = data.get({key})"]
         path_expr = f"(path, {key})"
@@ -217,7 +219,15 @@ class CompiledShaper:
             return lines
         if entry.kind == _LEAF:
             lines.append(f"{pad}else:")
-            lines.append(f"{pad}    {target} = {value}")
+            if entry.enum_values is None:
+                lines.append(f"{pad}    {target} = {value}")
+                return lines
+            env[f"enum{index}"] = entry.enum_values
+            lines.append(f"{pad}    if {value} in enum{index}:")
+            lines.append(f"{pad}        {target} = {value}")
+            lines.append(f"{pad}    else:")
+            lines.append(f"{pad}        enum_error(errors, {path_expr}, {entry.named.name!r}, {value})")
+            lines += self._null_or_fail(non_null, index, target, path_expr, pad + "        ", fail)
             return lines
         # composite
         lines.append(f"{pad}elif type({value}) is dict:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from shared.auth import ANONYMOUS, Caller
@@ -124,5 +125,34 @@ async def test_bad_input_gets_coded_errors(database, kv):
         ('{ presence(userIds: ["a"]) { status } }', None, None, "UNAUTHENTICATED"),
     ]
     for query, variables, user, code in cases:
-        data, errors = await call(query, variables, user=user)
+        _data, errors = await call(query, variables, user=user)
         assert codes(errors) == [code], (query, errors)
+
+
+GOLDEN = Path(__file__).with_name("social.graphql")
+
+
+def exported_sdl(target=schema) -> str:
+    result = target.execute_sync("{ _service { sdl } }")
+    assert result.errors is None
+    return str(result.data["_service"]["sdl"]).rstrip() + "\n"
+
+
+def test_sdl_matches_golden_copy():
+    # After an intended schema change, regenerate social.graphql from exported_sdl().
+    assert exported_sdl() == GOLDEN.read_text()
+
+
+def test_composes_with_identity_and_wallet():
+    """`User` (identity's) and `Post` (extended by wallet) must compose without conflicts."""
+    from gateway.compose import SubgraphSource, compose
+    from subgraphs.identity.schema import schema as identity
+    from subgraphs.wallet.schema import schema as wallet
+
+    result = compose([
+        SubgraphSource("identity", "http://127.0.0.1:4101/graphql", exported_sdl(identity)),
+        SubgraphSource("social", "http://127.0.0.1:4102/graphql", exported_sdl()),
+        SubgraphSource("wallet", "http://127.0.0.1:4103/graphql", exported_sdl(wallet)),
+    ])
+    assert result.errors == ()
+    assert "SOCIAL" in (result.supergraph_sdl or "")

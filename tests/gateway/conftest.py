@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from gateway.config import GatewaySettings
 from gateway.server import create_app
@@ -44,12 +45,8 @@ async def gateway_client(
         GatewaySettings(subgraph_urls=urls, **settings),
         supergraph_sdl=supergraph_sdl if supergraph_sdl is not None else read_supergraph(server.fixture),
     )
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway.test") as client:
-            yield client
-    finally:
-        await app.state.gateway.client.close()
+    async with _client_for(app) as client:
+        yield client
 
 
 async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
@@ -65,16 +62,37 @@ async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] 
     return response.json()
 
 
+@contextlib.asynccontextmanager
+async def _client_for(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test") as client:
+            yield client
+    finally:
+        # the subgraph pools belong to this test's event loop; the next test opens fresh ones
+        await app.state.gateway.client.close()
+
+
+@pytest.fixture(scope="session")
+def shop_app(shop_server: SubgraphServer) -> Starlette:
+    """One gateway app for every default-settings shop test (its plan cache is shared too)."""
+    return create_app(GatewaySettings(subgraph_urls=shop_server.urls()), supergraph_sdl=read_supergraph("shop"))
+
+
+@pytest.fixture(scope="session")
+def media_app(media_server: SubgraphServer) -> Starlette:
+    return create_app(GatewaySettings(subgraph_urls=media_server.urls()), supergraph_sdl=read_supergraph("media"))
+
+
 @pytest.fixture
-async def shop(shop_server: SubgraphServer) -> AsyncIterator[httpx.AsyncClient]:
+async def shop(shop_server: SubgraphServer, shop_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     SHOP_STATE.reset()
     shop_server.reset()
-    async with gateway_client(shop_server) as client:
+    async with _client_for(shop_app) as client:
         yield client
 
 
 @pytest.fixture
-async def media(media_server: SubgraphServer) -> AsyncIterator[httpx.AsyncClient]:
+async def media(media_server: SubgraphServer, media_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     media_server.reset()
-    async with gateway_client(media_server) as client:
+    async with _client_for(media_app) as client:
         yield client

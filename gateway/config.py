@@ -44,6 +44,12 @@ class GatewaySettings(BaseSettings):
     max_subscriptions_per_connection: int = 100
     max_connections_per_user: int = 20
     subgraph_heartbeat_seconds: float = 20.0
+    subscription_dedupe: bool = Field(
+        default=True, description="Share one upstream subscription among identical ones (same headers)"
+    )
+    subscription_queue_size: int = Field(
+        default=256, description="Results a subscriber may fall behind before it is ended"
+    )
     subscription_urls: dict[str, str] = Field(
         default_factory=dict, description='WebSocket URL overrides per subgraph, JSON: {"name": "ws://..."}'
     )

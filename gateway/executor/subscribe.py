@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +22,14 @@ import orjson
 from ..planner.plan import Fetch, PlanNode, QueryPlan, Sequence
 from ..supergraph import ServiceName
 from .engine import Engine, PreparedOperation
-from .errors import QUERY_PLANNING_FAILED, SUBGRAPH_FETCH_FAILED
+from .errors import INTERNAL_SERVER_ERROR, QUERY_PLANNING_FAILED, SUBGRAPH_FETCH_FAILED
 from .execute import ExecutionContext, _subgraph_error
 from .merge import deep_merge
 
 TRANSPORT_WS = "graphql-transport-ws"
+SLOW_CONSUMER = "SLOW_CONSUMER"
+
+logger = logging.getLogger("tributary.gateway")
 
 
 class SubscriptionError(Exception):
@@ -295,3 +299,127 @@ async def resolve_event(
     result["data"] = shaped
     return result
 
+
+
+# -- sharing identical subscriptions ------------------------------------------------------------
+
+_END = object()
+
+
+class _Shared:
+    """One running stream and the queues of the clients reading it."""
+
+    __slots__ = ("key", "queues", "task")
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+        self.queues: set[asyncio.Queue[Any]] = set()
+        self.task: asyncio.Task[None] | None = None
+
+
+class SubscriptionHub:
+    """Shares one upstream subscription, and the entity fetches of each event, among the clients whose
+    operation, variables and forwarded headers are identical (cf. Apollo Router's subscription
+    deduplication). The same headers mean the same identity, so every sharer may see every result.
+
+    The upstream closes when its last reader leaves. A reader that falls `queue_size` results behind
+    is ended with an error instead of holding memory for it.
+    """
+
+    def __init__(self, upstream: WebSocketSubgraphClient, *, queue_size: int = 256, share: bool = True) -> None:
+        assert queue_size > 0, "queue_size must be positive"
+        self.upstream = upstream
+        self.queue_size = queue_size
+        self.share = share
+        self._shared: dict[tuple[Any, ...], _Shared] = {}
+
+    @property
+    def running(self) -> int:
+        """Distinct upstream streams currently running."""
+        return len(self._shared)
+
+    async def stream(
+        self,
+        engine: Engine,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        *,
+        headers: Mapping[str, str],
+        init_payload: Mapping[str, Any],
+        ws_urls: Mapping[str, str] | None = None,
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Like `execute_stream`, reading from a shared stream when an identical one is running."""
+        if prepared.operation.kind != "subscription":
+            yield await engine.execute(prepared, variables, headers)
+            return
+        engine.coerce_variables(prepared, variables)  # bad variables fail this caller alone
+        # the objects themselves are in the key (kept alive by it), so a swapped engine or a
+        # re-planned operation never shares with streams of the old one
+        key = (
+            engine,
+            prepared,
+            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
+            tuple(sorted(headers.items())),
+            orjson.dumps(dict(init_payload), option=orjson.OPT_SORT_KEYS),
+            tuple(sorted((ws_urls or {}).items())),
+        )
+        if not self.share:
+            key = (*key, object())
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = _Shared(key)
+            source = execute_stream(engine, prepared, variables, headers=headers, init_payload=init_payload,
+                                    upstream=self.upstream, ws_urls=ws_urls)
+            shared.task = asyncio.create_task(self._produce(shared, source))
+        queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
+        shared.queues.add(queue)
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    return
+                if isinstance(item, SubscriptionError):
+                    raise item
+                yield item
+        finally:
+            shared.queues.discard(queue)
+            if not shared.queues and shared.task is not None and not shared.task.done():
+                self._forget(shared)
+                shared.task.cancel()
+                # wait for the upstream to close, so "left" means "closed upstream" for callers
+                await asyncio.gather(shared.task, return_exceptions=True)
+
+    def _forget(self, shared: _Shared) -> None:
+        if self._shared.get(shared.key) is shared:
+            del self._shared[shared.key]
+
+    async def _produce(self, shared: _Shared, source: AsyncGenerator[dict[str, Any], None]) -> None:
+        end: Any = _END
+        try:
+            async with contextlib.aclosing(source):
+                async for result in source:
+                    self._fan_out(shared, result)
+        except SubscriptionError as error:
+            end = error
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a gateway bug: logged, and every reader gets an error, not silence
+            logger.exception("shared subscription failed")
+            end = SubscriptionError([{"message": "Internal server error",
+                                      "extensions": {"code": INTERNAL_SERVER_ERROR}}])
+        # no new reader may join a stream that has ended
+        self._forget(shared)
+        self._fan_out(shared, end)
+
+    def _fan_out(self, shared: _Shared, item: Any) -> None:
+        for queue in list(shared.queues):
+            try:
+                queue.put_nowait(item)
+            except asyncio.QueueFull:
+                shared.queues.discard(queue)
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(SubscriptionError([{
+                    "message": "Events arrived faster than this client read them; the subscription was ended.",
+                    "extensions": {"code": SLOW_CONSUMER},
+                }]))

@@ -18,9 +18,9 @@ from ..executor import RequestError
 from ..executor.errors import BAD_REQUEST
 from ..executor.subscribe import (
     SubscriptionError,
+    SubscriptionHub,
     UpstreamOptions,
     WebSocketSubgraphClient,
-    execute_stream,
 )
 
 if TYPE_CHECKING:
@@ -91,6 +91,9 @@ class Realtime:
                 ack_timeout_seconds=s.subgraph_timeout_seconds,
                 heartbeat_seconds=s.subgraph_heartbeat_seconds,
             )
+        )
+        self.hub = SubscriptionHub(
+            self.upstream, queue_size=s.subscription_queue_size, share=s.subscription_dedupe
         )
         self._connections: dict[str, int] = {}
 
@@ -164,13 +167,12 @@ class Realtime:
             raise RequestError("'variables' must be a JSON object.", BAD_REQUEST)
         prepared = engine.prepare(query, operation_name or None)
         engine.coerce_variables(prepared, variables)
-        return execute_stream(
+        return self.hub.stream(
             engine,
             prepared,
             variables,
             headers=identity.headers,
             init_payload=identity.headers,
-            upstream=self.upstream,
             ws_urls=self.settings.subscription_urls,
         )
 

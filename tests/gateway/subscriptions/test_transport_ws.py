@@ -140,3 +140,32 @@ async def test_subgraph_going_away_ends_the_subscription_with_an_error(
     assert message["type"] == "error" and message["payload"][0]["extensions"]["code"] == "SUBGRAPH_FETCH_FAILED"
     assert gateway.app.state.realtime.upstream.open_count == 0
     await client.close()
+
+
+async def test_identical_subscriptions_share_one_upstream(gateway: Served, recorder: Recorder):
+    hub = gateway.app.state.realtime.hub
+    same = [await WsClient.open(gateway.ws) for _ in range(2)]
+    for client in same:
+        await client.init({"authorization": "Bearer shared"})
+        await client.subscribe("s", MESSAGES, {"room": "lobby"})
+    other = await WsClient.open(gateway.ws)
+    await other.init({"authorization": "Bearer someone-else"})
+    await other.subscribe("s", MESSAGES, {"room": "lobby"})
+    await recorder.wait_for(lambda: recorder.active == 2)  # one for "shared", one for "someone-else"
+    assert hub.running == 2
+
+    await post_message(gateway, "fan", author="u2")
+    results = [await client.receive() for client in (*same, other)]
+    assert all(r["payload"]["data"]["messageAdded"]["author"]["name"] == "Brook" for r in results)
+    # one entity fetch per identity, not per client
+    assert sorted(recorder.entity_headers) == ["Bearer shared", "Bearer someone-else"]
+
+    await same[0].close()
+    await post_message(gateway, "still", author="u1")
+    assert (await same[1].receive())["payload"]["data"]["messageAdded"]["text"] == "still"
+    assert recorder.active == 2
+    await same[1].close()
+    await recorder.wait_for(lambda: recorder.active == 1)
+    await other.close()
+    await recorder.wait_for(lambda: recorder.active == 0)
+    assert hub.running == 0

@@ -355,7 +355,7 @@ class SubscriptionHub:
         engine.coerce_variables(prepared, variables)  # bad variables fail this caller alone
         # the objects themselves are in the key (kept alive by it), so a swapped engine or a
         # re-planned operation never shares with streams of the old one
-        key = (
+        key: tuple[Any, ...] = (
             engine,
             prepared,
             orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),

@@ -26,11 +26,15 @@ from ..executor.subscribe import (
 if TYPE_CHECKING:
     from .app import Gateway
 
-__all__ = ["ConnectionLimitError", "Identity", "Realtime", "UnauthenticatedError", "credentials_from_payload"]
+__all__ = ["ConnectionLimitError", "Identity", "MutationOverGetError", "Realtime", "UnauthenticatedError", "credentials_from_payload"]
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RATE_LIMITED = "RATE_LIMITED"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+
+
+class MutationOverGetError(RequestError):
+    """A mutation sent with GET (GraphQL over HTTP allows only reads there)."""
 
 
 class ConnectionLimitError(Exception):
@@ -148,7 +152,7 @@ class Realtime:
         return max(0.0, identity.expires_at - time.time())
 
     def stream(
-        self, params: Mapping[str, Any], identity: Identity
+        self, params: Mapping[str, Any], identity: Identity, *, allow_mutation: bool = True
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Check and plan the operation now (RequestError), and return its result stream."""
         engine = self.gateway.engine
@@ -166,6 +170,8 @@ class Realtime:
         if variables is not None and not isinstance(variables, dict):
             raise RequestError("'variables' must be a JSON object.", BAD_REQUEST)
         prepared = engine.prepare(query, operation_name or None)
+        if prepared.operation.kind == "mutation" and not allow_mutation:
+            raise MutationOverGetError("Mutations cannot be sent with GET; use POST.", BAD_REQUEST)
         engine.coerce_variables(prepared, variables)
         return self.hub.stream(
             engine,

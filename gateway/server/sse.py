@@ -25,6 +25,7 @@ from ._realtime import (
     UNAUTHENTICATED,
     ConnectionLimitError,
     Identity,
+    MutationOverGetError,
     Realtime,
     UnauthenticatedError,
     error_entry,
@@ -114,10 +115,11 @@ async def handle_stream(request: Request, realtime: Realtime) -> Response:
     except ConnectionLimitError as error:
         return _error_response(429, str(error), RATE_LIMITED)
     try:
-        stream = realtime.stream(params, identity)
+        stream = realtime.stream(params, identity, allow_mutation=request.method != "GET")
     except RequestError as error:
         hold.close()
-        return _json(400, {"errors": error.errors})
+        status = 405 if isinstance(error, MutationOverGetError) else 400
+        return _json(status, {"errors": error.errors})
     except SubscriptionError as error:
         hold.close()
         return _json(503, {"errors": error.errors})

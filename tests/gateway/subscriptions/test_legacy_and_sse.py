@@ -105,6 +105,9 @@ async def test_sse_errors(gateway: Served, chat: Served, recorder: Recorder):
         response = await http.post(f"{gateway.http}/graphql/stream", json={"query": "subscription { nope }"})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        response = await http.get(f"{gateway.http}/graphql/stream",
+                                  params={"query": 'mutation { postMessage(room: "r", text: "t", authorId: "u1") { id } }'})
+        assert response.status_code == 405
         response = await http.post(f"{gateway.http}/graphql/stream", content=b"{", headers={"content-type": "application/json"})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

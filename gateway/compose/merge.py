@@ -209,6 +209,7 @@ class Merger:
         t.description = self.merge_descriptions([s.description for s in sources.values()])
         self.add_join_types(t, sources)
         t.directives.extend(self.merge_applied([s.directives for s in sources.values()]))
+        self.add_contexts(t, sources)
         if t.kind == OBJECT:
             self.merge_object(t, sources)
         elif t.kind == INTERFACE:
@@ -219,6 +220,17 @@ class Merger:
             self.merge_enum(t, sources)
         elif t.kind == INPUT:
             self.merge_input(t, sources)
+
+    def add_contexts(self, t: MType, sources: dict[int, SubType]) -> None:
+        """@context names are per subgraph, so the supergraph qualifies them (`<subgraph>__name`)."""
+        for idx, sub in sources.items():
+            for applied in sub.applied("context"):
+                name = applied.args.get("name")
+                if isinstance(name, ast.StringValueNode):
+                    self.used_features.add("context")
+                    t.directives.append(
+                        directive("context", name=f"{self.names[idx]}__{name.value}")
+                    )
 
     def check_extension_with_no_base(self, t: MType, sources: dict[int, SubType]) -> None:
         if t.name in ROOT_NAMES.values():
@@ -289,7 +301,7 @@ class Merger:
 
     def is_carried(self, name: str) -> bool:
         return name in CARRIED_DIRECTIVES or name in self.compose or name in (
-            "authenticated", "requiresScopes", "policy",
+            "authenticated", "requiresScopes", "policy", "cost", "listSize",
         )  # fmt: skip
 
     def merge_applied(self, per_source: Iterable[list[Applied]]) -> list[ast.DirectiveNode]:
@@ -521,6 +533,11 @@ class Merger:
         for f in resolving.values():
             names.extend(n for n in f.args if n not in names)
         for name in names:
+            if any(
+                name in f.args and _from_context(f.args[name]) is not None
+                for f in resolving.values()
+            ):
+                continue  # contextual arguments are filled by the gateway, never by clients
             missing = [i for i, f in resolving.items() if name not in f.args]
             if missing:
                 required = [
@@ -689,6 +706,11 @@ class Merger:
     ) -> bool:
         if not all_types_equal or context.used_overridden or context.labels:
             return True
+        if any(
+            f is not None and any(_from_context(a) is not None for a in f.args.values())
+            for f in sources.values()
+        ):
+            return True
         for idx, f in sources.items():
             if f is not None and idx not in context.unused_overridden:
                 if f.external or f.applied("provides") or f.applied("requires"):
@@ -718,8 +740,25 @@ class Merger:
                     external=True if f.external else None,
                     usedOverridden=True if idx in context.used_overridden else None,
                     overrideLabel=label,
+                    contextArguments=self.context_arguments(idx, f) or None,
                 ),
             )
+
+    def context_arguments(self, idx: int, f: SubField) -> list[dict[str, str]]:
+        result = []
+        for arg in f.args.values():
+            value = _from_context(arg)
+            match = _CONTEXT_FIELD.match(value or "")
+            if match is not None:
+                result.append(
+                    {
+                        "context": f"{self.names[idx]}__{match.group(1)}",
+                        "name": arg.name,
+                        "type": print_ast(arg.type),
+                        "selection": match.group(2),
+                    }
+                )
+        return result
 
     def is_fully_external(self, idx: int, f: SubField) -> bool:
         return f.external and (f.parent, f.name) not in self.usages[idx].provided
@@ -1034,6 +1073,24 @@ class Merger:
                     )
                 )
                 definitions.extend(texts)
+        if self.used_features & {"cost", "listSize"}:
+            list_size = "listSize" if "listSize" in self.used_features else "cost__listSize"
+            links.append(
+                directive(
+                    "link",
+                    url="https://specs.apollo.dev/cost/v0.1",
+                    **{"import": ["@listSize"] if list_size == "listSize" else None},
+                )
+            )
+            definitions.append(
+                "directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | "
+                "INPUT_FIELD_DEFINITION | OBJECT | SCALAR"
+            )
+            definitions.append(
+                f"directive @{list_size}(assumedSize: Int, slicingArguments: [String!], "
+                "sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on "
+                "FIELD_DEFINITION"
+            )
         links.extend(self.compose_links())
         definitions.extend(print_ast(node) for _, node in self.compose.values())
         definitions.extend(print_ast(node) for node in self.executable)
@@ -1072,6 +1129,18 @@ SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
         "https://specs.apollo.dev/authenticated/v0.1",
         "SECURITY",
         (f"directive @authenticated on {_ACCESS_LOCATIONS}",),
+    ),
+    "context": (
+        "https://specs.apollo.dev/context/v0.1",
+        "SECURITY",
+        (
+            "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+            (
+                "directive @context__fromContext(field: context__ContextFieldValue) on "
+                "ARGUMENT_DEFINITION"
+            ),
+            "scalar context__ContextFieldValue",
+        ),
     ),
     "inaccessible": (
         "https://specs.apollo.dev/inaccessible/v0.2",
@@ -1113,6 +1182,17 @@ SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
         ),
     ),
 }
+
+
+_CONTEXT_FIELD = re.compile(r"^\s*\$([A-Za-z_]\w*)([\s\S]*)$")
+
+
+def _from_context(arg: SubArg) -> str | None:
+    for applied in arg.directives:
+        if applied.name == "fromContext":
+            value = applied.args.get("field")
+            return value.value if isinstance(value, ast.StringValueNode) else ""
+    return None
 
 
 _EXECUTABLE_LOCATIONS = (

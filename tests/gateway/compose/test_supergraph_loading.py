@@ -47,12 +47,12 @@ def test_apollo_and_our_gateway_load_our_supergraph_identically(case, ours, apol
     loaded = apollo_loaded[case.name]
     assert loaded["ok"], loaded["error"]
     assert sorted(loaded["subgraphs"]) == sorted(s.name for s in load_case(case))
-    # Apollo Gateway (unlike the Router) refuses supergraphs using the access-control specs.
-    uses_access_control = any(
+    # Apollo Gateway (unlike the Router) refuses supergraphs using the SECURITY specs.
+    router_only = any(
         f"https://specs.apollo.dev/{spec}/" in ours[case.name]
-        for spec in ("authenticated", "requiresScopes", "policy")
+        for spec in ("authenticated", "requiresScopes", "policy", "context")
     )
-    assert loaded["gatewaySupported"] is not uses_access_control
+    assert loaded["gatewaySupported"] is not router_only
     parse_supergraph(ours[case.name])
     assert sorted_sdl(build_api_schema(ours[case.name])) == sorted_sdl(
         build_schema(loaded["apiSchema"])

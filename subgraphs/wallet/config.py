@@ -18,7 +18,10 @@ class WalletSettings(ServiceSettings):
     kv_prefix: str = Field("tributary:wallet:", description="Prefix of every KV key and channel.")
     migrate_on_startup: bool = Field(True, description="Run alembic upgrade head at startup.")
     cashout_sweep_seconds: float = Field(
-        5.0, gt=0, description="How often unfinished cashouts are picked up again."
+        30.0, gt=0, description="How often unfinished cashouts are sent to the workers again."
+    )
+    reconcile_seconds: float = Field(
+        3600.0, gt=0, description="How often the ledger reconciliation job runs."
     )
     encryption_keys: str | None = Field(
         None,

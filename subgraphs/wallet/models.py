@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from shared.events import include_event_tables
+
 __all__ = [
     "Account",
     "Cashout",
@@ -195,17 +197,5 @@ class EscrowHold(WalletBase, table=True):
     updated_at: datetime = _ts()
 
 
-class OutboxRecord(WalletBase, table=True):
-    """Events written in the business transaction, published afterwards by a relay.
-
-    Interim: replaced by shared.events.OutboxEvent once the kit provides it.
-    """
-
-    __tablename__ = "wallet_outbox"
-
-    id: str = Field(primary_key=True, max_length=32)
-    topic: str = Field(max_length=64, index=True)
-    key: str | None = Field(default=None, max_length=128)
-    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
-    created_at: datetime = _ts()
-    published_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+# The kit's outbox_events / processed_events live in the wallet database too.
+include_event_tables(metadata)

@@ -1,24 +1,63 @@
-"""Background work of the wallet: driving cashouts and reconciling the ledger.
+"""Background work of the wallet as dramatiq actors: cashouts and ledger reconciliation.
 
-Each job body is a single service call taking ids, safe to run twice. `CashoutRunner` is the
-embedded driver: a queue fed after each cashout commits, plus a sweeper that re-enqueues every
-cashout not yet final, which is also what finishes the work of a worker that died mid-way.
+Run in-process on the app's event loop in embedded mode (shared.jobs' EmbeddedWorker); in
+production `dramatiq subgraphs.wallet.workers`. Actors take ids and are safe to run twice: a
+cashout only moves forward from the state it finds. A periodic sweep re-sends every cashout
+that is not final, which is what finishes the work of a worker killed mid-way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 
-from shared.db import Database
+import dramatiq
+
+from shared.db import Database, database_from_settings
+from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.services.cashouts import pending_cashouts, process_cashout
 from subgraphs.wallet.services.outbox import TOPIC_RECONCILIATION_BREAK, emit
-from subgraphs.wallet.services.providers.payouts import PayoutProvider
+from subgraphs.wallet.services.providers.payouts import PayoutProvider, SandboxPayouts
 from subgraphs.wallet.services.reconcile import ReconciliationReport, reconcile
 
-__all__ = ["CashoutRunner", "reconcile_ledger", "run_cashout"]
+__all__ = [
+    "QUEUE",
+    "bind",
+    "enqueue_cashout",
+    "process_cashout_job",
+    "reconcile_job",
+    "reconcile_ledger",
+    "run_cashout",
+    "sweep_cashouts",
+    "sweep_forever",
+]
 
 log = logging.getLogger("tributary.wallet.workers")
+QUEUE = "wallet"
+
+
+@dataclass
+class _Resources:
+    database: Database
+    payouts: PayoutProvider
+
+
+_bound: _Resources | None = None
+
+
+def bind(*, database: Database, payouts: PayoutProvider) -> None:
+    """Use the app's database and payout rail (embedded worker on the app's event loop)."""
+    global _bound
+    _bound = _Resources(database=database, payouts=payouts)
+
+
+def _resources() -> _Resources:
+    global _bound
+    if _bound is None:  # a standalone dramatiq worker process
+        settings = WalletSettings()
+        _bound = _Resources(database=database_from_settings(settings), payouts=SandboxPayouts())
+    return _bound
 
 
 async def run_cashout(database: Database, payouts: PayoutProvider, cashout_id: str) -> str | None:
@@ -27,11 +66,11 @@ async def run_cashout(database: Database, payouts: PayoutProvider, cashout_id: s
 
 
 async def reconcile_ledger(database: Database) -> ReconciliationReport:
-    """Check the ledger; each break is logged and sent to moderation/ops as an outbox event."""
+    """Check the ledger; each break is logged and published as a `wallet.reconciliation_break`."""
     async with database.session() as session:
         report = await reconcile(session=session)
         for brk in report.breaks:
-            log.error("ledger reconciliation break", extra={"kind": brk.kind, "subject": brk.subject})
+            log.error("ledger reconciliation break: %s %s", brk.kind, brk.subject)
             await emit(session, topic=TOPIC_RECONCILIATION_BREAK, key=brk.subject, payload={
                 "kind": brk.kind, "currency": brk.currency, "subject": brk.subject,
                 "expected": brk.expected, "actual": brk.actual,
@@ -40,51 +79,40 @@ async def reconcile_ledger(database: Database) -> ReconciliationReport:
     return report
 
 
-class CashoutRunner:
-    """In-process cashout driver (the embedded default)."""
+@dramatiq.actor(actor_name="wallet.process_cashout", queue_name=QUEUE, max_retries=10)
+async def process_cashout_job(cashout_id: str) -> None:
+    resources = _resources()
+    await run_cashout(resources.database, resources.payouts, cashout_id)
 
-    def __init__(self, database: Database, payouts: PayoutProvider, *, sweep_seconds: float) -> None:
-        self._database = database
-        self._payouts = payouts
-        self._sweep_seconds = sweep_seconds
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
 
-    async def enqueue(self, cashout_id: str) -> None:
-        self._queue.put_nowait(cashout_id)
+@dramatiq.actor(actor_name="wallet.reconcile", queue_name=QUEUE, max_retries=3)
+async def reconcile_job() -> None:
+    await reconcile_ledger(_resources().database)
 
-    async def run(self) -> None:
-        """Consume the queue and sweep periodically until cancelled."""
-        sweeper = asyncio.create_task(self._sweep_forever())
+
+async def enqueue_cashout(cashout_id: str) -> None:
+    process_cashout_job.send(cashout_id)
+
+
+async def sweep_cashouts(database: Database) -> int:
+    """Re-send every cashout not yet final; returns how many."""
+    async with database.session() as session:
+        pending = await pending_cashouts(session=session)
+    for cashout_id in pending:
+        process_cashout_job.send(cashout_id)
+    return len(pending)
+
+
+async def sweep_forever(database: Database, *, cashout_seconds: float, reconcile_seconds: float) -> None:
+    """The app's scheduler: cashout sweeps, and a reconciliation run every `reconcile_seconds`."""
+    since_reconcile = 0.0
+    while True:
         try:
-            while True:
-                cashout_id = await self._queue.get()
-                await self._run_one(cashout_id)
-        finally:
-            sweeper.cancel()
-
-    async def sweep(self) -> int:
-        async with self._database.session() as session:
-            pending = await pending_cashouts(session=session)
-        for cashout_id in pending:
-            await self.enqueue(cashout_id)
-        return len(pending)
-
-    async def drain(self) -> None:
-        """Process everything queued now (tests and shutdown)."""
-        while not self._queue.empty():
-            await self._run_one(self._queue.get_nowait())
-
-    async def _run_one(self, cashout_id: str) -> None:
-        try:
-            await run_cashout(self._database, self._payouts, cashout_id)
+            await sweep_cashouts(database)
+            if since_reconcile >= reconcile_seconds:
+                reconcile_job.send()
+                since_reconcile = 0.0
         except Exception:
-            # Left non-final in the database: the next sweep retries it.
-            log.exception("cashout step failed", extra={"cashout_id": cashout_id})
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("cashout sweep failed")
-            await asyncio.sleep(self._sweep_seconds)
+            log.exception("wallet sweep failed")
+        await asyncio.sleep(cashout_seconds)
+        since_reconcile += cashout_seconds

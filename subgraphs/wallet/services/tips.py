@@ -15,7 +15,7 @@ from subgraphs.wallet.models import Tip
 from subgraphs.wallet.services.crypto import KeyRing
 from subgraphs.wallet.services.idempotency import request_hash, run_idempotent, validate_key
 from subgraphs.wallet.services.ledger import Posting, new_id, post_entry, user_account
-from subgraphs.wallet.services.money import get_currency, parse_amount
+from subgraphs.wallet.services.money import format_amount, get_currency, parse_amount
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, TOPIC_TIP_SENT, emit
 
 __all__ = [
@@ -107,8 +107,9 @@ async def send_tip(
             currency=cur.code, amount=minor, message_kid=kid, message_ciphertext=blob, entry_id=entry_id,
         ))
         await emit(tx, topic=TOPIC_TIP_SENT, key=tip_id, payload={
-            "tipId": tip_id, "senderId": sender_id, "recipientId": recipient_id, "postId": post_id,
-            "currency": cur.code, "amountMinor": minor, "hasMessage": message is not None,
+            "tipId": tip_id, "fromUserId": sender_id, "toUserId": recipient_id, "postId": post_id,
+            "currency": cur.code, "amount": format_amount(minor, cur), "amountMinor": minor,
+            "hasMessage": message is not None,
         })
         if suspicious_minor is not None and minor >= suspicious_minor:
             await emit(tx, topic=TOPIC_SUSPICIOUS, key=sender_id, payload={

@@ -13,6 +13,7 @@ import pytest
 
 from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
 from shared.redis import MemoryStore, create_kv
+from shared.testing import serve_app
 from subgraphs.wallet.app import create_app
 from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, list_events
@@ -51,8 +52,10 @@ def _settings(tmp_path, **overrides: Any) -> WalletSettings:  # type: ignore[no-
 async def api(db, tmp_path, request) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
     overrides = getattr(request, "param", {})
     kv = create_kv(None, prefix=f"test:wallet:{uuid.uuid4().hex}:", store=MemoryStore())
-    app = create_app(_settings(tmp_path, **overrides), verifier=VERIFIER, database=db, kv=kv)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet") as client:
+    routes_kv = create_kv(None, prefix="test:events:", store=MemoryStore())
+    app = create_app(_settings(tmp_path, **overrides), verifier=VERIFIER, database=db, kv=kv,
+                     routes_kv=routes_kv)
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
         yield Api(client, app)
 
 
@@ -179,7 +182,7 @@ async def test_deposit_and_cashout_flow(api, db) -> None:
     assert _code(stolen)[0] == "NOT_FOUND"
     cashout = await api('mutation { requestCashout(amount: "20.00", currency: "USD", idempotencyKey: "c") { id status } }', user="alice")
     assert cashout["data"]["requestCashout"]["status"] == "REQUESTED"
-    await api.app.state.cashouts.drain()
+    await api.app.state.wallet_events.worker.join()
     listed = await api("{ myCashouts { status amount { amount } } myWallet { balances { amount } } }", user="alice")
     assert listed["data"] == {"myCashouts": [{"status": "PAID", "amount": {"amount": "20.00"}}],
                               "myWallet": {"balances": [{"amount": "30.00"}]}}

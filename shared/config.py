@@ -180,23 +180,84 @@ def load_settings(cls: type[S], **overrides: Any) -> S:
 def _type_name(annotation: Any) -> str:
     plain = getattr(annotation, "__name__", None) if get_origin(annotation) is None else None
     text = plain or str(annotation)
-    return str(text).replace("typing.", "").replace("NoneType", "None")
+    return (str(text).replace("typing.", "").replace("pydantic.types.", "")
+            .replace("NoneType", "None"))
 
 
-def settings_reference(cls: type[ServiceSettings], *, prefix: str | None = None) -> str:
-    """A Markdown table of every setting of `cls`: variable, type, default, meaning."""
+def settings_reference(cls: type[ServiceSettings], *, prefix: str | None = None,
+                       own_only: bool = False) -> str:
+    """A Markdown table of every setting of `cls`: variable, type, default, meaning.
+
+    `own_only` lists just the fields a subclass adds to ServiceSettings.
+    """
     env_prefix = prefix if prefix is not None else str(cls.model_config.get("env_prefix", ""))
     rows = ["| Variable | Type | Default | Meaning |", "|---|---|---|---|"]
     for name, field in cls.model_fields.items():
+        if own_only and name in ServiceSettings.model_fields:
+            continue
         default = field.get_default(call_default_factory=True)
         shown = "" if default in (None, "") else f"`{default}`"
-        description = (field.description or "").replace("|", "\\|")
+        description = (field.description or "").replace("|", "\\|").replace("<", "&lt;")
+        type_name = _type_name(field.annotation).replace("|", "\\|")
         rows.append(
-            f"| `{env_prefix}{name.upper()}` | {_type_name(field.annotation)} | {shown} "
+            f"| `{env_prefix}{name.upper()}` | {type_name} | {shown} "
             f"| {description} |"
         )
     return "\n".join(rows)
 
 
+README_BEGIN = "<!-- settings:begin (generated: python -m shared.config --write-readme) -->"
+README_END = "<!-- settings:end -->"
+SUBGRAPHS_BEGIN = "<!-- subgraph-settings:begin (generated: python -m shared.config --write-readme) -->"
+SUBGRAPHS_END = "<!-- subgraph-settings:end -->"
+
+
+def readme_settings_section() -> str:
+    """The README's configuration table of the settings every service shares."""
+    return "\n".join([README_BEGIN, settings_reference(ServiceSettings, prefix="<PREFIX>"),
+                      README_END])
+
+
+def readme_subgraph_section(root: Path) -> str:
+    """Tables of the settings each subgraph adds (found by name: shared imports no subgraph)."""
+    import importlib
+    import inspect
+
+    parts = [SUBGRAPHS_BEGIN]
+    for config in sorted((root / "subgraphs").glob("*/config.py")):
+        module = importlib.import_module(f"subgraphs.{config.parent.name}.config")
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, ServiceSettings) and cls.__module__ == module.__name__:
+                prefix = cls.model_config.get("env_prefix", "")
+                parts += ["", f"#### {config.parent.name} (`{prefix}*`)", "",
+                          settings_reference(cls, own_only=True)]
+    parts.append(SUBGRAPHS_END)
+    return "\n".join(parts)
+
+
+def _replace(text: str, begin: str, end: str, section: str) -> str:
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[:start] + section + text[stop:]
+
+
+def write_readme(path: Path) -> bool:
+    """Regenerate the settings tables in README `path`; True if it changed."""
+    text = path.read_text(encoding="utf-8")
+    updated = _replace(text, README_BEGIN, README_END, readme_settings_section())
+    updated = _replace(updated, SUBGRAPHS_BEGIN, SUBGRAPHS_END,
+                       readme_subgraph_section(path.parent))
+    if updated != text:
+        path.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
 if __name__ == "__main__":  # pragma: no cover - documentation helper
-    sys.stdout.write(settings_reference(ServiceSettings, prefix="<PREFIX>") + "\n")
+    if "--write-readme" in sys.argv:
+        # Through the importable module: under -m this file is __main__, and subgraph settings
+        # subclass shared.config.ServiceSettings, not __main__.ServiceSettings.
+        from shared.config import write_readme as _write_readme
+
+        readme = Path(__file__).resolve().parent.parent / "README.md"
+        print("README.md updated" if _write_readme(readme) else "README.md already current")
+    else:
+        sys.stdout.write(settings_reference(ServiceSettings, prefix="<PREFIX>") + "\n")

@@ -25,7 +25,7 @@ test: install
 	$(VENV)/bin/python -m pytest -q
 
 bench: install
-	$(VENV)/bin/python -m tests.bench
+	$(VENV)/bin/python tests/bench/run.py $(BENCH_ARGS)
 
 schema: install
 	$(VENV)/bin/python -m gateway compose --config supergraph.yaml --out schema/supergraph.graphql

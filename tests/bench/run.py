@@ -1,0 +1,328 @@
+"""`make bench`: Tributary's own gateway benchmark.
+
+Starts the four benchmark subgraphs (Strawberry, memoised, uvicorn, in one process), composes
+their supergraph, then for each query scenario starts `python -m gateway` in its own process,
+checks its first answer against the oracle (`_expected.py`), loads it (wrk + check.lua, or the
+Python generator), and prints one markdown table row: RPS, latency percentiles, failures, the
+gateway's max RSS and CPU, and subgraph requests per operation.
+
+Other modules in tests/bench/ (not starting with `_` or `test_`) are extra scenarios: one that
+defines `async def run(args) -> list[dict]` is awaited in this process and its rows (keys as in
+`_report.COLUMNS`, plus an optional "note") join the table; one that only defines `main()` runs as
+`python -m tests.bench.<name>` with BENCH_DURATION/BENCH_WARMUP/BENCH_CONNECTIONS set.
+
+    .venv/bin/python tests/bench/run.py [--duration 20] [--warmup 5] [--connections 50]
+                                        [--only heavy,small] [--load auto|wrk|python]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # run as a script: make `tests.bench` and `gateway` importable
+    sys.path.insert(0, str(ROOT))
+
+from tests.bench._expected import expected_response
+from tests.bench._load import LoadSpec, pick_generator, run_load
+from tests.bench._monitor import MIB, RssSampler, group_cpu_seconds
+from tests.bench._procs import free_port, listening_socket, request, start, stop, wait_ready
+from tests.bench._report import render_table
+from tests.bench._supergraph import bench_supergraph
+from tests.bench.subgraphs.serve import NAMES
+
+HERE = Path(__file__).resolve().parent
+TYPENAME = b'{"query":"{ __typename }"}'
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QueryScenario:
+    name: str
+    query_file: Path
+
+
+BUILTIN = (
+    QueryScenario(name="heavy", query_file=HERE / "queries" / "heavy.graphql"),
+    QueryScenario(name="small", query_file=HERE / "queries" / "small.graphql"),
+)
+
+
+_STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+# -- subgraphs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Subgraphs:
+    port: int
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: f"http://127.0.0.1:{self.port}/{name}/graphql" for name in NAMES}
+
+    def requests(self) -> int:
+        """Requests the subgraphs served so far (their GET /stats counter)."""
+        status, body = request(self.port, "GET", "/stats", timeout_s=10)
+        assert status == 200, f"subgraphs' /stats answered {status}"
+        return int(json.loads(body)["requests"])
+
+
+@contextmanager
+def running_subgraphs(*, cpu: int | None, logs: Path, timeout_s: float) -> Iterator[Subgraphs]:
+    """The four subgraphs in one process, on the load generator's core."""
+    sock = listening_socket()
+    port = sock.getsockname()[1]
+    argv = [sys.executable, "-m", "tests.bench.subgraphs.serve", "--fd", str(sock.fileno())]
+    process = start(argv, log=logs / "subgraphs.log", cpu=cpu, pass_fds=[sock.fileno()])
+    sock.close()  # the child holds its own copy
+    try:
+        wait_ready(lambda: request(port, "GET", "/health", timeout_s=2)[0] == 200,
+                   alive=lambda: process.poll() is None, what="subgraphs", timeout_s=timeout_s,
+                   log=logs / "subgraphs.log")
+        yield Subgraphs(port=port)
+    finally:
+        stop(process)
+
+
+# -- one query scenario ------------------------------------------------------------------------
+
+
+@dataclass
+class Window:
+    """What the measured window saw: gateway CPU seconds and subgraph requests."""
+
+    pgid: int
+    subgraphs: Subgraphs
+    cpu: float = 0.0
+    subgraph_requests: int = 0
+    wall: float = 0.0
+
+    def open(self) -> None:
+        self.cpu = group_cpu_seconds(self.pgid)
+        self.subgraph_requests = self.subgraphs.requests()
+        self.wall = time.monotonic()
+
+    def close(self) -> None:
+        self.wall = time.monotonic() - self.wall
+        self.cpu = group_cpu_seconds(self.pgid) - self.cpu
+        self.subgraph_requests = self.subgraphs.requests() - self.subgraph_requests
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_first(body: bytes, status: int, expected: dict[str, Any]) -> str | None:
+    """None when the gateway's answer is the oracle's, in field order too; else what is wrong."""
+    if status != 200:
+        return f"first response is HTTP {status}"
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return "first response is not JSON"
+    if _canonical(answer) == _canonical(expected):
+        return None
+    if answer == expected:
+        return "first response has the right data in the wrong field order"
+    return "first response differs from the expected data" + (" (it has errors)" if "errors" in answer else "")
+
+
+def run_query_scenario(
+    scenario: QueryScenario, *, args: argparse.Namespace, subgraphs: Subgraphs, supergraph: Path, out: Path
+) -> dict[str, Any]:
+    query = scenario.query_file.read_text()
+    body = json.dumps({"query": query}).encode()
+    expected = expected_response(query)
+    row: dict[str, Any] = {"scenario": scenario.name, "load_generator": args.load_generator}
+    port = free_port()
+    gateway = start(
+        [sys.executable, "-m", "gateway", "--supergraph", str(supergraph), "--port", str(port)],
+        log=out / f"gateway-{scenario.name}.log",
+        cpu=args.gateway_cpu,
+        env={"GATEWAY_LOG_LEVEL": os.environ.get("GATEWAY_LOG_LEVEL", "WARNING")},
+    )
+    sampler = RssSampler(pgid=gateway.pid).start()
+    try:
+        row["startup_s"] = round(wait_ready(
+            lambda: request(port, "POST", "/graphql", TYPENAME, timeout_s=2)[0] == 200,
+            alive=lambda: gateway.poll() is None, what="gateway", timeout_s=args.start_timeout,
+            log=out / f"gateway-{scenario.name}.log"), 2)
+        before = subgraphs.requests()
+        status, first = request(port, "POST", "/graphql", body, timeout_s=args.timeout)
+        row["fetches_per_op_idle"] = subgraphs.requests() - before
+        (out / f"{scenario.name}.first-response.json").write_bytes(first)
+        problem = check_first(first, status, expected)
+        if problem is not None:
+            row.update(failures=1, note=f"{problem}; see {out / (scenario.name + '.first-response.json')}")
+            return row
+        (out / f"{scenario.name}.request.json").write_bytes(body)
+        (out / f"{scenario.name}.expected.json").write_bytes(first)
+        window = Window(pgid=gateway.pid, subgraphs=subgraphs)
+        spec = LoadSpec(
+            url=f"http://127.0.0.1:{port}/graphql", body_file=out / f"{scenario.name}.request.json",
+            expected_file=out / f"{scenario.name}.expected.json",
+            sample_file=out / f"{scenario.name}.failing-response", connections=args.connections,
+            warmup_s=args.warmup, duration_s=args.duration, timeout_s=args.timeout, cpu=args.load_cpu,
+            log=out / f"load-{scenario.name}.log",
+        )
+        summary = run_load(spec, generator=args.load_generator, on_open=window.open, on_close=window.close)
+        failures = summary["failures"] + summary.get("warmup", {}).get("failures", 0)
+        row.update(
+            rps=summary["rps"], p50_ms=summary["latency_ms"]["p50"], p95_ms=summary["latency_ms"]["p95"],
+            p99_ms=summary["latency_ms"]["p99"], failures=failures,
+            gateway_cpu_pct=round(100.0 * window.cpu / window.wall, 1) if window.wall else None,
+            subgraph_req_per_op=round(window.subgraph_requests / summary["requests"], 2) if summary["requests"] else None,
+            load=summary,
+        )
+        if failures:
+            row["note"] = f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}"
+        return row
+    except RuntimeError as error:
+        row.update(failures=1, note=str(error))
+        return row
+    finally:
+        row["gateway_max_rss_mb"] = round(sampler.stop() / MIB, 1)
+        stop(gateway)
+        log(f"{scenario.name}: done")
+
+
+# -- scenario modules --------------------------------------------------------------------------
+
+
+def discover_modules() -> list[str]:
+    """Extra scenario modules other areas drop into tests/bench/ (subscriptions, tips, ...)."""
+    return sorted(
+        path.stem for path in HERE.glob("*.py")
+        if not path.stem.startswith(("_", "test_")) and path.stem not in {"run", "conftest"}
+    )
+
+
+def run_module(name: str, *, args: argparse.Namespace) -> list[dict[str, Any]]:
+    try:
+        module = importlib.import_module(f"tests.bench.{name}")
+    except Exception as error:  # noqa: BLE001 - a broken module is a row, not a crashed bench
+        return [{"scenario": name, "error": True, "note": f"import failed: {type(error).__name__}: {error}"}]
+    if hasattr(module, "run"):
+        try:
+            result = module.run(args)
+            rows = asyncio.run(result) if inspect.isawaitable(result) else result
+        except Exception as error:  # noqa: BLE001
+            return [{"scenario": name, "error": True, "note": f"run() failed: {type(error).__name__}: {error}"}]
+        return [{"scenario": name, **row} for row in rows]
+    if hasattr(module, "main"):
+        env = {**os.environ, "BENCH_DURATION": str(args.duration), "BENCH_WARMUP": str(args.warmup),
+               "BENCH_CONNECTIONS": str(args.connections)}
+        try:
+            done = subprocess.run([sys.executable, "-m", f"tests.bench.{name}"], cwd=ROOT, env=env,
+                                  timeout=args.module_timeout, check=False)
+        except subprocess.TimeoutExpired:
+            return [{"scenario": name, "error": True, "note": f"main() ran past {args.module_timeout:.0f}s"}]
+        ok = done.returncode == 0
+        return [{"scenario": name, "error": not ok,
+                 "note": f"ran its own main() (exit {done.returncode}); its output is above"}]
+    return [{"scenario": name, "error": True, "note": "defines neither run(args) nor main()"}]
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tests/bench/run.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per scenario (20)")
+    parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds per scenario (5)")
+    parser.add_argument("--connections", type=int, default=50, help="concurrent connections (50)")
+    parser.add_argument("--only", help="comma-separated scenarios (default: all): heavy, small, or a module")
+    parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
+                        help="load generator: wrk when on PATH (auto), or the Python one")
+    parser.add_argument("--supergraph", choices=("compose", "checked-in"), default="compose",
+                        help="compose with gateway.compose (falling back to the checked-in one), or use it")
+    parser.add_argument("--no-pin", dest="pin", action="store_false",
+                        help="do not pin the gateway and the load to different cores with taskset")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout seconds (10)")
+    parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds to wait for a process (60)")
+    parser.add_argument("--module-timeout", type=float, default=300.0, help="seconds for a main() module")
+    parser.add_argument("--results-dir", type=Path, help="default: bench-results/<UTC time>/")
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    args = parser.parse_args(argv)
+    if args.connections < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--connections >= 1, --duration > 0 and --warmup >= 0")
+    return args
+
+
+def pin_cpus(pin: bool) -> tuple[int | None, int | None]:
+    """(gateway cpu, load cpu): the gateway alone on one core, everything else on another."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not pin or len(cpus) < 2 or shutil.which("taskset") is None:
+        return None, None
+    return cpus[-1], cpus[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    modules = discover_modules()
+    every = [s.name for s in BUILTIN] + modules
+    if args.list:
+        print("\n".join(every))
+        return 0
+    wanted = every if not args.only else [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(wanted) - set(every))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(every)}")
+    out = args.results_dir or ROOT / "bench-results" / time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out.mkdir(parents=True, exist_ok=True)
+    args.load_generator = pick_generator(args.load)
+    args.gateway_cpu, args.load_cpu = pin_cpus(args.pin)
+    args.root, args.results_dir, args.python = ROOT, out, sys.executable
+    rows: list[dict[str, Any]] = []
+    meta: dict[str, Any] = {"load_generator": args.load_generator, "gateway_cpu": args.gateway_cpu,
+                            "load_cpu": args.load_cpu, "connections": args.connections,
+                            "duration_s": args.duration, "warmup_s": args.warmup}
+    queries = [s for s in BUILTIN if s.name in wanted]
+    if queries:
+        log(f"starting subgraphs; load: {args.load_generator}; gateway cpu {args.gateway_cpu}, load cpu {args.load_cpu}")
+        with running_subgraphs(cpu=args.load_cpu, logs=out, timeout_s=args.start_timeout) as subgraphs:
+            supergraph = bench_supergraph(subgraphs.urls, prefer=args.supergraph)
+            meta["supergraph"] = supergraph.source
+            if supergraph.note:
+                log(supergraph.note)
+                meta["supergraph_note"] = supergraph.note
+            path = out / "supergraph.graphql"
+            path.write_text(supergraph.sdl)
+            for scenario in queries:
+                log(f"{scenario.name}: {args.warmup:g}s warm-up + {args.duration:g}s at {args.connections} connections")
+                rows.append(run_query_scenario(scenario, args=args, subgraphs=subgraphs, supergraph=path, out=out))
+    for name in (m for m in modules if m in wanted):
+        log(f"{name}: scenario module")
+        rows.extend(run_module(name, args=args))
+    table = render_table(rows)
+    print(table, end="", flush=True)
+    (out / "table.md").write_text(table)
+    (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
+    log(f"results in {out}")
+    failed = [row["scenario"] for row in rows if row.get("error") or (row.get("failures") or 0) > 0]
+    if failed:
+        log(f"FAILED: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

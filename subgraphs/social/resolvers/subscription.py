@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from typing import Any
 
 import strawberry
@@ -28,6 +29,7 @@ from subgraphs.social.types.presence import Presence
 __all__ = ["Subscription"]
 
 MAX_PRESENCE_USERS = 200
+_RECHECK_SECONDS = 0.05
 
 
 @asynccontextmanager
@@ -97,6 +99,10 @@ async def _presence(
                 for user_id, state in list(states.items()):
                     if state.expires_at is not None and state.expires_at <= time.time():
                         [fresh] = await realtime.get_presence(kv, user_ids=[user_id])
+                        if fresh.expires_at is not None and fresh.expires_at <= time.time():
+                            # The key outlives the announced deadline by the publisher's own
+                            # latency; look again shortly instead of spinning.
+                            fresh = replace(fresh, expires_at=time.time() + _RECHECK_SECONDS)
                         states[user_id] = fresh
                         if fresh.status != state.status:
                             yield Presence.from_state(fresh)

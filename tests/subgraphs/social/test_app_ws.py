@@ -36,9 +36,9 @@ def token(issuer: TokenIssuer, user_id: str) -> str:
 
 
 @asynccontextmanager
-async def social_server(database, kv, issuer: TokenIssuer, *, routes_kv=None) -> AsyncIterator:
+async def social_server(database, kv, issuer: TokenIssuer, *, routes_kv=None, **overrides) -> AsyncIterator:
     """Serve a social app; yields its base URL, or (URL, app) when `routes_kv` is given."""
-    settings = SocialSettings(environment="test", port=0, migrate_on_startup=False)
+    settings = SocialSettings(environment="test", port=0, migrate_on_startup=False, **overrides)
     routes = routes_kv or create_kv(None, prefix=f"test:routes:{uuid.uuid4().hex}:", store=MemoryStore())
     app = create_app(settings, verifier=TokenVerifier.for_issuer(issuer), database=database, kv=kv,
                      routes_kv=routes)
@@ -164,6 +164,25 @@ async def test_presence_changes_stream_to_watchers(served, issuer):
         assert seen == ["ONLINE", "AWAY", "OFFLINE"]  # the renewal is not a change
     finally:
         await watcher.close()
+
+
+async def test_presence_lapses_to_offline_when_heartbeats_stop(tmp_path, issuer):
+    database = await make_database("sqlite", tmp_path)
+    kv = create_kv(None, prefix=f"test:social:{uuid.uuid4().hex}:", store=MemoryStore())
+    async with social_server(database, kv, issuer, presence_ttl=1) as base_url:
+        watcher = await WsClient.connect(base_url, token=token(issuer, "watcher"))
+        try:
+            await watcher.acknowledged()
+            await watcher.subscribe("p", "subscription { presenceChanged(userIds: [\"alice\"]) { status } }")
+            await wait_subscribed(kv, realtime.presence_channel("alice"))
+            await gql(base_url, "mutation { setPresence(status: ONLINE) { status } }", token=token(issuer, "alice"))
+            # No further heartbeat: after presenceTtl the stream reports the lapse by itself.
+            seen = [(await watcher.receive())["payload"]["data"]["presenceChanged"]["status"] for _ in range(2)]
+            assert seen == ["ONLINE", "OFFLINE"]
+            current = await gql(base_url, '{ presence(userIds: ["alice"]) { status } }', token=token(issuer, "watcher"))
+            assert current == {"data": {"presence": [{"status": "OFFLINE"}]}}
+        finally:
+            await watcher.close()
 
 
 @pytest.mark.postgres

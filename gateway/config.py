@@ -30,6 +30,12 @@ class GatewaySettings(BaseSettings):
     dedupe_in_flight: bool = True
     poll_interval_seconds: float = 1.0
     log_level: str = "INFO"
+    persisted_queries: bool = Field(default=True, description="Automatic persisted queries (APQ)")
+    persisted_queries_size: int = 1000
+    cors_origins: list[str] = Field(
+        default_factory=list, description='Origins allowed by CORS, JSON: ["https://app.example"]'
+    )
+    cors_allow_credentials: bool = False
 
     # -- authentication of subscription connections (tokens are forwarded unverified when unset)
     jwks_url: str | None = Field(default=None, description="Identity's JWKS; enables token checks")

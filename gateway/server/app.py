@@ -12,6 +12,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from ..config import GatewaySettings
@@ -19,6 +21,8 @@ from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ..supergraph import SupergraphError
 from ._realtime import Realtime
 from .http import handle_graphql
+from .metrics import GatewayMetrics
+from .persisted import PersistedQueries
 from .sse import stream_endpoint, with_event_stream
 from .websocket import websocket_endpoint
 
@@ -38,6 +42,8 @@ class Gateway:
         )
         self.engine: Engine | None = None
         self.propagate = tuple(h.lower() for h in settings.propagate_headers)
+        self.persisted = PersistedQueries(settings.persisted_queries_size) if settings.persisted_queries else None
+        self.metrics = GatewayMetrics()
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -98,6 +104,8 @@ class Gateway:
             propagate=self.propagate,
             max_body_bytes=self.settings.max_body_bytes,
             graphiql=self.settings.graphiql,
+            persisted=self.persisted,
+            metrics=self.metrics,
         )
 
     async def health(self, request: Request) -> Response:
@@ -136,7 +144,19 @@ def create_app(
             WebSocketRoute("/graphql", websocket_endpoint(realtime)),
             WebSocketRoute("/", websocket_endpoint(realtime)),
             Route("/health", gateway.health, methods=["GET"]),
+            Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                allow_credentials=settings.cors_allow_credentials,
+            )
+        ]
+        if settings.cors_origins
+        else [],
         lifespan=lifespan,
     )
     app.state.gateway = gateway

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +15,8 @@ from starlette.responses import HTMLResponse, Response
 from ..executor import Engine, RequestError
 from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
 from .graphiql import GRAPHIQL_HTML
+from .metrics import GatewayMetrics
+from .persisted import PersistedQueries, PersistedQueryError
 
 logger = logging.getLogger("tributary.gateway")
 
@@ -59,8 +63,13 @@ def _params_from_query_string(request: Request) -> Mapping[str, Any]:
     return params
 
 
-def _check(params: Mapping[str, Any]) -> tuple[str, str | None, dict[str, Any] | None]:
+def _check(
+    params: Mapping[str, Any], persisted: PersistedQueries | None = None
+) -> tuple[str, str | None, dict[str, Any] | None]:
     query = params.get("query")
+    extensions = params.get("extensions")
+    if persisted is not None and isinstance(extensions, dict) and "persistedQuery" in extensions:
+        query = persisted.resolve(query if isinstance(query, str) else None, extensions)
     if not isinstance(query, str) or not query.strip():
         raise HttpError(400, "Provide a GraphQL document as the 'query' parameter.")
     operation_name = params.get("operationName")
@@ -87,6 +96,8 @@ async def handle_graphql(
     propagate: tuple[str, ...],
     max_body_bytes: int,
     graphiql: bool,
+    persisted: PersistedQueries | None = None,
+    metrics: GatewayMetrics | None = None,
 ) -> Response:
     media_type = _media_type(request)
     if wants_graphiql(request):
@@ -103,12 +114,23 @@ async def handle_graphql(
             params = _params_from_json(body)
         else:
             params = _params_from_query_string(request)
-        query, operation_name, variables = _check(params)
+        query, operation_name, variables = _check(params, persisted)
         prepared = engine.prepare(query, operation_name)
-        if request.method == "GET" and prepared.operation.kind != "query":
+        kind = prepared.operation.kind
+        if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
         headers = {name: request.headers[name] for name in propagate if name in request.headers}
+        if "x-request-id" in propagate and "x-request-id" not in headers:
+            # one id per client request, so every subgraph's logs can be joined up
+            headers["x-request-id"] = uuid.uuid4().hex
+        started = time.perf_counter()
         result = await engine.execute(prepared, variables, headers)
+        if metrics is not None:
+            metrics.latency.labels(kind).observe(time.perf_counter() - started)
+            metrics.requests.labels(kind, "error" if "errors" in result else "ok").inc()
+    except PersistedQueryError as error:
+        # APQ clients read this exact shape (200, errors[0].message) and resend the document
+        return _respond(_error(str(error), error.code), 200, media_type)
     except HttpError as error:
         response = _respond(_error(str(error), error.code), error.status, media_type)
         if error.status == 405:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +101,7 @@ class SubgraphServer:
         self.gates.clear()
 
     # -- handlers ------------------------------------------------------------------------------
-    def _endpoint(self, name: str):  # noqa: ANN202 - a Starlette endpoint
+    def _endpoint(self, name: str) -> Callable[[Request], Awaitable[Response]]:
         schema = subgraph_schema(self.fixture, name)
 
         async def endpoint(request: Request) -> Response:

@@ -171,3 +171,26 @@ async def test_errors_and_data_order_is_errors_first_then_data(shop):
     response = await shop.post("/graphql", json={"query": '{ product(upc: "3") { inStock } }'})
     assert response.status_code == 200
     assert list(response.json()) == ["errors", "data"]
+
+
+async def test_error_on_a_deduplicated_representation_reaches_every_path(shop, shop_server):
+    # products 1 and 4 share warehouse FR/PAR: one representation, one subgraph error, two client paths
+    STATE.failing.add("warehouse:PAR")
+    result = await post(shop, "{ topProducts { upc warehouse { capacity } } }")
+    assert result == {
+        "errors": [
+            {"message": "warehouse PAR is offline", "path": ["topProducts", 0, "warehouse"],
+             "extensions": {"serviceName": "inventory"}},
+            {"message": "warehouse PAR is offline", "path": ["topProducts", 3, "warehouse"],
+             "extensions": {"serviceName": "inventory"}},
+        ],
+        "data": {
+            "topProducts": [
+                {"upc": "1", "warehouse": None},
+                {"upc": "2", "warehouse": {"capacity": 40}},
+                {"upc": "3", "warehouse": None},
+                {"upc": "4", "warehouse": None},
+            ]
+        },
+    }
+    assert len(shop_server.calls("inventory")[0].variables["representations"]) == 2

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -95,6 +96,9 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record.request_id = request_id_var.get()
     if not hasattr(record, "service"):
         record.service = service_var.get()
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid and not hasattr(record, "trace_id"):
+        record.trace_id = format(span_context.trace_id, "032x")
     return record
 
 

@@ -301,3 +301,26 @@ def test_json_log_lines_carry_request_id() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "hello there"
     assert line["request_id"] == "rid-77" and line["user"] == "u1" and line["level"] == "INFO"
+
+
+async def test_traces_continue_the_callers_trace(tmp_path: Path,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    app = make_app(tmp_path)
+    exporter = InMemorySpanExporter()
+    app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        with caplog.at_level(logging.INFO, logger="tributary.app"):
+            await client.post("/graphql", json={"query": "{ hello }"}, headers={
+                "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01", "x-request-id": "traced"})
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "POST /graphql"
+    assert format(span.context.trace_id, "032x") == trace_id
+    assert span.attributes["tributary.request_id"] == "traced"
+    assert span.attributes["http.response.status_code"] == 200
+    access = [r for r in caplog.records if r.getMessage() == "request"]
+    assert access and access[0].trace_id == trace_id and access[0].status == 200

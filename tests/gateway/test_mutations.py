@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.gateway.conftest import post
+from tests.gateway._servers import closed_port_url
+from tests.gateway.conftest import gateway_client, post
 from tests.gateway.fixtures.shop.data import STATE
 
 
@@ -54,3 +55,19 @@ async def test_sibling_mutations_on_the_same_subgraph_stay_in_order(shop, shop_s
     assert result == {"data": {"a": {"username": "x"}, "b": {"username": "y"}}}
     assert STATE.mutation_log == ["accounts.renameUser(2, x)", "accounts.renameUser(2, y)"]
     assert STATE.users["2"]["username"] == "y"
+
+
+async def test_a_failing_mutation_field_does_not_stop_the_next_ones(shop_server):
+    STATE.reset()
+    shop_server.reset()
+    async with gateway_client(shop_server, url_overrides={"accounts": closed_port_url()}) as client:
+        result = await post(
+            client,
+            'mutation { a: addReview(productUpc: "1", body: "a") { id } '
+            'b: renameUser(id: "1", username: "b") { id } c: addReview(productUpc: "2", body: "c") { id } }',
+        )
+    (error,) = result.pop("errors")
+    assert error["message"].startswith("request to subgraph 'accounts' failed: ")
+    assert error["extensions"] == {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "accounts"}
+    assert result == {"data": {"a": {"id": "r5"}, "b": None, "c": {"id": "r6"}}}
+    assert STATE.mutation_log == ["reviews.addReview(1, a)", "reviews.addReview(2, c)"]

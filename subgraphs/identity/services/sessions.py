@@ -97,8 +97,9 @@ async def refresh_session(
     stored = result.scalar_one_or_none()
     if stored is None:
         raise UnauthenticatedError("Refresh token is not valid.", extensions={"reason": "INVALID"})
+    family_id, user_id = stored.family_id, stored.user_id
     if stored.used_at is not None or stored.revoked_at is not None:
-        await _revoke_family(session, stored, ip=ip)
+        await _revoke_family(session, family_id=family_id, user_id=user_id, ip=ip)
     if as_utc(stored.expires_at) <= utcnow():
         raise UnauthenticatedError("Refresh token has expired.", extensions={"reason": "EXPIRED"})
     # Conditional update: of two concurrent refreshes with the same token only one wins.
@@ -108,28 +109,31 @@ async def refresh_session(
         .values(used_at=utcnow())
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
+        # Lost a race against a concurrent refresh with the same token: that is reuse too.
         await session.rollback()
-        await _revoke_family(session, stored, ip=ip)
-    user = await session.get(User, stored.user_id)
+        await _revoke_family(session, family_id=family_id, user_id=user_id, ip=ip)
+    user = await session.get(User, user_id)
     assert user is not None, "refresh token without user"
-    issued = start_session(session, user=user, refresh_ttl=refresh_ttl, family_id=stored.family_id)
+    issued = start_session(session, user=user, refresh_ttl=refresh_ttl, family_id=family_id)
     record_audit_event(session, AuditEventType.TOKEN_REFRESHED, user_id=user.id, ip=ip)
     await session.commit()
     return issued
 
 
-async def _revoke_family(session: AsyncSession, stored: RefreshToken, *, ip: str | None) -> None:
+async def _revoke_family(
+    session: AsyncSession, *, family_id: str, user_id: str, ip: str | None
+) -> None:
     await session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]
         .values(revoked_at=utcnow())
     )
     record_audit_event(
         session,
         AuditEventType.REFRESH_TOKEN_REUSED,
-        user_id=stored.user_id,
+        user_id=user_id,
         ip=ip,
-        detail=f"family={stored.family_id}",
+        detail=f"family={family_id}",
     )
     await session.commit()
     raise UnauthenticatedError(

@@ -144,8 +144,9 @@ def signing_pem() -> str:
 
 @pytest.fixture
 def make_settings(
-    db_url: str, tmp_path: Path, signing_pem: str
+    db_url: str, database: Database, tmp_path: Path, signing_pem: str
 ) -> Callable[..., IdentitySettings]:
+    # Depends on `database` so PostgreSQL tables are truncated before every app test.
     def make(**overrides: Any) -> IdentitySettings:
         values: dict[str, Any] = {
             "environment": "test",

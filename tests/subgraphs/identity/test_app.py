@@ -119,3 +119,35 @@ async def test_write_scoped_key_can_update_profile(api):
     secret = (await api(CREATE_KEY, {"n": "bot", "s": ["identity:write"]}, token=token))["data"]["createApiKey"]["secret"]
     body = await api('mutation { updateProfile(input: {bio: "from a bot"}) { bio } }', api_key=secret)
     assert body == {"data": {"updateProfile": {"bio": "from a bot"}}}
+
+
+async def test_served_over_http_verifier_fetches_jwks_by_url(make_settings, memory_kv, database):
+    """What another subgraph does: verify identity's tokens with keys fetched from its JWKS URL."""
+    import httpx
+
+    from shared.testing import serve_app
+    from subgraphs.identity.app import JWKS_PATH, create_app
+
+    settings = make_settings()
+    app = create_app(settings, kv=memory_kv)
+    async with serve_app(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.post(
+            "/graphql",
+            json={"query": 'mutation { register(input: {handle: "alice", password: "Correct-Horse-42"}) { accessToken user { id } } }'},
+        )
+        assert response.status_code == 200, response.text
+        assert "errors" not in response.json(), response.text
+        registered = response.json()["data"]["register"]
+        verifier = TokenVerifier(issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_url=base_url + JWKS_PATH)
+        caller = await verifier.verify(registered["accessToken"])
+        assert caller.user_id == registered["user"]["id"]
+        assert verifier.fetch_count == 1
+
+
+async def test_prod_never_bootstraps_an_admin(app_factory):
+    async with app_factory(environment="prod") as api:
+        first = await api.register("root_admin")
+        assert first["user"]["roles"] == ["USER"]
+        # Introspection is off in prod by default; ordinary operations still work.
+        body = await api("{ __schema { types { name } } }")
+        assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"

@@ -113,3 +113,22 @@ async def test_change_password_ends_every_session(session, hasher, alice):
     with pytest.raises(UnauthenticatedError):
         await sessions.login(session=session, hasher=hasher, login="alice", password=GOOD, refresh_ttl=TTL)
     assert (await sessions.login(session=session, hasher=hasher, login="alice", password="Another-Horse-77", refresh_ttl=TTL)).user.id == alice.id
+
+
+async def test_concurrent_refreshes_with_one_token_never_both_succeed(database, session, hasher, alice):
+    import asyncio
+
+    issued = await sessions.login(session=session, hasher=hasher, login="alice", password=GOOD, refresh_ttl=TTL)
+
+    async def refresh():
+        async with database.session() as own:
+            return await sessions.refresh_session(session=own, refresh_token=issued.refresh_token, refresh_ttl=TTL)
+
+    results = await asyncio.gather(refresh(), refresh(), return_exceptions=True)
+    winners = [r for r in results if isinstance(r, sessions.IssuedSession)]
+    losers = [r for r in results if isinstance(r, UnauthenticatedError)]
+    assert (len(winners), len(losers)) == (1, 1), results
+    assert losers[0].extensions == {"reason": "REUSED"}
+    # The race itself is treated as reuse: the family is revoked, the winner's token included.
+    with pytest.raises(UnauthenticatedError):
+        await sessions.refresh_session(session=session, refresh_token=winners[0].refresh_token, refresh_ttl=TTL)

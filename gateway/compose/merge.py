@@ -499,6 +499,18 @@ class Merger:
             else:
                 context.unused_overridden.add(from_idx)
             if label is not None:
+                if not _valid_override_label(label):
+                    self.error(
+                        codes.OVERRIDE_LABEL_INVALID,
+                        f'Invalid @override label "{label}" on field "{dest.coordinate}" on '
+                        f'subgraph "{name}": labels must start with a letter and after that may '
+                        "contain alphanumerics, underscores, minuses, colons, periods, or "
+                        'slashes. Alternatively, labels may be of the form "percent(x)" where x '
+                        "is a float between 0-100 inclusive.",
+                        subgraph=name,
+                        coordinate=dest.coordinate,
+                    )
+                    continue
                 context.labels[idx] = label
                 context.labels[from_idx] = label
         return context
@@ -1182,6 +1194,14 @@ SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
         ),
     ),
 }
+
+
+_LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
+_PERCENT_LABEL = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
+
+
+def _valid_override_label(label: str) -> bool:
+    return bool(_LABEL.match(label) or _PERCENT_LABEL.match(label))
 
 
 _CONTEXT_FIELD = re.compile(r"^\s*\$([A-Za-z_]\w*)([\s\S]*)$")

@@ -199,6 +199,7 @@ class Notification(SocialBase, table=True):
     __tablename__ = "social_notifications"
     __table_args__ = (
         Index("ix_social_notifications_user", "user_id", "created_at", "id"),
+        Index("ix_social_notifications_subject", "subject_id", "kind", "user_id"),
         UniqueConstraint("dedupe_key", name="uq_social_notifications_dedupe"),
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInputError, ForbiddenError
 from shared.redis import KeyValue
-from subgraphs.social.models import Conversation, ConversationMember, Message, utcnow
+from subgraphs.social.models import Conversation, ConversationMember, Message, Notification, utcnow
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 from subgraphs.social.services.posts import check_text
@@ -160,22 +160,33 @@ async def send_message(
     )
     sender.last_read_message_id = message.id
     sender.last_read_at = now
-    others = (await session.execute(
-        select(ConversationMember.user_id).where(
-            ConversationMember.conversation_id == conversation_id, ConversationMember.user_id != sender_id
-        )
-    )).scalars()
     notices = [
         await add_notification(
-            session, user_id=u, kind="message", actor_id=sender_id, subject_id=message.id,
-            data={"conversationId": conversation_id},
+            session, user_id=u, kind="message", actor_id=sender_id, subject_id=conversation_id,
+            data={"conversationId": conversation_id, "messageId": message.id},
         )
-        for u in list(others)
+        for u in await _members_to_notify(session, conversation_id, sender_id)
     ]
     await session.commit()
     await publish(kv, conversation_channel(conversation_id), message_payload(message))
     await publish_notifications(kv, notices)
     return message
+
+
+async def _members_to_notify(session: AsyncSession, conversation_id: str, sender_id: str) -> list[str]:
+    """Other members without an unread message notification for this conversation: a burst of
+    messages makes one notification per member (until read), not one per message."""
+    pending = select(Notification.user_id).where(
+        Notification.kind == "message",
+        Notification.subject_id == conversation_id,
+        Notification.read_at.is_(None),  # type: ignore[union-attr]
+    )
+    query = select(ConversationMember.user_id).where(
+        ConversationMember.conversation_id == conversation_id,
+        ConversationMember.user_id != sender_id,
+        ConversationMember.user_id.not_in(pending),  # type: ignore[attr-defined]
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def list_messages(

@@ -63,3 +63,23 @@ async def test_messages_receipts_and_unread(database, kv):
     assert await _call(database, conversations.unread_count, member=member_a) == 0
     listing = await _call(database, conversations.list_conversations, user_id="b", first=10)
     assert [c.id for c in listing.items] == [group.id]
+
+
+async def test_message_notifications_coalesce_per_conversation_until_read(database, kv):
+    from sqlalchemy import select
+
+    from subgraphs.social.models import Notification
+    from subgraphs.social.services import notifications
+
+    group = await _call(database, conversations.create_group, creator_id="a", member_ids=["b", "c"])
+    for i in range(3):
+        await _call(database, conversations.send_message, kv=kv, sender_id="a", conversation_id=group.id, text=f"m{i}")
+    async with database.session() as session:
+        rows = list((await session.execute(select(Notification).order_by(Notification.user_id))).scalars())
+    assert [(n.user_id, n.kind, n.subject_id) for n in rows] == [("b", "message", group.id), ("c", "message", group.id)]
+    await _call(database, notifications.mark_notifications_read, user_id="b")
+    await _call(database, conversations.send_message, kv=kv, sender_id="a", conversation_id=group.id, text="again")
+    page = await _call(database, notifications.list_notifications, user_id="b", first=10, unread_only=True)
+    assert [n.kind for n in page.items] == ["message"]
+    page = await _call(database, notifications.list_notifications, user_id="c", first=10)
+    assert len(page.items) == 1

@@ -19,7 +19,15 @@ def _serve(argv: list[str]) -> int:
     from .server import create_app
 
     overrides = {k: v for k, v in {"supergraph": args.supergraph, "port": args.port, "host": args.host}.items() if v is not None}
-    settings = GatewaySettings(**overrides)
+    from pydantic import ValidationError
+
+    try:
+        settings = GatewaySettings(**overrides)
+    except ValidationError as error:
+        for problem in error.errors():
+            variable = "GATEWAY_" + "_".join(str(p) for p in problem["loc"]).upper()
+            print(f"error: {variable}: {problem['msg']}", file=sys.stderr)
+        return 2
     if not settings.supergraph:
         parser.error("give --supergraph PATH (or GATEWAY_SUPERGRAPH)")
     app = create_app(settings)

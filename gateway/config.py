@@ -10,10 +10,10 @@ class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
     supergraph: str | None = Field(default=None, description="Path of the supergraph SDL to serve")
-    host: str = "127.0.0.1"
-    port: int = 4000
-    graphiql: bool = True
-    introspection: bool = True
+    host: str = Field(default="127.0.0.1", description="Interface the gateway binds")
+    port: int = Field(default=4000, description="TCP port the gateway binds")
+    graphiql: bool = Field(default=True, description="Serve GraphiQL on GET /graphql to browsers")
+    introspection: bool = Field(default=True, description="Answer __schema/__type queries")
     subgraph_urls: dict[str, str] = Field(
         default_factory=dict, description='Subgraph URL overrides, JSON: {"name": "http://..."}'
     )
@@ -21,35 +21,35 @@ class GatewaySettings(BaseSettings):
         default_factory=lambda: ["authorization", "x-request-id", "x-api-key"],
         description="Request headers forwarded to every subgraph",
     )
-    subgraph_timeout_seconds: float = 30.0
-    plan_cache_size: int = 1000
-    max_depth: int = 25
-    max_aliases: int = 50
-    max_tokens: int = 15_000
-    max_body_bytes: int = 1_048_576
-    dedupe_in_flight: bool = True
-    poll_interval_seconds: float = 1.0
-    log_level: str = "INFO"
+    subgraph_timeout_seconds: float = Field(default=30.0, description="Per subgraph request; past it the fetch fails with SUBGRAPH_FETCH_FAILED")
+    plan_cache_size: int = Field(default=1000, description="Parsed, validated and planned operations kept (LRU)")
+    max_depth: int = Field(default=25, description="Deepest selection accepted (MAX_DEPTH_EXCEEDED)")
+    max_aliases: int = Field(default=50, description="Most aliases in one operation (MAX_ALIASES_EXCEEDED)")
+    max_tokens: int = Field(default=15_000, description="Most lexical tokens in one document (MAX_TOKENS_EXCEEDED)")
+    max_body_bytes: int = Field(default=1_048_576, description="Largest request body (HTTP 413 above)")
+    dedupe_in_flight: bool = Field(default=True, description="Share identical in-flight subgraph queries (never mutations)")
+    poll_interval_seconds: float = Field(default=1.0, description="How often the supergraph file (or, in dev, the subgraphs) is checked for changes")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     persisted_queries: bool = Field(default=True, description="Automatic persisted queries (APQ)")
-    persisted_queries_size: int = 1000
+    persisted_queries_size: int = Field(default=1000, description="Persisted documents kept (LRU)")
     cors_origins: list[str] = Field(
         default_factory=list, description='Origins allowed by CORS, JSON: ["https://app.example"]'
     )
-    cors_allow_credentials: bool = False
+    cors_allow_credentials: bool = Field(default=False, description="Allow cookies/credentials on CORS requests")
 
     # -- authentication of subscription connections (tokens are forwarded unverified when unset)
     jwks_url: str | None = Field(default=None, description="Identity's JWKS; enables token checks")
-    jwt_issuer: str = "tributary-identity"
-    jwt_audience: str = "tributary"
-    jwks_cache_seconds: float = 300.0
+    jwt_issuer: str = Field(default="tributary-identity", description="Expected `iss` of verified tokens")
+    jwt_audience: str = Field(default="tributary", description="Expected `aud` of verified tokens")
+    jwks_cache_seconds: float = Field(default=300.0, description="How long a fetched JWKS is trusted")
     jwt_dev_hs256_secret: str | None = Field(default=None, description="Dev only: HS256 secret")
 
     # -- subscriptions (WebSocket graphql-transport-ws / graphql-ws, and SSE)
-    subscription_init_timeout_seconds: float = 10.0
-    subscription_keepalive_seconds: float = 15.0
-    max_subscriptions_per_connection: int = 100
-    max_connections_per_user: int = 20
-    subgraph_heartbeat_seconds: float = 20.0
+    subscription_init_timeout_seconds: float = Field(default=10.0, description="WebSocket connection_init deadline (close 4408)")
+    subscription_keepalive_seconds: float = Field(default=15.0, description="Ping/keep-alive interval to clients")
+    max_subscriptions_per_connection: int = Field(default=100, description="Concurrent subscriptions on one connection")
+    max_connections_per_user: int = Field(default=20, description="Concurrent subscription connections per caller")
+    subgraph_heartbeat_seconds: float = Field(default=20.0, description="Ping interval on upstream subgraph WebSockets")
     subscription_dedupe: bool = Field(
         default=True, description="Share one upstream subscription among identical ones (same headers)"
     )
@@ -59,3 +59,34 @@ class GatewaySettings(BaseSettings):
     subscription_urls: dict[str, str] = Field(
         default_factory=dict, description='WebSocket URL overrides per subgraph, JSON: {"name": "ws://..."}'
     )
+
+
+README_BEGIN = "<!-- gateway-settings:begin (generated: python -m gateway.config --write-readme) -->"
+README_END = "<!-- gateway-settings:end -->"
+
+
+def readme_table() -> str:
+    """The README's gateway settings table, generated so it cannot drift from this class."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, info in GatewaySettings.model_fields.items():
+        default = info.get_default(call_default_factory=True)
+        shown = "" if default in (None, "", [], {}) else f"`{default}`"
+        rows.append(f"| `GATEWAY_{name.upper()}` | {shown} | {(info.description or '').replace('|', '/')} |")
+    return "\n".join([README_BEGIN, *rows, README_END])
+
+
+def _write_readme(path: str = "README.md") -> None:
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text[:start] + readme_table() + text[end:])
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--write-readme"]:
+        _write_readme()
+    else:
+        print(readme_table())

@@ -91,3 +91,31 @@ class RssSampler:
         if self._thread is not None:
             self._thread.join()
         return self.max_bytes
+
+
+def core_ticks() -> dict[str, list[int]]:
+    """cpuN -> ticks since boot: user nice system idle iowait irq softirq steal."""
+    ticks = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3:4].isdigit():
+            name, *values = line.split()
+            ticks[name] = [int(value) for value in values[:8]]
+    return ticks
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MachineUsage:
+    busy_pct: dict[str, float]  # per core: anything but idle and steal
+    steal_pct: dict[str, float]  # per core: time the hypervisor gave to other machines
+    all_process_cpu_s: float  # user+nice+system on all cores
+
+
+def machine_usage(before: dict[str, list[int]], after: dict[str, list[int]]) -> MachineUsage:
+    busy, steal, process_ticks = {}, {}, 0
+    for name, now in after.items():
+        delta = [n - b for n, b in zip(now, before.get(name, [0] * 8))]
+        span = sum(delta) or 1
+        busy[name] = round(100.0 * (span - delta[3] - delta[4] - delta[7]) / span, 1)
+        steal[name] = round(100.0 * delta[7] / span, 1)
+        process_ticks += delta[0] + delta[1] + delta[2]
+    return MachineUsage(busy_pct=busy, steal_pct=steal, all_process_cpu_s=process_ticks / CLK_TCK)

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,14 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests.bench` and `gatewa
 
 from tests.bench._expected import expected_response
 from tests.bench._load import LoadSpec, pick_generator, run_load
-from tests.bench._monitor import MIB, RssSampler, group_cpu_seconds
+from tests.bench._monitor import (
+    MIB,
+    MachineUsage,
+    RssSampler,
+    core_ticks,
+    group_cpu_seconds,
+    machine_usage,
+)
 from tests.bench._procs import free_port, listening_socket, request, start, stop, wait_ready
 from tests.bench._report import render_table
 from tests.bench._supergraph import bench_supergraph
@@ -47,6 +54,7 @@ from tests.bench.subgraphs.serve import NAMES
 
 HERE = Path(__file__).resolve().parent
 TYPENAME = b'{"query":"{ __typename }"}'
+NOISY_PCT = 10.0  # other processes' CPU (% of a core) above which a row is flagged as noisy
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -74,6 +82,7 @@ def log(message: str) -> None:
 @dataclass
 class Subgraphs:
     port: int
+    pid: int
 
     @property
     def urls(self) -> dict[str, str]:
@@ -98,7 +107,7 @@ def running_subgraphs(*, cpu: int | None, logs: Path, timeout_s: float) -> Itera
         wait_ready(lambda: request(port, "GET", "/health", timeout_s=2)[0] == 200,
                    alive=lambda: process.poll() is None, what="subgraphs", timeout_s=timeout_s,
                    log=logs / "subgraphs.log")
-        yield Subgraphs(port=port)
+        yield Subgraphs(port=port, pid=process.pid)
     finally:
         stop(process)
 
@@ -108,23 +117,39 @@ def running_subgraphs(*, cpu: int | None, logs: Path, timeout_s: float) -> Itera
 
 @dataclass
 class Window:
-    """What the measured window saw: gateway CPU seconds and subgraph requests."""
+    """What the measured window saw: gateway CPU, subgraph requests, and how busy the machine was."""
 
     pgid: int
     subgraphs: Subgraphs
     cpu: float = 0.0
     subgraph_requests: int = 0
     wall: float = 0.0
+    ours: float = 0.0  # CPU of every process of this benchmark
+    cores: dict[str, list[int]] = field(default_factory=dict)
+    usage: MachineUsage | None = None
+
+    def _our_groups(self) -> float:
+        # the gateway, the subgraphs, and this runner's group (the load generator, reaped wrk)
+        return sum(group_cpu_seconds(g) for g in {self.pgid, self.subgraphs.pid, os.getpgrp()})
 
     def open(self) -> None:
         self.cpu = group_cpu_seconds(self.pgid)
         self.subgraph_requests = self.subgraphs.requests()
+        self.ours = self._our_groups()
+        self.cores = core_ticks()
         self.wall = time.monotonic()
 
     def close(self) -> None:
         self.wall = time.monotonic() - self.wall
         self.cpu = group_cpu_seconds(self.pgid) - self.cpu
         self.subgraph_requests = self.subgraphs.requests() - self.subgraph_requests
+        self.ours = self._our_groups() - self.ours
+        self.usage = machine_usage(self.cores, core_ticks())
+
+    def other_cpu_pct(self) -> float:
+        """CPU that processes outside this benchmark used during the window (100 = one core)."""
+        assert self.usage is not None and self.wall > 0
+        return round(max(0.0, 100.0 * (self.usage.all_process_cpu_s - self.ours) / self.wall), 1)
 
 
 def _canonical(value: Any) -> str:
@@ -193,8 +218,15 @@ def run_query_scenario(
             subgraph_req_per_op=round(window.subgraph_requests / summary["requests"], 2) if summary["requests"] else None,
             load=summary,
         )
+        row["machine"] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": window.usage.busy_pct,
+                          "steal_pct": window.usage.steal_pct}
+        notes = []
         if failures:
-            row["note"] = f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}"
+            notes.append(f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}")
+        if row["machine"]["other_cpu_pct"] > NOISY_PCT:
+            notes.append(f"other processes used {row['machine']['other_cpu_pct']:.0f}% of a core: noisy")
+        if notes:
+            row["note"] = "; ".join(notes)
         return row
     except RuntimeError as error:
         row.update(failures=1, note=str(error))
@@ -208,17 +240,19 @@ def run_query_scenario(
 # -- scenario modules --------------------------------------------------------------------------
 
 
-def discover_modules() -> list[str]:
+def discover_modules(directory: Path = HERE) -> list[str]:
     """Extra scenario modules other areas drop into tests/bench/ (subscriptions, tips, ...)."""
     return sorted(
-        path.stem for path in HERE.glob("*.py")
+        path.stem for path in directory.glob("*.py")
         if not path.stem.startswith(("_", "test_")) and path.stem not in {"run", "conftest"}
     )
 
 
-def run_module(name: str, *, args: argparse.Namespace) -> list[dict[str, Any]]:
+def run_module(name: str, *, args: argparse.Namespace, package: str = "tests.bench") -> list[dict[str, Any]]:
+    """The rows of one scenario module: its `run(args)` rows, or one row saying how `main()` went."""
+    dotted = f"{package}.{name}"
     try:
-        module = importlib.import_module(f"tests.bench.{name}")
+        module = importlib.import_module(dotted)
     except Exception as error:  # noqa: BLE001 - a broken module is a row, not a crashed bench
         return [{"scenario": name, "error": True, "note": f"import failed: {type(error).__name__}: {error}"}]
     if hasattr(module, "run"):
@@ -229,17 +263,24 @@ def run_module(name: str, *, args: argparse.Namespace) -> list[dict[str, Any]]:
             return [{"scenario": name, "error": True, "note": f"run() failed: {type(error).__name__}: {error}"}]
         return [{"scenario": name, **row} for row in rows]
     if hasattr(module, "main"):
-        env = {**os.environ, "BENCH_DURATION": str(args.duration), "BENCH_WARMUP": str(args.warmup),
-               "BENCH_CONNECTIONS": str(args.connections)}
-        try:
-            done = subprocess.run([sys.executable, "-m", f"tests.bench.{name}"], cwd=ROOT, env=env,
-                                  timeout=args.module_timeout, check=False)
-        except subprocess.TimeoutExpired:
-            return [{"scenario": name, "error": True, "note": f"main() ran past {args.module_timeout:.0f}s"}]
-        ok = done.returncode == 0
-        return [{"scenario": name, "error": not ok,
-                 "note": f"ran its own main() (exit {done.returncode}); its output is above"}]
+        return [_run_main(name, dotted, args=args)]
     return [{"scenario": name, "error": True, "note": "defines neither run(args) nor main()"}]
+
+
+def _run_main(name: str, dotted: str, *, args: argparse.Namespace) -> dict[str, Any]:
+    # its own process: main() may parse sys.argv and call asyncio.run; its output goes to stderr
+    # so that stdout stays this runner's one table
+    code = f"import importlib, sys; result = importlib.import_module({dotted!r}).main(); " \
+           "sys.exit(result if isinstance(result, int) else 0)"
+    env = {**os.environ, "BENCH_DURATION": str(args.duration), "BENCH_WARMUP": str(args.warmup),
+           "BENCH_CONNECTIONS": str(args.connections)}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=sys.stderr,
+                              timeout=args.module_timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"scenario": name, "error": True, "note": f"main() ran past {args.module_timeout:.0f}s"}
+    return {"scenario": name, "error": done.returncode != 0,
+            "note": f"ran its own main() (exit {done.returncode}); its output is above"}
 
 
 # -- command line ------------------------------------------------------------------------------

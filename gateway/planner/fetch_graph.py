@@ -285,7 +285,9 @@ class FetchGraphBuilder:
     # -- fields --------------------------------------------------------------------------------
     def local_field(self, pos: Position, field_name: str):  # type: ignore[no-untyped-def]
         join = self.view.local(pos.group.subgraph, pos.type_name, field_name)
-        if join is None and pos.provided is not None and field_name in pos.provided:
+        if join is None and pos.provided is not None and (
+            field_name in pos.provided or f"{pos.type_name}.{field_name}" in pos.provided
+        ):
             if self.view.type_in(pos.group.subgraph, pos.type_name):
                 from ..supergraph.model import JoinField
 
@@ -357,8 +359,11 @@ class FetchGraphBuilder:
         provided = None
         if provides:
             provided = field_set_names(parse_field_set(provides))
-        elif pos.provided is not None and isinstance(pos.provided.get(f.name), dict):
-            provided = pos.provided[f.name] or None
+        elif pos.provided is not None:
+            sub = pos.provided.get(f.name)
+            if not isinstance(sub, dict):
+                sub = pos.provided.get(f"{pos.type_name}.{f.name}")
+            provided = sub or None if isinstance(sub, dict) else None
         child_pos = Position(
             group=group,
             sel=child,

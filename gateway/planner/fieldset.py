@@ -49,7 +49,9 @@ def field_set_names(fields: tuple[FieldSetField, ...] | None) -> dict[str, objec
     """A name tree (`{"a": {"b": {}}}`) for checking what a `@provides` makes available."""
     tree: dict[str, object] = {}
     for f in fields or ():
-        sub = tree.setdefault(f.name, {})
+        # a field under `... on T` is provided for T only: keyed "T.name"
+        key = f"{f.type_condition}.{f.name}" if f.type_condition else f.name
+        sub = tree.setdefault(key, {})
         if f.selections:
             assert isinstance(sub, dict)
             sub.update(field_set_names(f.selections))

@@ -12,8 +12,9 @@ from strawberry.types import Info
 from shared.errors import BadUserInputError
 from shared.redis import KeyValue
 from subgraphs.social.config import SocialSettings
+from subgraphs.social.services.limits import check_rate
 
-__all__ = ["kv", "page_size", "require_user", "session", "settings", "viewer_id"]
+__all__ = ["kv", "limit_writes", "page_size", "require_user", "session", "settings", "viewer_id"]
 
 
 def viewer_id(info: Info[Any, Any]) -> str | None:
@@ -37,6 +38,18 @@ def settings(info: Info[Any, Any]) -> SocialSettings:
 async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
     async with info.context.database.session() as db_session:
         yield db_session
+
+
+async def limit_writes(info: Info[Any, Any], action: str) -> str:
+    """The caller's id, after counting one `action` against its write rate limit."""
+    user_id = require_user(info)
+    config = settings(info)
+    if action == "message":
+        limit, window = config.message_rate_limit, 10.0
+    else:
+        limit, window = config.write_rate_limit, 60.0
+    await check_rate(kv(info), action=action, user_id=user_id, limit=limit, window_seconds=window)
+    return user_id
 
 
 def page_size(info: Info[Any, Any], first: int) -> int:

@@ -28,4 +28,11 @@ class SocialSettings(ServiceSettings):
     migrate_on_startup: bool = Field(
         True, description="Run the social migrations (alembic upgrade head) when the app starts."
     )
+    message_rate_limit: int = Field(
+        60, ge=0, description="Messages a user may send per 10 seconds (0 = unlimited)."
+    )
+    write_rate_limit: int = Field(
+        120, ge=0,
+        description="Posts, comments, reactions and follows a user may make per minute (0 = unlimited).",
+    )
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` accepted.")

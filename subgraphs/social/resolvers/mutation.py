@@ -54,8 +54,9 @@ class AddCommentInput:
 class Mutation:
     @strawberry.mutation(description="Follow a user (idempotent); returns the followed user.")
     async def follow(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
+        me = await ctx.limit_writes(info, "follow")
         async with ctx.session(info) as session:
-            await follows.follow(session=session, kv=ctx.kv(info), follower_id=ctx.require_user(info), followee_id=str(user_id))
+            await follows.follow(session=session, kv=ctx.kv(info), follower_id=me, followee_id=str(user_id))
         return User(id=user_id)
 
     @strawberry.mutation(description="Stop following a user (idempotent); returns that user.")
@@ -66,9 +67,10 @@ class Mutation:
 
     @strawberry.mutation
     async def create_post(self, info: Info[Any, Any], input: CreatePostInput) -> Post:
+        user_id = await ctx.limit_writes(info, "post")
         async with ctx.session(info) as session:
             row = await posts.create_post(
-                session=session, kv=ctx.kv(info), author_id=ctx.require_user(info), text=input.text,
+                session=session, kv=ctx.kv(info), author_id=user_id, text=input.text,
                 visibility=input.visibility.value,
                 circle_id=str(input.circle_id) if input.circle_id is not None else None,
                 media_ids=[str(m) for m in input.media_ids],
@@ -83,9 +85,10 @@ class Mutation:
 
     @strawberry.mutation
     async def add_comment(self, info: Info[Any, Any], input: AddCommentInput) -> Comment:
+        user_id = await ctx.limit_writes(info, "comment")
         async with ctx.session(info) as session:
             row = await comments.add_comment(
-                session=session, kv=ctx.kv(info), author_id=ctx.require_user(info), post_id=str(input.post_id),
+                session=session, kv=ctx.kv(info), author_id=user_id, post_id=str(input.post_id),
                 text=input.text, parent_id=str(input.parent_id) if input.parent_id is not None else None,
                 mention_user_ids=[str(u) for u in input.mention_user_ids],
             )
@@ -93,9 +96,10 @@ class Mutation:
 
     @strawberry.mutation(description="React to a post; reacting again changes the kind.")
     async def react(self, info: Info[Any, Any], post_id: strawberry.ID, kind: ReactionKind) -> Post:
+        user_id = await ctx.limit_writes(info, "reaction")
         async with ctx.session(info) as session:
             row = await reactions.react(
-                session=session, kv=ctx.kv(info), user_id=ctx.require_user(info), post_id=str(post_id), kind=kind.value
+                session=session, kv=ctx.kv(info), user_id=user_id, post_id=str(post_id), kind=kind.value
             )
         return Post.from_row(row)
 
@@ -184,9 +188,10 @@ class Mutation:
 
     @strawberry.mutation
     async def send_message(self, info: Info[Any, Any], conversation_id: strawberry.ID, text: str) -> Message:
+        user_id = await ctx.limit_writes(info, "message")
         async with ctx.session(info) as session:
             row = await conversations.send_message(
-                session=session, kv=ctx.kv(info), sender_id=ctx.require_user(info),
+                session=session, kv=ctx.kv(info), sender_id=user_id,
                 conversation_id=str(conversation_id), text=text,
             )
         return Message.from_row(row)

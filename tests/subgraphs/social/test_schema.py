@@ -156,3 +156,22 @@ def test_composes_with_identity_and_wallet():
     ])
     assert result.errors == ()
     assert "SOCIAL" in (result.supergraph_sdl or "")
+
+
+async def test_writes_are_rate_limited_per_user(database, kv):
+    from shared.context import RequestContext
+
+    settings = SocialSettings(environment="test", message_rate_limit=2)
+    context = partial(RequestContext, request_id="t", database=database, kv=kv, settings=settings, request=None)
+    data = await schema.execute('mutation { openDirectConversation(userId: "b") { id } }',
+                                context_value=context(caller=Caller(user_id="a")))
+    conversation_id = data.data["openDirectConversation"]["id"]
+    send = 'mutation($c: ID!) { sendMessage(conversationId: $c, text: "x") { id } }'
+    results = [await schema.execute(send, variable_values={"c": conversation_id},
+                                    context_value=context(caller=Caller(user_id="a"))) for _ in range(3)]
+    assert [r.errors is None for r in results] == [True, True, False]
+    error = results[2].errors[0]
+    assert error.extensions["code"] == "RATE_LIMITED" and error.extensions["retryAfter"] > 0
+    other = await schema.execute(send, variable_values={"c": conversation_id},
+                                 context_value=context(caller=Caller(user_id="b")))
+    assert other.errors is None  # the limit is per user

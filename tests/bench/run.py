@@ -8,8 +8,11 @@ gateway's max RSS and CPU, and subgraph requests per operation.
 
 Other modules in tests/bench/ (not starting with `_` or `test_`) are extra scenarios: one that
 defines `async def run(args) -> list[dict]` is awaited in this process and its rows (keys as in
-`_report.COLUMNS`, plus an optional "note") join the table; one that only defines `main()` runs as
-`python -m tests.bench.<name>` with BENCH_DURATION/BENCH_WARMUP/BENCH_CONNECTIONS set.
+`_report.COLUMNS`, plus an optional "note"; "error": True fails the run) join the table. `args`
+carries the options (duration, warmup, connections, timeout, ...) and root, results_dir, python,
+gateway_cpu, load_cpu (None when not pinned) and load_generator. A module that only defines
+`main()` runs in its own process with BENCH_DURATION/BENCH_WARMUP/BENCH_CONNECTIONS set; its
+output goes to stderr and its exit code decides its row.
 
     .venv/bin/python tests/bench/run.py [--duration 20] [--warmup 5] [--connections 50]
                                         [--only heavy,small] [--load auto|wrk|python]
@@ -218,8 +221,10 @@ def run_query_scenario(
             subgraph_req_per_op=round(window.subgraph_requests / summary["requests"], 2) if summary["requests"] else None,
             load=summary,
         )
-        row["machine"] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": window.usage.busy_pct,
-                          "steal_pct": window.usage.steal_pct}
+        usage = window.usage
+        assert usage is not None, "the load generator never closed the measured window"
+        row["machine"] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": usage.busy_pct,
+                          "steal_pct": usage.steal_pct}
         notes = []
         if failures:
             notes.append(f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}")
@@ -258,7 +263,7 @@ def run_module(name: str, *, args: argparse.Namespace, package: str = "tests.ben
     if hasattr(module, "run"):
         try:
             result = module.run(args)
-            rows = asyncio.run(result) if inspect.isawaitable(result) else result
+            rows = asyncio.run(result) if inspect.iscoroutine(result) else result
         except Exception as error:  # noqa: BLE001
             return [{"scenario": name, "error": True, "note": f"run() failed: {type(error).__name__}: {error}"}]
         return [{"scenario": name, **row} for row in rows]

@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def products_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         stop(process)
 
 
-def _load(tmp_path: Path, port: int, generator: str, *, expected: bytes, path: str = PATH) -> dict:
+def _load(tmp_path: Path, port: int, generator: str, *, expected: bytes, path: str = PATH) -> dict[str, Any]:
     (tmp_path / "body").write_bytes(QUERY)
     (tmp_path / "expected").write_bytes(expected)
     spec = LoadSpec(url=f"http://127.0.0.1:{port}{path}", body_file=tmp_path / "body",

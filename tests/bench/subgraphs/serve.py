@@ -16,7 +16,7 @@ import argparse
 import importlib
 import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
@@ -25,9 +25,9 @@ import strawberry
 NAMES = ("accounts", "inventory", "products", "reviews")
 MAX_CACHED = 4096
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 def subgraph_schema(name: str) -> strawberry.federation.Schema:

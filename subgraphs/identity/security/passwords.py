@@ -70,8 +70,8 @@ class PasswordHasher:
             type=argon2.Type.ID,
         )
         # Verified against for unknown accounts so a login's timing does not reveal whether
-        # the handle exists.
-        self._dummy_hash = self._hasher.hash("tributary-dummy-password")
+        # the handle exists; made on first need, as it costs one full hash.
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         return await asyncio.to_thread(self._hasher.hash, password)
@@ -79,7 +79,9 @@ class PasswordHasher:
     async def verify(self, password_hash: str | None, password: str) -> bool:
         if len(password) > MAX_PASSWORD_LENGTH:
             return False
-        target = password_hash or self._dummy_hash
+        if password_hash is None and self._dummy_hash is None:
+            self._dummy_hash = await self.hash("tributary-dummy-password")
+        target = password_hash or self._dummy_hash or ""
         try:
             ok = await asyncio.to_thread(self._hasher.verify, target, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -45,7 +45,7 @@ def test_bad_pem_names_the_variable(tmp_path):
 
 
 def test_dev_generates_key_once_and_reuses_it(tmp_path):
-    settings = IdentitySettings(data_dir=str(tmp_path / "data"), environment="dev")
+    settings = IdentitySettings(data_dir=str(tmp_path / "data"), environment="dev", argon2_memory_kib=8192)
     first = build_runtime(settings)
     path = tmp_path / "data" / "identity-signing-key.pem"
     assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"

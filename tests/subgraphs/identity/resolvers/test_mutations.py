@@ -234,3 +234,15 @@ async def test_challenge_for_bad_address(api, count_rows, chain, address):
     error = error_of(await api(CHALLENGE, {"c": chain, "a": address}))
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert all(n == 0 for n in (await count_rows()).values())
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+async def test_client_ip_from_forwarded_for_only_when_trusted(app_factory, trusted):
+    async with app_factory(trust_forwarded_for=trusted, login_limit_per_ip=1, login_limit_per_account=100) as api:
+        await api.register("alice")
+        attempt = {"i": {"login": "alice", "password": "Wrong-Horse-42"}}
+        first = error_of(await api(LOGIN, attempt, headers={"x-forwarded-for": "203.0.113.7, 10.0.0.1"}))
+        second = error_of(await api(LOGIN, attempt, headers={"x-forwarded-for": "198.51.100.9"}))
+        assert first["extensions"]["code"] == "UNAUTHENTICATED"
+        # Trusted: two clients, two budgets. Untrusted: the header is ignored, one shared budget.
+        assert second["extensions"]["code"] == ("UNAUTHENTICATED" if trusted else "RATE_LIMITED")

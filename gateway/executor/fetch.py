@@ -79,7 +79,7 @@ class HttpSubgraphClient:
             async with self._session(service).post(url, data=body, headers=request_headers) as response:
                 payload = await response.read()
                 status = response.status
-        except asyncio.TimeoutError as error:
+        except TimeoutError as error:
             raise SubgraphRequestError(f"request to subgraph '{service}' timed out") from error
         except aiohttp.ClientError as error:
             raise SubgraphRequestError(f"request to subgraph '{service}' failed: {error}") from error

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-
 from graphql import (
     GraphQLEnumType,
     GraphQLList,
@@ -19,7 +18,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLType,
-    get_named_type,
     is_abstract_type,
     is_leaf_type,
 )
@@ -46,8 +44,18 @@ def _materialize(path: LinkedPath) -> list[str | int]:
 
 
 class _Entry:
-    __slots__ = ("response_name", "field_name", "parent_type", "kind", "wrappers", "named",
-                 "conditions", "selections", "occurrences", "enum_values")
+    __slots__ = (
+        "conditions",
+        "enum_values",
+        "field_name",
+        "kind",
+        "named",
+        "occurrences",
+        "parent_type",
+        "response_name",
+        "selections",
+        "wrappers",
+    )
 
     def __init__(self) -> None:
         self.enum_values: frozenset[str] | None = None

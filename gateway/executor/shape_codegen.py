@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, is_abstract_type
+from graphql import GraphQLObjectType, GraphQLSchema
 
 from ..planner.operation import CSelection
 from .shape import (
@@ -261,7 +261,7 @@ class CompiledShaper:
 class _LazyFunction:
     """Compiles the child shaper on first use (operations may never reach some branches)."""
 
-    __slots__ = ("shaper", "selections", "type_name", "fn")
+    __slots__ = ("fn", "selections", "shaper", "type_name")
 
     def __init__(self, shaper: CompiledShaper, selections: list[CSelection], type_name: str) -> None:
         self.shaper, self.selections, self.type_name, self.fn = shaper, selections, type_name, None
@@ -274,7 +274,7 @@ class _LazyFunction:
 
 
 class _LazyDispatch:
-    __slots__ = ("shaper", "selections", "abstract", "table")
+    __slots__ = ("abstract", "selections", "shaper", "table")
 
     def __init__(self, shaper: CompiledShaper, selections: list[CSelection], abstract: str) -> None:
         self.shaper, self.selections, self.abstract, self.table = shaper, selections, abstract, None

@@ -2,7 +2,17 @@
 
 from .fetch_graph import PlanningError
 from .operation import NormalizedOperation, OperationError, normalize_operation
-from .plan import Condition, Fetch, Flatten, InputField, InputFragment, Parallel, PlanNode, QueryPlan, Sequence
+from .plan import (
+    Condition,
+    Fetch,
+    Flatten,
+    InputField,
+    InputFragment,
+    Parallel,
+    PlanNode,
+    QueryPlan,
+    Sequence,
+)
 from .planner import QueryPlanner
 from .printer import plan_to_json, print_plan
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from graphql import GraphQLSchema, get_named_type, is_list_type, is_non_null_type
 
-from ..supergraph.model import ServiceName
+from ..supergraph.model import JoinField, ServiceName
 from .fieldset import FieldSetField, field_set_names, parse_field_set
-from .graph import Hop, Resolver, SubgraphView
+from .graph import Hop, SubgraphView
 from .operation import CField, CFragment, CSelection, fragment_applies
-from .plan import InputField, InputFragment  # noqa: F401
+from .plan import InputField, InputFragment
 from .selection import Selection
 
 
@@ -174,7 +174,7 @@ class FetchGraphBuilder:
             self.plan_object(pos, items)
 
     def plan_object(self, pos: Position, items: list[CSelection]) -> None:
-        subgraph, type_name = pos.group.subgraph, pos.type_name
+        type_name = pos.type_name
         pending: list[tuple[CField, tuple[str, ...]]] = []
         self.touch(pos)
         collected = self.collect(type_name, items)
@@ -254,7 +254,7 @@ class FetchGraphBuilder:
         self.touch(pos)
         pos.sel.add_leaf("__typename", "__typename")
         remaining: list[CSelection] = []
-        local_fields: list[tuple[CField, object]] = []
+        local_fields: list[tuple[CField, JoinField]] = []
         for item in items:
             if isinstance(item, CField) and item.name != "__typename":
                 join = self.local_field(pos, item.name)
@@ -263,7 +263,7 @@ class FetchGraphBuilder:
                     continue
             remaining.append(item)
         for f, join in local_fields:
-            self.add_field(pos, f, (), None, join.provides)  # type: ignore[attr-defined]
+            self.add_field(pos, f, (), None, join.provides)
         if not remaining:
             return
         targets = [
@@ -283,15 +283,14 @@ class FetchGraphBuilder:
         )
 
     # -- fields --------------------------------------------------------------------------------
-    def local_field(self, pos: Position, field_name: str):  # type: ignore[no-untyped-def]
+    def local_field(self, pos: Position, field_name: str) -> JoinField | None:
+        """How the position's subgraph resolves a field, counting what `@provides` adds here."""
         join = self.view.local(pos.group.subgraph, pos.type_name, field_name)
-        if join is None and pos.provided is not None and (
+        provided = pos.provided is not None and (
             field_name in pos.provided or f"{pos.type_name}.{field_name}" in pos.provided
-        ):
-            if self.view.type_in(pos.group.subgraph, pos.type_name):
-                from ..supergraph.model import JoinField
-
-                return JoinField(graph=pos.group.subgraph)
+        )
+        if join is None and provided and self.view.type_in(pos.group.subgraph, pos.type_name):
+            return JoinField(graph=pos.group.subgraph)
         return join
 
     def subgraph_type_differs(self, pos: Position, field_name: str) -> bool:
@@ -425,7 +424,7 @@ class FetchGraphBuilder:
             chosen.setdefault(key, []).append((f, conds))
             routes[key] = route
         for key, fields in chosen.items():
-            target, via_interface, requires = key
+            target, _, requires = key
             route = routes[key]
             shared = _common_conditions(fields)
             if requires is None:

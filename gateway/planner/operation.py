@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from graphql import (
     BooleanValueNode,
@@ -43,7 +42,7 @@ class CFragment:
     selections: list[CSelection] = field(default_factory=list)
 
 
-CSelection = Union[CField, CFragment]
+CSelection = CField | CFragment
 
 
 @dataclass(kw_only=True, slots=True, eq=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,7 +61,7 @@ class Condition:
     else_clause: PlanNode | None
 
 
-PlanNode = Union[Fetch, Flatten, Sequence, Parallel, Condition]
+PlanNode = Fetch | Flatten | Sequence | Parallel | Condition
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -10,10 +10,7 @@ from .plan import Condition, Fetch, Flatten, InputField, Parallel, PlanNode, Que
 
 
 def _pretty_operation(operation: str, indent: str) -> list[str]:
-    try:
-        printed = print_ast(parse(operation, no_location=True))
-    except Exception:  # pragma: no cover - we only print what we generated
-        printed = operation
+    printed = print_ast(parse(operation, no_location=True))  # we only print what we generated
     return [indent + line for line in printed.splitlines()]
 
 

@@ -10,15 +10,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
-from ..supergraph import SupergraphError
 from ._realtime import Realtime
 from .http import handle_graphql
 from .metrics import GatewayMetrics
@@ -88,7 +87,7 @@ class Gateway:
                     continue
                 sdl = self._read_file()
                 self.swap(sdl)
-            except (OSError, SupergraphError, Exception) as error:  # keep serving the last good one
+            except Exception as error:  # noqa: BLE001 - whatever broke the file, keep serving the last good supergraph
                 logger.error("supergraph reload failed, keeping the previous one: %s", error)
 
     async def graphql(self, request: Request) -> Response:

@@ -24,7 +24,7 @@ async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous:
     """Fetch every SDL; recompose when any changed. Returns the SDLs now served."""
     try:
         sources = await fetch_sources(subgraphs)
-    except Exception as error:  # a subgraph restarting: try again next round
+    except Exception as error:  # noqa: BLE001 - a subgraph restarting: try again next round
         logger.warning("could not fetch subgraph SDLs: %s", error)
         return previous
     current = tuple(s.sdl for s in sources)

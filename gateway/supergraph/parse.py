@@ -43,7 +43,7 @@ from .model import (
     TypeKind,
 )
 
-__all__ = ["SupergraphError", "parse_supergraph", "Features"]
+__all__ = ["Features", "SupergraphError", "parse_supergraph"]
 
 
 class SupergraphError(ValueError):

@@ -14,8 +14,8 @@ gateway_cpu, load_cpu (None when not pinned) and load_generator. A module that o
 `main()` runs in its own process with BENCH_DURATION/BENCH_WARMUP/BENCH_CONNECTIONS set; its
 output goes to stderr and its exit code decides its row.
 
-    .venv/bin/python tests/bench/run.py [--duration 20] [--warmup 5] [--connections 50]
-                                        [--only heavy,small] [--load auto|wrk|python]
+    .venv/bin/python tests/bench/run.py [--duration 15] [--warmup 5] [--connections 50]
+                                        [--only heavy,small] [--load auto|wrk|python] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import inspect
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -242,6 +243,24 @@ def run_query_scenario(
         log(f"{scenario.name}: done")
 
 
+MEDIAN_KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "gateway_cpu_pct", "subgraph_req_per_op")
+
+
+def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for repeated runs of a scenario: medians, summed failures, the largest RSS."""
+    if len(runs) == 1:
+        return runs[0]
+    row: dict[str, Any] = {**runs[0], "rounds": runs}
+    for key in MEDIAN_KEYS:
+        values = [run[key] for run in runs if run.get(key) is not None]
+        row[key] = statistics.median(values) if values else None
+    row["failures"] = sum(run.get("failures") or 0 for run in runs)
+    row["gateway_max_rss_mb"] = max(run.get("gateway_max_rss_mb") or 0 for run in runs)
+    notes = [f"round {i}: {run['note']}" for i, run in enumerate(runs, 1) if run.get("note")]
+    row["note"] = "; ".join([f"median of {len(runs)} rounds", *notes])
+    return row
+
+
 # -- scenario modules --------------------------------------------------------------------------
 
 
@@ -293,9 +312,11 @@ def _run_main(name: str, dotted: str, *, args: argparse.Namespace) -> dict[str, 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="tests/bench/run.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per scenario (20)")
+    parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per scenario (15)")
     parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds per scenario (5)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (50)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="rounds of the query scenarios, interleaved; the table shows medians (1)")
     parser.add_argument("--only", help="comma-separated scenarios (default: all): heavy, small, or a module")
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto",
                         help="load generator: wrk when on PATH (auto), or the Python one")
@@ -309,8 +330,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--results-dir", type=Path, help="default: bench-results/<UTC time>/")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = parser.parse_args(argv)
-    if args.connections < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--connections >= 1, --duration > 0 and --warmup >= 0")
+    if args.connections < 1 or args.duration <= 0 or args.warmup < 0 or args.repeat < 1:
+        parser.error("--connections >= 1, --repeat >= 1, --duration > 0 and --warmup >= 0")
     return args
 
 
@@ -353,9 +374,14 @@ def main(argv: list[str] | None = None) -> int:
                 meta["supergraph_note"] = supergraph.note
             path = out / "supergraph.graphql"
             path.write_text(supergraph.sdl)
-            for scenario in queries:
-                log(f"{scenario.name}: {args.warmup:g}s warm-up + {args.duration:g}s at {args.connections} connections")
-                rows.append(run_query_scenario(scenario, args=args, subgraphs=subgraphs, supergraph=path, out=out))
+            rounds: dict[str, list[dict[str, Any]]] = {s.name: [] for s in queries}
+            for round_ in range(1, args.repeat + 1):  # interleaved, so a noisy minute hits every scenario
+                for scenario in queries:
+                    log(f"{scenario.name}: {args.warmup:g}s warm-up + {args.duration:g}s at "
+                        f"{args.connections} connections (round {round_}/{args.repeat})")
+                    rounds[scenario.name].append(
+                        run_query_scenario(scenario, args=args, subgraphs=subgraphs, supergraph=path, out=out))
+            rows.extend(median_row(runs) for runs in rounds.values())
     for name in (m for m in modules if m in wanted):
         log(f"{name}: scenario module")
         rows.extend(run_module(name, args=args))

@@ -70,8 +70,8 @@ def _plan(argv: list[str]) -> int:
         return 1
     errors = validate(schema, document)
     if errors:
-        for error in errors:
-            print(f"error: {error.message}", file=sys.stderr)
+        for problem in errors:
+            print(f"error: {problem.message}", file=sys.stderr)
         return 1
     try:
         plan = QueryPlanner(parse_supergraph(sdl), schema).plan(document, args.operation_name)

@@ -108,7 +108,7 @@ class Engine:
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
         self.shaper = CompiledShaper(self.schema)
-        urls = {name: s.url for name, s in self.supergraph.subgraphs.items()}
+        urls: dict[str, str] = {name: s.url for name, s in self.supergraph.subgraphs.items()}
         urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
         self.urls = urls
         self.executor = PlanExecutor(client, urls)
@@ -238,7 +238,7 @@ class Engine:
             if result.data:
                 context.data.update(result.data)
             for error in result.errors or ():
-                context.errors.append(error.formatted)
+                context.errors.append(dict(error.formatted))
         root_type = self.supergraph.root_types[prepared.operation.kind]
         data = self.shaper.shape_root(
             prepared.operation.selections, root_type, context.data, coerced, context.errors

@@ -17,7 +17,13 @@ class SubgraphRequestError(Exception):
 
 class SubgraphClient(Protocol):
     async def post(
-        self, service: str, url: str, body: bytes, headers: Mapping[str, str]
+        self,
+        service: str,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        dedupe: bool = False,
     ) -> dict[str, Any]: ...
 
     async def close(self) -> None: ...

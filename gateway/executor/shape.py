@@ -13,11 +13,13 @@ from typing import Any
 import orjson
 from graphql import (
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLType,
+    GraphQLUnionType,
     is_abstract_type,
     is_leaf_type,
 )
@@ -56,6 +58,15 @@ class _Entry:
         "selections",
         "wrappers",
     )
+
+    response_name: str
+    field_name: str
+    parent_type: str
+    kind: int
+    wrappers: tuple[int, ...]
+    named: Any
+    conditions: bool
+    selections: list[CSelection]
 
     def __init__(self) -> None:
         self.enum_values: frozenset[str] | None = None
@@ -168,8 +179,8 @@ class Shaper:
             found = bool(
                 condition is not None
                 and isinstance(runtime, GraphQLObjectType)
-                and is_abstract_type(condition)
-                and self.schema.is_sub_type(condition, runtime)  # type: ignore[arg-type]
+                and isinstance(condition, (GraphQLInterfaceType, GraphQLUnionType))
+                and self.schema.is_sub_type(condition, runtime)
             )
             self._sub_cache[key] = found
         return found
@@ -184,7 +195,7 @@ class Shaper:
         errors: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
         result = self._object(selections, root_type, data or {}, variables, None, errors)
-        return None if result is _BUBBLE else result  # type: ignore[return-value]
+        return None if result is _BUBBLE else result
 
     def _object(
         self,

@@ -60,7 +60,7 @@ class CompiledShaper:
         errors: list[dict[str, Any]],
     ) -> dict[str, Any] | None:
         result = self.function(selections, root_type)(data or {}, variables, None, errors)
-        return None if result is _BUBBLE else result  # type: ignore[no-any-return]
+        return None if result is _BUBBLE else result
 
     def function(self, selections: list[CSelection], type_name: str) -> ShapeFunction:
         key = (id(selections), type_name)
@@ -264,7 +264,8 @@ class _LazyFunction:
     __slots__ = ("fn", "selections", "shaper", "type_name")
 
     def __init__(self, shaper: CompiledShaper, selections: list[CSelection], type_name: str) -> None:
-        self.shaper, self.selections, self.type_name, self.fn = shaper, selections, type_name, None
+        self.shaper, self.selections, self.type_name = shaper, selections, type_name
+        self.fn: ShapeFunction | None = None
 
     def __call__(self, *args: Any) -> Any:
         fn = self.fn
@@ -277,7 +278,8 @@ class _LazyDispatch:
     __slots__ = ("abstract", "selections", "shaper", "table")
 
     def __init__(self, shaper: CompiledShaper, selections: list[CSelection], abstract: str) -> None:
-        self.shaper, self.selections, self.abstract, self.table = shaper, selections, abstract, None
+        self.shaper, self.selections, self.abstract = shaper, selections, abstract
+        self.table: dict[str, ShapeFunction] | None = None
 
     def get(self, typename: Any) -> ShapeFunction | None:
         table = self.table

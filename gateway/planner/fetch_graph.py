@@ -140,7 +140,8 @@ class FetchGraphBuilder:
                 conditions=(),
                 touched=None,
             )
-            self.add_field(position, f, conds, best.requires, self.view.local(best.subgraph, root_type, f.name).provides)  # type: ignore[union-attr]
+            join = self.view.local(best.subgraph, root_type, f.name)
+            self.add_field(position, f, conds, best.requires, join.provides if join else None)
 
     # -- selections ----------------------------------------------------------------------------
     def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:
@@ -297,7 +298,7 @@ class FetchGraphBuilder:
         type_def = self.view.types.get(pos.type_name)
         field_def = type_def.fields.get(field_name) if type_def else None
         join = field_def.joins.get(pos.group.subgraph) if field_def else None
-        return bool(join and join.type and join.type != field_def.type)  # type: ignore[union-attr]
+        return bool(field_def and join and join.type and join.type != field_def.type)
 
     def touch(self, pos: Position) -> None:
         if pos.touched is not None:
@@ -336,7 +337,7 @@ class FetchGraphBuilder:
             group.renames.append((relative, alias, f.response_name))
         group.variables |= f.variables
         parent = self.schema.get_type(pos.type_name)
-        field_def = parent.fields.get(f.name) if parent is not None and hasattr(parent, "fields") else None  # type: ignore[union-attr]
+        field_def = parent.fields.get(f.name) if parent is not None and hasattr(parent, "fields") else None
         if field_def is None:
             target.add_leaf(head, f.response_name)
             return
@@ -349,10 +350,10 @@ class FetchGraphBuilder:
         field_type = field_def.type
         while True:
             if is_non_null_type(field_type):
-                field_type = field_type.of_type  # type: ignore[attr-defined]
+                field_type = field_type.of_type
             elif is_list_type(field_type):
                 depth += 1
-                field_type = field_type.of_type  # type: ignore[attr-defined]
+                field_type = field_type.of_type
             else:
                 break
         provided = None

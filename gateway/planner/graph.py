@@ -34,10 +34,10 @@ class SubgraphView:
         self.types = supergraph.types
         self.order = {name: i for i, name in enumerate(supergraph.subgraphs)}
         self.fed1 = supergraph.join_version < (0, 2)
-        self.local = lru_cache(maxsize=None)(self._local)  # type: ignore[method-assign]
-        self.keys = lru_cache(maxsize=None)(self._keys)  # type: ignore[method-assign]
-        self.runtime_types = lru_cache(maxsize=None)(self._runtime_types)  # type: ignore[method-assign]
-        self.route = lru_cache(maxsize=None)(self._route)  # type: ignore[method-assign]
+        self.local = lru_cache(maxsize=None)(self._local)
+        self.keys = lru_cache(maxsize=None)(self._keys)
+        self.runtime_types = lru_cache(maxsize=None)(self._runtime_types)
+        self.route = lru_cache(maxsize=None)(self._route)
 
     # -- types ---------------------------------------------------------------------------------
     def kind(self, type_name: str) -> str:
@@ -141,7 +141,7 @@ class SubgraphView:
         field_def = type_def.fields.get(field_name)
         out: list[Resolver] = []
         if field_def is not None and not field_def.no_graph:
-            graphs = field_def.joins or {g: None for g in type_def.joins}
+            graphs = list(field_def.joins or type_def.joins)
             for graph in graphs:
                 join = self.local(graph, type_name, field_name)
                 if join is not None:
@@ -214,7 +214,7 @@ class SubgraphView:
         return None
 
 
-class _PlainJoins(dict):  # type: ignore[type-arg]
+class _PlainJoins(dict[ServiceName, JoinField]):
     """A JoinField with no flags, per subgraph, for fields every subgraph of the type has."""
 
     def __missing__(self, graph: ServiceName) -> JoinField:

@@ -32,9 +32,9 @@ async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous:
         return previous
     result = compose(sources)
     if result.supergraph_sdl is None:
-        for error in result.errors:
+        for problem in result.errors:
             logger.error(
-                "composition failed, keeping the last good supergraph: [%s] %s", error.code, error.message
+                "composition failed, keeping the last good supergraph: [%s] %s", problem.code, problem.message
             )
         return current  # don't retry the same broken SDLs every round
     gateway.swap(result.supergraph_sdl)

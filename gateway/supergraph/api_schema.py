@@ -55,11 +55,11 @@ def api_document(document: DocumentNode, features: Features) -> DocumentNode:
         return any(name.startswith(prefix) for prefix in features.spec_prefixes)
 
     hidden = {
-        d.name.value  # type: ignore[attr-defined]
+        d.name.value
         for d in document.definitions
-        if hasattr(d, "name") and d.name is not None  # type: ignore[attr-defined]
+        if hasattr(d, "name") and d.name is not None
         and not isinstance(d, DirectiveDefinitionNode)
-        and (_inaccessible(d, features) or machinery(d.name.value))  # type: ignore[attr-defined]
+        and (_inaccessible(d, features) or machinery(d.name.value))
     }
     definitions = []
     for definition in document.definitions:
@@ -77,22 +77,22 @@ def api_document(document: DocumentNode, features: Features) -> DocumentNode:
         if name in hidden:
             continue
         changes: dict[str, Any] = {}
-        if getattr(definition, "fields", None) is not None:
+        fields = getattr(definition, "fields", None)
+        if fields is not None:
             changes["fields"] = tuple(
-                f for f in (_clean_field(f, features, hidden) for f in definition.fields) if f
+                f for f in (_clean_field(f, features, hidden) for f in fields) if f
             )
-        if getattr(definition, "values", None) is not None:
+        values = getattr(definition, "values", None)
+        if values is not None:
             changes["values"] = tuple(
-                _drop_spec_directives(v, features)
-                for v in definition.values
-                if not _inaccessible(v, features)
+                _drop_spec_directives(v, features) for v in values if not _inaccessible(v, features)
             )
-        if getattr(definition, "interfaces", None) is not None:
-            changes["interfaces"] = tuple(
-                i for i in definition.interfaces if i.name.value not in hidden
-            )
-        if getattr(definition, "types", None) is not None:
-            changes["types"] = tuple(t for t in definition.types if t.name.value not in hidden)
+        interfaces = getattr(definition, "interfaces", None)
+        if interfaces is not None:
+            changes["interfaces"] = tuple(i for i in interfaces if i.name.value not in hidden)
+        members = getattr(definition, "types", None)
+        if members is not None:
+            changes["types"] = tuple(t for t in members if t.name.value not in hidden)
         definition = _replace(definition, **changes) if changes else definition
         definitions.append(_drop_spec_directives(definition, features))
     return DocumentNode(definitions=tuple(definitions))

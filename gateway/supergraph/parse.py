@@ -17,6 +17,7 @@ from graphql import (
     InterfaceTypeDefinitionNode,
     InterfaceTypeExtensionNode,
     ListTypeNode,
+    NamedTypeNode,
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
@@ -120,7 +121,8 @@ def read_features(document: DocumentNode) -> Features:
 def unwrap_type(node: TypeNode) -> str:
     while isinstance(node, (ListTypeNode, NonNullTypeNode)):
         node = node.type
-    return node.name.value  # type: ignore[attr-defined]
+    assert isinstance(node, NamedTypeNode)
+    return node.name.value
 
 
 _KINDS: dict[type, TypeKind] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,15 +42,20 @@ def render_table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
+def _cells(line: str) -> list[str]:
+    inner = line.strip()[1:-1]  # drop the outer pipes
+    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", inner)]
+
+
 def parse_table(text: str) -> list[dict[str, str]]:
     """The rows of the first markdown table in `text`, as {header: cell}; raises if there is none."""
     table = [line.strip() for line in text.splitlines() if line.strip().startswith("|")]
     if len(table) < 2 or not set(table[1]) <= set("|-: "):
         raise ValueError("no markdown table found")
-    headers = [cell.strip() for cell in table[0].strip("|").split("|")]
+    headers = _cells(table[0])
     rows = []
     for line in table[2:]:
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        cells = _cells(line)
         if len(cells) != len(headers):
             raise ValueError(f"row has {len(cells)} cells, header has {len(headers)}: {line}")
         rows.append(dict(zip(headers, cells)))

@@ -69,6 +69,8 @@ async def test_stack_serves_and_stops(tmp_path: Path) -> None:
         os.environ.clear()
         os.environ.update(saved)
     assert code == 0
-    for port in ports.values():  # every port is released
+    for port in ports.values():  # every port is released: a restarted stack can bind it
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
             sock.bind(("127.0.0.1", port))
+            sock.listen()

@@ -353,24 +353,8 @@ class SubscriptionHub:
             yield await engine.execute(prepared, variables, headers)
             return
         engine.coerce_variables(prepared, variables)  # bad variables fail this caller alone
-        # the objects themselves are in the key (kept alive by it), so a swapped engine or a
-        # re-planned operation never shares with streams of the old one
-        key: tuple[Any, ...] = (
-            engine,
-            prepared,
-            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS),
-            tuple(sorted(headers.items())),
-            orjson.dumps(dict(init_payload), option=orjson.OPT_SORT_KEYS),
-            tuple(sorted((ws_urls or {}).items())),
-        )
-        if not self.share:
-            key = (*key, object())
-        shared = self._shared.get(key)
-        if shared is None:
-            shared = self._shared[key] = _Shared(key)
-            source = execute_stream(engine, prepared, variables, headers=headers, init_payload=init_payload,
-                                    upstream=self.upstream, ws_urls=ws_urls)
-            shared.task = asyncio.create_task(self._produce(shared, source))
+        shared = self._join(engine, prepared, variables, headers=headers, init_payload=init_payload,
+                            ws_urls=ws_urls)
         queue: asyncio.Queue[Any] = asyncio.Queue(self.queue_size)
         shared.queues.add(queue)
         try:
@@ -388,6 +372,37 @@ class SubscriptionHub:
                 shared.task.cancel()
                 # wait for the upstream to close, so "left" means "closed upstream" for callers
                 await asyncio.gather(shared.task, return_exceptions=True)
+
+    def _join(
+        self,
+        engine: Engine,
+        prepared: PreparedOperation,
+        variables: Mapping[str, Any] | None,
+        *,
+        headers: Mapping[str, str],
+        init_payload: Mapping[str, Any],
+        ws_urls: Mapping[str, str] | None,
+    ) -> _Shared:
+        # the objects themselves are in the key (kept alive by it), so a swapped engine or a
+        # re-planned operation never shares with streams of the old one; the key is built here,
+        # not in the reader's frame, so a held subscription does not keep its own copy
+        key: tuple[Any, ...] = (
+            engine,
+            prepared,
+            orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode(),
+            tuple(sorted(headers.items())),
+            orjson.dumps(dict(init_payload), option=orjson.OPT_SORT_KEYS).decode(),
+            tuple(sorted((ws_urls or {}).items())),
+        )
+        if not self.share:
+            key = (*key, object())
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = _Shared(key)
+            source = execute_stream(engine, prepared, variables, headers=headers, init_payload=init_payload,
+                                    upstream=self.upstream, ws_urls=ws_urls)
+            shared.task = asyncio.create_task(self._produce(shared, source))
+        return shared
 
     def _forget(self, shared: _Shared) -> None:
         if self._shared.get(shared.key) is shared:

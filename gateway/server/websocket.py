@@ -75,12 +75,14 @@ class _Connection:
         self.closed = False
         self._send_lock = asyncio.Lock()
         self._timers: list[asyncio.Task[None]] = []
+        # timer handles rather than sleeping tasks: a held connection should cost little memory
+        self._handles: list[asyncio.TimerHandle] = []
         self._stack = contextlib.ExitStack()
 
     # -- lifecycle -------------------------------------------------------------------------
     async def run(self) -> None:
         await self.ws.accept(subprotocol=self.subprotocol)
-        self._timers.append(asyncio.create_task(self._init_deadline()))
+        self._later(self.settings.subscription_init_timeout_seconds, self._init_deadline)
         with self._stack:
             try:
                 while not self.closed:
@@ -95,7 +97,16 @@ class _Connection:
                 self.closed = True
                 await self._shutdown()
 
+    def _later(self, delay: float, action: Callable[[], Awaitable[None]]) -> None:
+        def fire() -> None:
+            if not self.closed:
+                self._timers.append(asyncio.create_task(action()))
+
+        self._handles.append(asyncio.get_running_loop().call_later(delay, fire))
+
     async def _shutdown(self) -> None:
+        for handle in self._handles:
+            handle.cancel()
         for timer in self._timers:
             timer.cancel()
         tasks = list(self.operations.values())
@@ -124,12 +135,10 @@ class _Connection:
             await self.ws.close(code, _reason(reason))
 
     async def _init_deadline(self) -> None:
-        await asyncio.sleep(self.settings.subscription_init_timeout_seconds)
         if not self.acknowledged:
             await self.close(p.INIT_TIMEOUT, "Connection initialisation timeout")
 
-    async def _expire(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    async def _expire(self) -> None:
         ids = list(self.operations)
         for task in self.operations.values():
             task.cancel()
@@ -157,7 +166,7 @@ class _Connection:
         self.identity = identity
         left = self.realtime.seconds_left(identity)
         if left is not None:
-            self._timers.append(asyncio.create_task(self._expire(left)))
+            self._later(left, self._expire)
         return None
 
     async def refuse(self, code: int, reason: str) -> None:

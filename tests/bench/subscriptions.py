@@ -97,7 +97,7 @@ async def run_subgraphs(chat_port: int, users_port: int) -> None:
 # -- role: gateway (only with --ws-impl; otherwise the real entry point, python -m gateway, runs) -------
 
 
-def run_gateway(port: int, ws_impl: str) -> int:
+def run_gateway(port: int, ws_impl: str, deflate: bool) -> int:
     import uvicorn
 
     sys.path.insert(0, str(ROOT))
@@ -106,7 +106,7 @@ def run_gateway(port: int, ws_impl: str) -> int:
 
     settings = GatewaySettings(supergraph=str(SUPERGRAPH), port=port)
     uvicorn.run(create_app(settings), host=HOST, port=port, loop="uvloop", http="httptools", ws=ws_impl,  # type: ignore[arg-type]
-                log_level="warning", access_log=False)
+                ws_per_message_deflate=deflate, log_level="warning", access_log=False)
     return 0
 
 
@@ -183,13 +183,13 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - local URLs only
+    with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
 
 
 def _post(url: str, body: dict[str, Any]) -> Any:
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - local URLs only
+    with urllib.request.urlopen(request, timeout=5) as response:
         return json.loads(response.read())
 
 
@@ -197,9 +197,9 @@ def _wait_http(url: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - local URLs only
+            with urllib.request.urlopen(url, timeout=2):
                 return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
@@ -235,7 +235,8 @@ def drive(args: argparse.Namespace) -> dict[str, Any]:
         }
         command = [sys.executable, "-m", "gateway", "--supergraph", str(SUPERGRAPH), "--port", str(gateway_port)]
         if args.ws_impl:  # the same app under another uvicorn WebSocket implementation
-            command = [*me, "--role", "gateway", "--port", str(gateway_port), "--ws-impl", args.ws_impl]
+            command = [*me, "--role", "gateway", "--port", str(gateway_port), "--ws-impl", args.ws_impl,
+                       *(["--no-deflate"] if args.no_deflate else [])]
         gateway = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         procs.append(gateway)
         _wait_http(f"http://{HOST}:{gateway_port}/health")
@@ -346,6 +347,7 @@ def main() -> int:
     parser.add_argument("--no-dedupe", action="store_true", help="one upstream subscription per subscriber")
     parser.add_argument("--json", action="store_true", help="print the result as JSON too")
     parser.add_argument("--ws-impl", help="run the gateway app with this uvicorn `ws` implementation")
+    parser.add_argument("--no-deflate", action="store_true", help="with --ws-impl: no permessage-deflate")
     parser.add_argument("--ports")
     parser.add_argument("--port", type=int)
     parser.add_argument("--url")
@@ -354,7 +356,7 @@ def main() -> int:
     parser.add_argument("--out")
     args = parser.parse_args()
     if args.role == "gateway":
-        return run_gateway(args.port, args.ws_impl)
+        return run_gateway(args.port, args.ws_impl, not args.no_deflate)
     if args.role in ("subgraphs", "clients"):
         import uvloop
 

@@ -12,6 +12,7 @@ from shared.errors import BadUserInputError
 from subgraphs.identity.resolvers._context import (
     WRITE_SCOPES,
     auth_payload,
+    caller,
     client_ip,
     db_session,
     require_admin,
@@ -140,12 +141,15 @@ class Mutation:
         return auth_payload(info, issued)
 
     @strawberry.mutation(
-        description="End the session of `refreshToken`, or every session with allSessions."
+        description="End the session of `refreshToken` (works without an access token), or, "
+        "signed in, every session with allSessions. False when no such session was found."
     )
     async def logout(
         self, info: Info[Any, Any], refresh_token: str | None = None, all_sessions: bool = False
     ) -> bool:
-        user_id = require_signed_in(info)
+        user_id = None
+        if all_sessions or refresh_token is None or caller(info).is_authenticated:
+            user_id = require_signed_in(info)
         async with db_session(info) as session:
             return await session_service.logout(
                 session=session,

@@ -145,25 +145,27 @@ async def _revoke_family(
 async def logout(
     *,
     session: AsyncSession,
-    user_id: str,
+    user_id: str | None,
     refresh_token: str | None = None,
     all_sessions: bool = False,
     ip: str | None = None,
 ) -> bool:
-    """Revoke the family of `refresh_token` (or every family of the user); True if one was found."""
+    """Revoke the family of `refresh_token` (or every family of the user); True if one was found.
+
+    Without `user_id` (a client whose access token already expired) holding the refresh token
+    is proof enough to end its own session.
+    """
     found = True
-    if all_sessions:
+    if all_sessions and user_id is not None:
         await revoke_all_refresh_tokens(session, user_id)
     elif refresh_token and len(refresh_token) <= _MAX_TOKEN_LENGTH:
-        result = await session.execute(
-            select(RefreshToken).where(
-                RefreshToken.token_hash == hash_secret(refresh_token),  # type: ignore[arg-type]
-                RefreshToken.user_id == user_id,  # type: ignore[arg-type]
-            )
-        )
-        stored = result.scalar_one_or_none()
+        query = select(RefreshToken).where(RefreshToken.token_hash == hash_secret(refresh_token))  # type: ignore[arg-type]
+        if user_id is not None:
+            query = query.where(RefreshToken.user_id == user_id)  # type: ignore[arg-type]
+        stored = (await session.execute(query)).scalar_one_or_none()
         found = stored is not None
         if stored is not None:
+            user_id = stored.user_id
             await session.execute(
                 update(RefreshToken)
                 .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))  # type: ignore[arg-type,union-attr]

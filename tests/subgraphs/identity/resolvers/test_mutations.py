@@ -246,3 +246,13 @@ async def test_client_ip_from_forwarded_for_only_when_trusted(app_factory, trust
         assert first["extensions"]["code"] == "UNAUTHENTICATED"
         # Trusted: two clients, two budgets. Untrusted: the header is ignored, one shared budget.
         assert second["extensions"]["code"] == ("UNAUTHENTICATED" if trusted else "RATE_LIMITED")
+
+
+async def test_logout_with_only_the_refresh_token(api):
+    first = await api.register("alice")
+    mutation = "mutation($t: String, $all: Boolean!) { logout(refreshToken: $t, allSessions: $all) }"
+    assert await api(mutation, {"t": "rt_unknown", "all": False}) == {"data": {"logout": False}}
+    assert await api(mutation, {"t": first["refreshToken"], "all": False}) == {"data": {"logout": True}}
+    assert error_of(await api(REFRESH, {"t": first["refreshToken"]}))["extensions"]["code"] == "UNAUTHENTICATED"
+    # Ending every session needs the account itself.
+    assert error_of(await api(mutation, {"t": None, "all": True}))["extensions"]["code"] == "UNAUTHENTICATED"

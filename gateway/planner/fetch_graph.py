@@ -69,6 +69,10 @@ class Position:
     client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
 
 
+# (target subgraph, via @interfaceObject, @requires, key gathered from several subgraphs)
+_JumpKey = tuple[ServiceName, str | None, str | None, tuple[FieldSetField, ...] | None]
+
+
 class FetchGraphBuilder:
     """One planning pass: selections in, fetch groups out."""
 
@@ -394,15 +398,15 @@ class FetchGraphBuilder:
 
     def plan_jumps(self, pos: Position, pending: list[tuple[CField, tuple[str, ...]]]) -> None:
         subgraph, type_name = pos.group.subgraph, pos.type_name
-        chosen: dict[tuple[ServiceName, str | None, str | None], list[tuple[CField, tuple[str, ...]]]] = {}
-        routes: dict[tuple[ServiceName, str | None, str | None], tuple[Hop, ...]] = {}
+        chosen: dict[_JumpKey, list[tuple[CField, tuple[str, ...]]]] = {}
+        routes: dict[_JumpKey, tuple[Hop, ...]] = {}
         for f, conds in pending:
             options = []
             for resolver in self.view.resolvers(type_name, f.name):
                 route = self.view.route(subgraph, type_name, resolver.subgraph, resolver.via_interface)
                 if route is None:
                     continue
-                key = (resolver.subgraph, resolver.via_interface, resolver.requires)
+                key = (resolver.subgraph, resolver.via_interface, resolver.requires, None)
                 options.append(
                     (
                         (
@@ -417,6 +421,8 @@ class FetchGraphBuilder:
                     )
                 )
             if not options:
+                options = self.assembled_key_options(pos, f, chosen)
+            if not options:
                 raise PlanningError(
                     f"cannot reach {type_name}.{f.name} from subgraph {subgraph} at "
                     f"{'.'.join(pos.path) or 'the root'}"
@@ -425,16 +431,16 @@ class FetchGraphBuilder:
             chosen.setdefault(key, []).append((f, conds))
             routes[key] = route
         for key, fields in chosen.items():
-            target, _, requires = key
+            target, _, requires, assembled = key
             route = routes[key]
             shared = _common_conditions(fields)
-            if requires is None:
+            if requires is None and assembled is None:
                 entered = self.jump(pos, route, conditions=shared)
                 for f, conds in fields:
                     join = self.view.local(target, entered.type_name, f.name)
                     self.add_field(entered, f, conds, None, join.provides if join else None)
             else:
-                self.plan_requires(pos, route, requires, fields)
+                self.plan_requires(pos, route, requires, fields, assembled_key=assembled)
 
     def jump(
         self,
@@ -527,14 +533,44 @@ class FetchGraphBuilder:
             specs.append(InputSpec(name=f.name, source=f.name, is_key=False, selections=sub_specs))
         return specs, items
 
+    def assembled_key_options(
+        self, pos: Position, f: CField, chosen: dict[_JumpKey, list[tuple[CField, tuple[str, ...]]]]
+    ) -> list[tuple[tuple[object, ...], _JumpKey, tuple[Hop, ...]]]:
+        """Keys no single subgraph can provide, gathered from several before entering the
+        target (e.g. a composite key whose fields live in different subgraphs)."""
+        subgraph, type_name = pos.group.subgraph, pos.type_name
+        options: list[tuple[tuple[object, ...], _JumpKey, tuple[Hop, ...]]] = []
+        for resolver in self.view.resolvers(type_name, f.name):
+            entity_type = resolver.via_interface or type_name
+            for key in self.view.keys(resolver.subgraph, entity_type):
+                if not all(self.reachable(subgraph, type_name, k.name) for k in key):
+                    continue
+                jump_key = (resolver.subgraph, resolver.via_interface, resolver.requires, key)
+                hop = Hop(subgraph=resolver.subgraph, key=(), entity_type=entity_type)
+                cost = (len(key), jump_key not in chosen, self.view.order[resolver.subgraph])
+                options.append((cost, jump_key, (hop,)))
+        return options
+
+    def reachable(self, subgraph: ServiceName, type_name: str, field_name: str) -> bool:
+        join = self.view.local(subgraph, type_name, field_name)
+        if join is not None and not join.requires:
+            return True
+        return any(
+            self.view.route(subgraph, type_name, r.subgraph, r.via_interface) is not None
+            for r in self.view.resolvers(type_name, field_name)
+        )
+
     def plan_requires(
         self,
         pos: Position,
         route: tuple[Hop, ...],
-        requires: str,
+        requires: str | None,
         fields: list[tuple[CField, tuple[str, ...]]],
+        *,
+        assembled_key: tuple[FieldSetField, ...] | None = None,
     ) -> None:
-        """Fetch what `@requires` asks for first, then enter the field's subgraph with it."""
+        """Fetch what `@requires` (and a key no one subgraph has) asks for first, then enter
+        the field's subgraph with it."""
         touched: set[int] = set()
         required_pos = Position(
             group=pos.group,
@@ -546,7 +582,11 @@ class FetchGraphBuilder:
             touched=touched,
             client_names=pos.client_names,
         )
-        required = self.add_internal(required_pos, parse_field_set(requires), is_key=False)
+        required: list[InputSpec] = []
+        if assembled_key:
+            required += self.add_internal(required_pos, assembled_key, is_key=True)
+        if requires:
+            required += self.add_internal(required_pos, parse_field_set(requires), is_key=False)
         touched.add(pos.group.id)
         # the last hop enters the requiring subgraph; earlier hops only carry keys
         entered = self.jump(

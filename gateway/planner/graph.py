@@ -124,9 +124,8 @@ class SubgraphView:
                 return _PLAIN[subgraph]
             return None
         if join.external or join.used_overridden:
-            # key fields stay usable where they are declared; other externals only via @provides
-            if field_name in self.key_field_names(subgraph, type_name):
-                return _PLAIN[subgraph]
+            # composition already drops @external from keys it can resolve (Federation 1 style
+            # extensions); what stays external is resolvable here only through @provides
             return None
         return join
 

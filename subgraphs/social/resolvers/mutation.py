@@ -94,6 +94,13 @@ class Mutation:
             )
         return Comment.from_row(row)
 
+    @strawberry.mutation(description="Delete a comment and its replies; returns how many were deleted.")
+    async def delete_comment(self, info: Info[Any, Any], id: strawberry.ID) -> int:
+        async with ctx.session(info) as session:
+            return await comments.delete_comment(
+                session=session, kv=ctx.kv(info), user_id=ctx.require_user(info), comment_id=str(id)
+            )
+
     @strawberry.mutation(description="React to a post; reacting again changes the kind.")
     async def react(self, info: Info[Any, Any], post_id: strawberry.ID, kind: ReactionKind) -> Post:
         user_id = await ctx.limit_writes(info, "reaction")

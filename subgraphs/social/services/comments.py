@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import BadUserInputError
+from shared.errors import BadUserInputError, ForbiddenError, NotFoundError
 from shared.redis import KeyValue
 from subgraphs.social.models import Comment
 from subgraphs.social.services import feeds
@@ -16,7 +16,7 @@ from subgraphs.social.services._pagination import Page, decode_cursor, encode_cu
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 from subgraphs.social.services.posts import check_mentions, check_text, get_visible_post, rescore
 
-__all__ = ["add_comment", "get_comments", "list_comments"]
+__all__ = ["add_comment", "delete_comment", "get_comments", "list_comments"]
 
 
 async def add_comment(
@@ -102,3 +102,36 @@ async def get_comments(*, session: AsyncSession, comment_ids: Sequence[str]) -> 
     return {c.id: c for c in rows}
 
 
+
+
+async def delete_comment(*, session: AsyncSession, kv: KeyValue, user_id: str, comment_id: str) -> int:
+    """Delete a comment and its whole reply thread (by its author or the post's author);
+    returns how many comments went, and takes exactly that many off the post's count."""
+    from subgraphs.social.models import Post
+
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFoundError("Comment not found", extensions={"commentId": comment_id})
+    post = await session.get(Post, comment.post_id)
+    assert post is not None
+    if user_id not in (comment.author_id, post.author_id):
+        raise ForbiddenError("Only the comment's or the post's author can delete it")
+    parent_id, post_id = comment.parent_id, comment.post_id  # the bulk updates below rewrite them
+    doomed, frontier = [comment_id], [comment_id]
+    while frontier:
+        frontier = list((await session.execute(
+            select(Comment.id).where(Comment.parent_id.in_(frontier))  # type: ignore[union-attr]
+        )).scalars())
+        doomed += frontier
+    # Children first, so no row ever points at a deleted parent.
+    for chunk in reversed([doomed[i:i + 500] for i in range(0, len(doomed), 500)]):
+        await session.execute(update(Comment).where(Comment.id.in_(chunk)).values(parent_id=None))  # type: ignore[attr-defined]
+    await session.execute(delete(Comment).where(Comment.id.in_(doomed)))  # type: ignore[attr-defined]
+    if parent_id is not None:
+        await session.execute(
+            update(Comment).where(Comment.id == parent_id).values(replies_count=Comment.replies_count - 1)
+        )
+    post = await rescore(session, post_id, comments=-len(doomed))
+    await session.commit()
+    await feeds.invalidate_engagement(kv, post=post)
+    return len(doomed)

@@ -152,3 +152,34 @@ def test_hot_score_decays_with_time():
     day_old_popular = posts.hot_score(reactions=50, comments=0, created_at=now - timedelta(days=1))
     day_old_viral = posts.hot_score(reactions=500, comments=0, created_at=now - timedelta(days=1))
     assert day_old_popular < fresh < day_old_viral
+
+
+async def test_deleting_a_comment_takes_its_thread_and_exact_counts(database, kv):
+    post = await _post(database, kv, "alice")
+
+    async def add(author, parent=None):
+        async with database.session() as session:
+            return await comments.add_comment(session=session, kv=kv, author_id=author, post_id=post.id,
+                                              text="c", parent_id=parent)
+
+    keep = await add("bob")
+    root = await add("bob")
+    reply = await add("carol", root.id)
+    await add("dave", reply.id)
+    await add("erin", root.id)
+    async with database.session() as session:
+        with pytest.raises(ForbiddenError):
+            await comments.delete_comment(session=session, kv=kv, user_id="carol", comment_id=root.id)
+    async with database.session() as session:
+        assert await comments.delete_comment(session=session, kv=kv, user_id="carol", comment_id=reply.id) == 2
+    async with database.session() as session:
+        parent = await session.get(type(root), root.id)
+        assert parent.replies_count == 1
+        # The post's author may delete any comment on it.
+        assert await comments.delete_comment(session=session, kv=kv, user_id="alice", comment_id=root.id) == 2
+    async with database.session() as session:
+        fresh = await session.get(Post, post.id)
+        left = await comments.list_comments(session=session, viewer_id=None, post_id=post.id, parent_id=None, first=10)
+        with pytest.raises(NotFoundError):
+            await comments.delete_comment(session=session, kv=kv, user_id="alice", comment_id=root.id)
+    assert fresh.comments_count == 1 and [c.id for c in left.items] == [keep.id]

@@ -54,3 +54,23 @@ async def test_sdl_declares_user_entity_key(api):
     sdl = body["data"]["_service"]["sdl"]
     assert 'type User @key(fields: "id")' in sdl
     assert '@link(url: "https://specs.apollo.dev/federation/v2.7"' in sdl
+
+
+async def test_entities_batch_into_one_query(api):
+    import sqlalchemy as sa
+
+    ids = [(await api.register(f"user_{i}"))["user"]["id"] for i in range(5)]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "identity_users" in statement:
+            statements.append(statement)
+
+    engine = api.app.state.database.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = await api(ENTITIES, {"r": [{"__typename": "User", "id": i} for i in reversed(ids)]})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert [e["handle"] for e in body["data"]["_entities"]] == [f"user_{i}" for i in reversed(range(5))]
+    assert len(statements) == 1  # one DataLoader batch, not one query per representation

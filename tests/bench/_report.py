@@ -16,6 +16,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("failures", "failures"),
     ("gateway max RSS MB", "gateway_max_rss_mb"),
     ("gateway CPU %", "gateway_cpu_pct"),
+    ("gateway CPU ms/op", "gateway_cpu_ms_per_op"),
     ("subgraph req/op", "subgraph_req_per_op"),
     # one operation alone on an idle gateway: no in-flight deduplication can share its fetches
     ("fetches/op idle", "fetches_per_op_idle"),

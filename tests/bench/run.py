@@ -59,6 +59,7 @@ from tests.bench.subgraphs.serve import NAMES
 HERE = Path(__file__).resolve().parent
 TYPENAME = b'{"query":"{ __typename }"}'
 NOISY_PCT = 10.0  # other processes' CPU (% of a core) above which a row is flagged as noisy
+BUSY_SUBGRAPHS_PCT = 70.0  # the subgraphs' CPU above which they may be what limits the gateway
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -121,39 +122,42 @@ def running_subgraphs(*, cpu: int | None, logs: Path, timeout_s: float) -> Itera
 
 @dataclass
 class Window:
-    """What the measured window saw: gateway CPU, subgraph requests, and how busy the machine was."""
+    """What the measured window saw: CPU per process group, subgraph requests, machine busyness."""
 
     pgid: int
     subgraphs: Subgraphs
-    cpu: float = 0.0
     subgraph_requests: int = 0
     wall: float = 0.0
-    ours: float = 0.0  # CPU of every process of this benchmark
+    # CPU seconds of: the gateway, the subgraphs, and this harness's group (the load generator;
+    # wrk counts once it is reaped, which happens before the window closes)
+    groups: dict[str, float] = field(default_factory=dict)
     cores: dict[str, list[int]] = field(default_factory=dict)
     usage: MachineUsage | None = None
 
-    def _our_groups(self) -> float:
-        # the gateway, the subgraphs, and this runner's group (the load generator, reaped wrk)
-        return sum(group_cpu_seconds(g) for g in {self.pgid, self.subgraphs.pid, os.getpgrp()})
+    def _group_cpu(self) -> dict[str, float]:
+        pgids = {"gateway": self.pgid, "subgraphs": self.subgraphs.pid, "harness": os.getpgrp()}
+        return {name: group_cpu_seconds(pgid) for name, pgid in pgids.items()}
 
     def open(self) -> None:
-        self.cpu = group_cpu_seconds(self.pgid)
         self.subgraph_requests = self.subgraphs.requests()
-        self.ours = self._our_groups()
+        self.groups = self._group_cpu()
         self.cores = core_ticks()
         self.wall = time.monotonic()
 
     def close(self) -> None:
         self.wall = time.monotonic() - self.wall
-        self.cpu = group_cpu_seconds(self.pgid) - self.cpu
+        self.groups = {name: cpu - self.groups[name] for name, cpu in self._group_cpu().items()}
         self.subgraph_requests = self.subgraphs.requests() - self.subgraph_requests
-        self.ours = self._our_groups() - self.ours
         self.usage = machine_usage(self.cores, core_ticks())
+
+    def cpu_pct(self, group: str) -> float:
+        """A group's CPU over the window (100 = one core)."""
+        return round(100.0 * self.groups[group] / self.wall, 1) if self.wall > 0 else 0.0
 
     def other_cpu_pct(self) -> float:
         """CPU that processes outside this benchmark used during the window (100 = one core)."""
         assert self.usage is not None and self.wall > 0
-        return round(max(0.0, 100.0 * (self.usage.all_process_cpu_s - self.ours) / self.wall), 1)
+        return round(max(0.0, 100.0 * (self.usage.all_process_cpu_s - sum(self.groups.values())) / self.wall), 1)
 
 
 def _canonical(value: Any) -> str:
@@ -183,11 +187,14 @@ def run_query_scenario(
     expected = expected_response(query)
     row: dict[str, Any] = {"scenario": scenario.name, "load_generator": args.load_generator}
     port = free_port()
+    argv = ([sys.executable, "-m", "gateway", "--supergraph", str(supergraph), "--port", str(port)]
+            if args.gateway_cmd is None else ["bash", "-c", args.gateway_cmd])
     gateway = start(
-        [sys.executable, "-m", "gateway", "--supergraph", str(supergraph), "--port", str(port)],
+        argv,
         log=out / f"gateway-{scenario.name}.log",
         cpu=args.gateway_cpu,
-        env={"GATEWAY_LOG_LEVEL": os.environ.get("GATEWAY_LOG_LEVEL", "WARNING")},
+        env={"GATEWAY_LOG_LEVEL": os.environ.get("GATEWAY_LOG_LEVEL", "WARNING"),
+             "SUPERGRAPH": str(supergraph), "PORT": str(port)},
     )
     sampler = RssSampler(pgid=gateway.pid).start()
     try:
@@ -218,19 +225,27 @@ def run_query_scenario(
         row.update(
             rps=summary["rps"], p50_ms=summary["latency_ms"]["p50"], p95_ms=summary["latency_ms"]["p95"],
             p99_ms=summary["latency_ms"]["p99"], failures=failures,
-            gateway_cpu_pct=round(100.0 * window.cpu / window.wall, 1) if window.wall else None,
+            gateway_cpu_pct=window.cpu_pct("gateway"),
+            # CPU per operation barely depends on how much of a core the gateway got, so it is the
+            # number to compare across runs on a shared machine
+            gateway_cpu_ms_per_op=round(1000.0 * window.groups["gateway"] / summary["requests"], 2)
+            if summary["requests"] else None,
             subgraph_req_per_op=round(window.subgraph_requests / summary["requests"], 2) if summary["requests"] else None,
             load=summary,
         )
         usage = window.usage
         assert usage is not None, "the load generator never closed the measured window"
         row["machine"] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": usage.busy_pct,
-                          "steal_pct": usage.steal_pct}
+                          "steal_pct": usage.steal_pct, "subgraphs_cpu_pct": window.cpu_pct("subgraphs"),
+                          "harness_cpu_pct": window.cpu_pct("harness")}
         notes = []
         if failures:
             notes.append(f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}")
         if row["machine"]["other_cpu_pct"] > NOISY_PCT:
             notes.append(f"other processes used {row['machine']['other_cpu_pct']:.0f}% of a core: noisy")
+        if row["machine"]["subgraphs_cpu_pct"] > BUSY_SUBGRAPHS_PCT:
+            notes.append(f"the subgraphs used {row['machine']['subgraphs_cpu_pct']:.0f}% of a core: "
+                         "they may be a bottleneck")
         if notes:
             row["note"] = "; ".join(notes)
         return row
@@ -243,7 +258,8 @@ def run_query_scenario(
         log(f"{scenario.name}: done")
 
 
-MEDIAN_KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "gateway_cpu_pct", "subgraph_req_per_op")
+MEDIAN_KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "gateway_cpu_pct", "gateway_cpu_ms_per_op",
+               "subgraph_req_per_op")
 
 
 def median_row(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -322,6 +338,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="load generator: wrk when on PATH (auto), or the Python one")
     parser.add_argument("--supergraph", choices=("compose", "checked-in"), default="compose",
                         help="compose with gateway.compose (falling back to the checked-in one), or use it")
+    parser.add_argument("--gateway-cmd", help="bench another gateway build: a bash command that serves "
+                        "$SUPERGRAPH on 127.0.0.1:$PORT (exec it, so SIGTERM reaches it)")
     parser.add_argument("--no-pin", dest="pin", action="store_false",
                         help="do not pin the gateway and the load to different cores with taskset")
     parser.add_argument("--timeout", type=float, default=10.0, help="per-request timeout seconds (10)")

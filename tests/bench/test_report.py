@@ -10,7 +10,7 @@ from tests.bench.run import median_row
 
 def _run(rps: float, p99: float, *, failures: int = 0, rss: float = 70.0, note: str = "") -> dict:
     return {"scenario": "heavy", "rps": rps, "p50_ms": p99 / 4, "p95_ms": p99 / 2, "p99_ms": p99,
-            "failures": failures, "gateway_max_rss_mb": rss, "gateway_cpu_pct": 90.0,
+            "failures": failures, "gateway_max_rss_mb": rss, "gateway_cpu_pct": 90.0, "gateway_cpu_ms_per_op": 4.5,
             "subgraph_req_per_op": 7.0, "fetches_per_op_idle": 13, **({"note": note} if note else {})}
 
 
@@ -29,7 +29,8 @@ def test_table_round_trips_and_marks_missing_cells() -> None:
 
     assert rows[0] == {"scenario": "heavy", "RPS": "123.5", "p50 ms": "2.00", "p95 ms": "4.00",
                        "p99 ms": "8.00", "failures": "0", "gateway max RSS MB": "70.0",
-                       "gateway CPU %": "90.0", "subgraph req/op": "7.00", "fetches/op idle": "13"}
+                       "gateway CPU %": "90.0", "gateway CPU ms/op": "4.50",
+                       "subgraph req/op": "7.00", "fetches/op idle": "13"}
     assert rows[1]["scenario"] == "ws | fan-out" and rows[1]["RPS"] == "–"
     assert text.endswith("- ws | fan-out: its own table\n")
 

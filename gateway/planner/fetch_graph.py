@@ -125,8 +125,8 @@ class FetchGraphBuilder:
             best = min(
                 resolvers,
                 key=lambda r: (
-                    r.subgraph not in chosen,
                     -self.local_score(r.subgraph, root_type, [f], 3),
+                    r.subgraph not in chosen,
                     self.view.order[r.subgraph],
                 ),
             )
@@ -381,12 +381,26 @@ class FetchGraphBuilder:
 
     # -- jumps ---------------------------------------------------------------------------------
     def local_score(self, subgraph: ServiceName, type_name: str, items: list[CSelection], depth: int) -> int:
-        if depth == 0 or self.view.kind(type_name) not in ("object", "interface"):
+        """How much of `items` `subgraph` resolves itself (higher is better); a field it cannot
+        reach at all weighs heavily against it."""
+        kind = self.view.kind(type_name)
+        if depth == 0 or kind not in ("object", "interface", "union"):
             return 0
+        if kind != "object" and not self.view.is_interface_object(subgraph, type_name):
+            runtime = self.view.runtime_types(subgraph, type_name)
+            own = sum(
+                1 for f, _ in self.collect(type_name, items)
+                if f.name != "__typename" and self.view.local(subgraph, type_name, f.name)
+            )
+            return own + sum(self.local_score(subgraph, t, items, depth) for t in runtime)
         score = 0
         for f, _ in self.collect(type_name, items):
+            if f.name == "__typename":
+                continue
             join = self.view.local(subgraph, type_name, f.name)
             if join is None or join.requires:
+                if not self.reachable(subgraph, type_name, f.name):
+                    score -= 1000
                 continue
             score += 1
             if f.selections:

@@ -166,6 +166,24 @@ async def test_presence_changes_stream_to_watchers(served, issuer):
         await watcher.close()
 
 
+async def test_leaving_a_group_ends_the_members_message_stream(served, issuer):
+    base_url, kv = served
+    conversation_id = await _conversation(base_url, issuer, "alice", "bob", "carol")
+    bob = await WsClient.connect(base_url, token=token(issuer, "bob"))
+    try:
+        await bob.acknowledged()
+        await bob.subscribe("1", MESSAGE_ADDED, {"c": conversation_id})
+        await wait_subscribed(kv, realtime.conversation_channel(conversation_id))
+        left = await gql(base_url, "mutation($c: ID!) { leaveConversation(conversationId: $c) }",
+                         {"c": conversation_id}, token=token(issuer, "bob"))
+        assert left == {"data": {"leaveConversation": True}}
+        assert await bob.receive() == {"id": "1", "type": "complete"}
+        again = await gql(base_url, SEND, {"c": conversation_id, "t": "still here?"}, token=token(issuer, "bob"))
+        assert again["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    finally:
+        await bob.close()
+
+
 async def test_presence_lapses_to_offline_when_heartbeats_stop(tmp_path, issuer):
     database = await make_database("sqlite", tmp_path)
     kv = create_kv(None, prefix=f"test:social:{uuid.uuid4().hex}:", store=MemoryStore())

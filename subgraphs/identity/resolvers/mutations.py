@@ -173,12 +173,15 @@ class Mutation:
             )
         return User.from_model(user)
 
-    @strawberry.mutation(description="Change the password; every other session is signed out.")
+    @strawberry.mutation(
+        description="Change the password (currentPassword may be omitted only by accounts that "
+        "have none yet, e.g. created by wallet sign-in); every session is signed out."
+    )
     async def change_password(
-        self, info: Info[Any, Any], current_password: str, new_password: str
+        self, info: Info[Any, Any], new_password: str, current_password: str | None = None
     ) -> bool:
         user_id = require_signed_in(info)
-        _bounded("currentPassword", current_password)
+        _bounded("currentPassword", current_password or "")
         _bounded("newPassword", new_password)
         async with db_session(info) as session:
             await user_service.change_password(

@@ -194,18 +194,24 @@ async def change_password(
     session: AsyncSession,
     hasher: PasswordHasher,
     user_id: str,
-    current_password: str,
+    current_password: str | None,
     new_password: str,
     ip: str | None = None,
 ) -> None:
-    """Replace the password and revoke every refresh token of the account (all sessions end)."""
+    """Replace the password and revoke every refresh token of the account (all sessions end).
+
+    An account created by wallet sign-in has no password yet; it sets its first one without
+    `current_password` (the signed-in session is the proof).
+    """
     user = await _require_user(session, user_id)
-    if not await hasher.verify(user.password_hash, current_password):
+    if user.password_hash is not None and not await hasher.verify(
+        user.password_hash, current_password or ""
+    ):
         record_audit_event(session, AuditEventType.PASSWORD_CHANGE_FAILED, user_id=user.id, ip=ip)
         await session.commit()
         raise UnauthenticatedError("Current password is incorrect.")
     check_password_strength(new_password, handle=user.handle)
-    if await hasher.verify(user.password_hash, new_password):
+    if user.password_hash is not None and await hasher.verify(user.password_hash, new_password):
         raise bad("newPassword", "The new password must differ from the current one.", "UNCHANGED")
     user.password_hash = await hasher.hash(new_password)
     user.updated_at = utcnow()

@@ -256,3 +256,14 @@ async def test_logout_with_only_the_refresh_token(api):
     assert error_of(await api(REFRESH, {"t": first["refreshToken"]}))["extensions"]["code"] == "UNAUTHENTICATED"
     # Ending every session needs the account itself.
     assert error_of(await api(mutation, {"t": None, "all": True}))["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_change_password_without_current_is_refused_for_password_accounts(api, count_rows):
+    first = await api.register("alice")
+    before = await count_rows()
+    body = await api('mutation { changePassword(newPassword: "Another-Horse-77") }', token=first["accessToken"])
+    assert error_of(body)["extensions"]["code"] == "UNAUTHENTICATED"
+    after = await count_rows()
+    # Only the failed attempt's audit row was written.
+    assert after["identity_audit_events"] == before["identity_audit_events"] + 1
+    assert {k: v for k, v in after.items() if k != "identity_audit_events"} == {k: v for k, v in before.items() if k != "identity_audit_events"}

@@ -140,3 +140,19 @@ async def test_cannot_unlink_last_sign_in_method(session, wallet):
     await session.commit()
     with pytest.raises(ConflictError):
         await wallets.unlink_wallet(session=session, user_id=user.id, chain=wallet.chain, address=wallet.address)
+
+
+async def test_wallet_account_sets_first_password_then_may_unlink(session, hasher, wallet):
+    from subgraphs.identity.services import sessions
+
+    c = await challenge(session, wallet)
+    user = await wallets.sign_in_with_wallet(session=session, nonce=c.nonce, signature=wallet.sign(c.message))
+    await session.commit()
+    await users.change_password(session=session, hasher=hasher, user_id=user.id, current_password=None, new_password="Correct-Horse-42")
+    issued = await sessions.login(session=session, hasher=hasher, login=user.handle, password="Correct-Horse-42", refresh_ttl=TTL)
+    assert issued.user.id == user.id
+    # From now on the current password is required.
+    with pytest.raises(UnauthenticatedError):
+        await users.change_password(session=session, hasher=hasher, user_id=user.id, current_password=None, new_password="Another-Horse-77")
+    await wallets.unlink_wallet(session=session, user_id=user.id, chain=wallet.chain, address=wallet.address)
+    assert await wallets.list_wallets(session=session, user_id=user.id) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -123,8 +124,11 @@ async def handle_stream(request: Request, realtime: Realtime) -> Response:
     except SubscriptionError as error:
         hold.close()
         return _json(503, {"errors": error.errors})
+    events = _events(stream, hold, realtime, identity)
+    # a client gone before the body starts leaves the generator unstarted: release the slot anyway
+    weakref.finalize(events, hold.close)
     return StreamingResponse(
-        _events(stream, hold, realtime, identity),
+        events,
         media_type=EVENT_STREAM,
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import orjson
@@ -97,7 +97,7 @@ class _Connection:
                 self.closed = True
                 await self._shutdown()
 
-    def _later(self, delay: float, action: Callable[[], Awaitable[None]]) -> None:
+    def _later(self, delay: float, action: Callable[[], Coroutine[Any, Any, None]]) -> None:
         def fire() -> None:
             if not self.closed:
                 self._timers.append(asyncio.create_task(action()))

@@ -150,8 +150,9 @@ async def run_clients(url: str, count: int, offset: int, rooms: int, token: str 
                     state["received"] += 1
                 else:
                     state["errors"] += 1
-        except Exception:  # noqa: BLE001 - the connection ended
-            pass
+        except Exception as error:  # noqa: BLE001 - the connection ended; counted
+            if not isinstance(error, asyncio.CancelledError):
+                state["errors"] += 1
 
     tasks = [asyncio.create_task(subscriber(offset + i)) for i in range(count)]
     while state["connected"] + state["errors"] < count:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
+import asyncio
 
+import httpx
+import pytest
+
+from gateway.executor.subscribe import SubscriptionError, SubscriptionHub
 from tests.gateway.subscriptions._clients import WsClient
 from tests.gateway.subscriptions._subgraphs import Recorder
 from tests.gateway.subscriptions.conftest import Served
@@ -169,3 +173,39 @@ async def test_identical_subscriptions_share_one_upstream(gateway: Served, recor
     await other.close()
     await recorder.wait_for(lambda: recorder.active == 0)
     assert hub.running == 0
+
+
+async def test_a_reader_that_falls_behind_is_ended_without_slowing_the_others(gateway: Served, recorder: Recorder):
+    realtime = gateway.app.state.realtime
+    hub = SubscriptionHub(realtime.upstream, queue_size=2)
+    engine = realtime.gateway.engine
+    prepared = engine.prepare(MESSAGES, None)
+    fast = hub.stream(engine, prepared, {"room": "lobby"}, headers={}, init_payload={})
+    slow = hub.stream(engine, prepared, {"room": "lobby"}, headers={}, init_payload={})
+    received: list[str] = []
+    arrived = asyncio.Condition()
+
+    async def read_fast() -> None:
+        async for result in fast:
+            async with arrived:
+                received.append(result["data"]["messageAdded"]["text"])
+                arrived.notify_all()
+
+    reader = asyncio.create_task(read_fast())
+    slow_first = asyncio.create_task(slow.__anext__())
+    await recorder.wait_for(lambda: recorder.active == 1)
+    assert hub.running == 1
+    for number in range(1, 5):
+        await post_message(gateway, f"e{number}")
+        async with arrived:
+            await asyncio.wait_for(arrived.wait_for(lambda n=number: len(received) == n), 5)
+    assert received == ["e1", "e2", "e3", "e4"]
+    assert (await slow_first)["data"]["messageAdded"]["text"] == "e1"
+    # e2 and e3 filled the slow reader's queue; e4 ended it
+    with pytest.raises(SubscriptionError) as ended:
+        await slow.__anext__()
+    assert ended.value.errors[0]["extensions"]["code"] == "SLOW_CONSUMER"
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
+    await fast.aclose()
+    await recorder.wait_for(lambda: recorder.active == 0)

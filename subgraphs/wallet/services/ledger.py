@@ -12,7 +12,7 @@ import asyncio
 import uuid
 import weakref
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -153,30 +153,28 @@ async def post_entry(
     totals: dict[AccountRef, int] = defaultdict(int)
     for posting in postings:
         totals[posting.account] += posting.amount
-    ids = await _ensure_accounts(session, totals.keys())
-    balances = await _lock_accounts(session, sorted(ids.values()))
+    locked = await _lock_accounts(session, list(totals))
+    ids = {ref: account_id for ref, (account_id, _) in locked.items()}
     for ref, delta in totals.items():
-        if delta < 0 and not ref.allow_negative and balances[ids[ref]] + delta < 0:
-            raise InsufficientFundsError(
-                currency=currency, available=balances[ids[ref]], requested=-delta
-            )
+        balance = locked[ref][1]
+        if delta < 0 and not ref.allow_negative and balance + delta < 0:
+            raise InsufficientFundsError(currency=currency, available=balance, requested=-delta)
     entry_id = new_id()
-    session.add(JournalEntry(id=entry_id, kind=kind, currency=currency, reference=reference))
-    await session.flush()
-    await session.execute(
-        sa.insert(JournalLine),
-        [
-            {"entry_id": entry_id, "account_id": ids[p.account], "currency": currency, "amount": p.amount}
-            for p in postings
-        ],
-    )
-    for ref, delta in sorted(totals.items(), key=lambda item: ids[item[0]]):
-        if delta:
-            await session.execute(
-                sa.update(Account)
-                .where(Account.id == ids[ref])  # type: ignore[arg-type]
-                .values(balance=Account.balance + delta)
-            )
+    await session.execute(sa.insert(JournalEntry).values(
+        id=entry_id, kind=kind, currency=currency, reference=reference, created_at=utcnow()
+    ))
+    await session.execute(sa.insert(JournalLine).values([
+        {"entry_id": entry_id, "account_id": ids[p.account], "currency": currency, "amount": p.amount}
+        for p in postings
+    ]))
+    deltas = {ids[ref]: delta for ref, delta in totals.items() if delta}
+    if deltas:
+        # One statement for every touched account (rows are already locked).
+        await session.execute(
+            sa.update(Account)
+            .where(Account.id.in_(list(deltas)))  # type: ignore[union-attr]
+            .values(balance=Account.balance + sa.case(deltas, value=Account.id))
+        )
     return entry_id
 
 
@@ -199,30 +197,28 @@ def _check_postings(postings: Sequence[Posting]) -> str:
     return currency
 
 
-async def _ensure_accounts(session: AsyncSession, refs: Iterable[AccountRef]) -> dict[AccountRef, int]:
-    refs = list(refs)
-    rows = [
-        {
-            "owner_kind": r.owner_kind,
-            "owner_id": r.owner_id,
-            "currency": r.currency,
-            "balance": 0,
-            "allow_negative": r.allow_negative,
-            "created_at": utcnow(),
-        }
-        for r in refs
-    ]
-    ids = await _account_ids(session, refs)
-    missing = [row for row, ref in zip(rows, refs, strict=True) if ref not in ids]
+async def _lock_accounts(
+    session: AsyncSession, refs: list[AccountRef]
+) -> dict[AccountRef, tuple[int, int]]:
+    """(id, balance) of each account, created if missing, row-locked on PostgreSQL."""
+    found = await _select_accounts(session, refs, lock=True)
+    missing = [r for r in refs if r not in found]
     if missing:
         insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+        now = utcnow()
         # ON CONFLICT DO NOTHING: two first-time tips to the same creator may race to create it.
-        await session.execute(insert(Account).on_conflict_do_nothing(), missing)
-        ids = await _account_ids(session, refs)
-    return ids
+        await session.execute(insert(Account).values([
+            {"owner_kind": r.owner_kind, "owner_id": r.owner_id, "currency": r.currency,
+             "balance": 0, "allow_negative": r.allow_negative, "created_at": now}
+            for r in missing
+        ]).on_conflict_do_nothing())
+        found = await _select_accounts(session, refs, lock=True)
+    return found
 
 
-async def _account_ids(session: AsyncSession, refs: list[AccountRef]) -> dict[AccountRef, int]:
+async def _select_accounts(
+    session: AsyncSession, refs: list[AccountRef], *, lock: bool
+) -> dict[AccountRef, tuple[int, int]]:
     conditions = [
         sa.and_(
             Account.owner_kind == r.owner_kind,  # type: ignore[arg-type]
@@ -231,21 +227,18 @@ async def _account_ids(session: AsyncSession, refs: list[AccountRef]) -> dict[Ac
         )
         for r in refs
     ]
-    result = await session.execute(
-        sa.select(Account.id, Account.owner_kind, Account.owner_id, Account.currency).where(sa.or_(*conditions))
+    query = (
+        sa.select(Account.id, Account.owner_kind, Account.owner_id, Account.currency, Account.balance)
+        .where(sa.or_(*conditions))
+        .order_by(Account.id)  # lock order: ascending id, the same in every transaction
     )
-    return {
-        AccountRef(owner_kind=kind, owner_id=owner, currency=cur): account_id
-        for account_id, kind, owner, cur in result.all()
-    }
-
-
-async def _lock_accounts(session: AsyncSession, ids: list[int]) -> dict[int, int]:
-    query = sa.select(Account.id, Account.balance).where(Account.id.in_(ids)).order_by(Account.id)  # type: ignore[union-attr]
-    if _dialect(session) == "postgresql":
+    if lock and _dialect(session) == "postgresql":
         query = query.with_for_update()
     result = await session.execute(query)
-    return {account_id: balance for account_id, balance in result.all()}
+    return {
+        AccountRef(owner_kind=kind, owner_id=owner, currency=cur): (account_id, int(balance))
+        for account_id, kind, owner, cur, balance in result.all()
+    }
 
 
 async def balance_of(session: AsyncSession, account: AccountRef) -> int:

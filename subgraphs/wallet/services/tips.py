@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -90,6 +90,8 @@ async def send_tip(
         "message": request_hash("message", {"m": message}) if message else None,
     }
 
+    created: list[Tip] = []
+
     async def perform(tx: AsyncSession) -> dict[str, Any]:
         tip_id = new_id()
         entry_id = await post_entry(
@@ -102,10 +104,12 @@ async def send_tip(
             ],
         )
         kid, blob = keyring.encrypt(message, aad=tip_id.encode()) if message else (None, None)
-        tx.add(Tip(
+        tip = Tip(
             id=tip_id, sender_id=sender_id, recipient_id=recipient_id, post_id=post_id,
             currency=cur.code, amount=minor, message_kid=kid, message_ciphertext=blob, entry_id=entry_id,
-        ))
+        )
+        tx.add(tip)
+        created.append(tip)
         await emit(tx, topic=TOPIC_TIP_SENT, key=tip_id, payload={
             "tipId": tip_id, "fromUserId": sender_id, "toUserId": recipient_id, "postId": post_id,
             "currency": cur.code, "amount": format_amount(minor, cur), "amountMinor": minor,
@@ -122,15 +126,22 @@ async def send_tip(
         session, principal=f"user:{sender_id}", key=idempotency_key, operation="sendTip",
         request=request, perform=perform,
     )
+    if not outcome.replayed:
+        return SentTip(tip=_view(created[-1]), replayed=False)
     tip = await get_tip(session=session, tip_id=outcome.result["tipId"])
     assert tip is not None, "an idempotency record points at a missing tip"
-    return SentTip(tip=tip, replayed=outcome.replayed)
+    return SentTip(tip=tip, replayed=True)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; they were written in UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _view(row: Tip) -> TipView:
     return TipView(
         id=row.id, sender_id=row.sender_id, recipient_id=row.recipient_id, post_id=row.post_id,
-        currency=row.currency, amount=row.amount, created_at=row.created_at,
+        currency=row.currency, amount=row.amount, created_at=_aware(row.created_at),
         message_kid=row.message_kid, message_ciphertext=row.message_ciphertext,
     )
 

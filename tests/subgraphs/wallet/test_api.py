@@ -206,3 +206,33 @@ async def test_velocity_limits_and_suspicious_movements(api, db) -> None:
     async with db.session() as session:
         reasons = [e.payload["reason"] for e in await list_events(session=session, topic=TOPIC_SUSPICIOUS)]
     assert sorted(reasons) == ["LARGE_TIP", "VELOCITY"]  # one velocity report per window
+
+
+async def _subscribers(kv, channel: str) -> int:  # type: ignore[no-untyped-def]
+    return len(kv.store.subscribers.get(kv.prefix + channel, ()))
+
+
+async def test_tip_received_subscription(api, db) -> None:
+    import asyncio
+    import json
+
+    import websockets
+
+    from subgraphs.wallet.resolvers.mutation import tip_channel
+
+    await fund(db, "alice", 10_000)
+    url = str(api.client.base_url).replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"Authorization": f"Bearer {token('bob')}"}}))
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { tipReceived { from { id } amount { amount } message } }"}}))
+        kv = api.app.state.kv
+        while await _subscribers(kv, tip_channel("bob")) < 1:
+            await asyncio.sleep(0.01)
+        await api(SEND, {"to": "carol", "amount": "1.00", "key": "other"}, user="alice")
+        await api(SEND, {"to": "bob", "amount": "2.00", "key": "mine", "message": "hey"}, user="alice")
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert message == {"id": "1", "type": "next", "payload": {"data": {"tipReceived": {
+        "from": {"id": "alice"}, "amount": {"amount": "2.00"}, "message": "hey"}}}}

@@ -126,3 +126,28 @@ async def test_connections_per_user_limit(make_gateway: GatewayFactory):
     assert await third.init({"authorization": f"Bearer {mine}"}) == {"type": "connection_ack"}
     await third.close()
     await other.close()
+
+
+async def test_legacy_protocol_refuses_bad_tokens_with_connection_error(make_gateway: GatewayFactory):
+    gateway = await make_gateway(**AUTH)
+    client = await WsClient.open(gateway.ws, subprotocol="graphql-ws")
+    await client.send({"type": "connection_init", "payload": {"authToken": "garbage"}})
+    message = await client.receive()
+    assert message["type"] == "connection_error"
+    assert message["payload"]["message"].startswith("Invalid token")
+    assert (await client.closed())[0] == 4401
+
+
+async def test_sse_stream_ends_when_the_token_expires(make_gateway: GatewayFactory, recorder: Recorder):
+    gateway = await make_gateway(**AUTH)
+    async with httpx.AsyncClient(timeout=10) as http, http.stream(
+        "POST", f"{gateway.http}/graphql/stream", json={"query": MESSAGES, "variables": {"room": "lobby"}},
+        headers={"authorization": f"Bearer {token(ttl=2)}"},
+    ) as response:
+        assert response.status_code == 200
+        events = await read_sse(response)
+    assert events == [
+        ("next", {"data": None, "errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}),
+        ("complete", None),
+    ]
+    await recorder.wait_for(lambda: recorder.active == 0)  # whatever was opened upstream is closed

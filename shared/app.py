@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ValidationCache
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
@@ -47,6 +47,7 @@ from shared.errors import (
     PAYLOAD_TOO_LARGE,
     TributaryErrorExtension,
     UnauthenticatedError,
+    format_error,
 )
 from shared.events import EventsRuntime
 from shared.redis import KeyValue
@@ -172,6 +173,12 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
     async def process_result(self, request: Request, result: ExecutionResult
                              ) -> GraphQLHTTPResponse:
         state = self.app_state
+        if result.errors and not all((e.extensions or {}).get("code") for e in result.errors):
+            # Safety net: an error that bypassed TributaryErrorExtension still gets a code and
+            # loses any internal detail.
+            result.errors = [e if (e.extensions or {}).get("code") else format_error(
+                e, pre_execution=result.data is None, has_data=result.data is not None)
+                for e in result.errors]
         for error in result.errors or ():
             code = (error.extensions or {}).get("code", "INTERNAL_SERVER_ERROR")
             state.metrics.graphql_errors.labels(state.settings.service_name, code).inc()
@@ -328,10 +335,6 @@ async def _metrics(request: Request) -> Response:
                     media_type=CONTENT_TYPE_LATEST)
 
 
-def _parser_cache() -> ParserCache:
-    return ParserCache(maxsize=_OPERATION_CACHE_SIZE)
-
-
 def _validation_cache() -> ValidationCache:
     return ValidationCache(maxsize=_OPERATION_CACHE_SIZE)
 
@@ -345,9 +348,11 @@ def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema
         extensions.append(TributaryErrorExtension)
     if not settings.introspection and DisableIntrospection not in extensions:
         extensions.append(DisableIntrospection)
-    # Clients repeat the same few operations; parsing + validating dominated a small query's
-    # cost (~70% in a profile). Both caches are module-level LRUs keyed by the query text.
-    extensions += [_parser_cache, _validation_cache]
+    # Clients repeat the same few operations; validation dominated a small query's cost
+    # (~70% in a profile). The cache is a module-level LRU keyed by the (structurally
+    # hashed) document. strawberry's ParserCache is left out: a syntax error raised from its
+    # hook escapes the operation hook, so the error would skip TributaryErrorExtension.
+    extensions.append(_validation_cache)
     prepared.extensions = tuple(extensions)  # type: ignore[attr-defined]
     return prepared
 

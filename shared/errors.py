@@ -118,7 +118,8 @@ def format_error(error: GraphQLError, *, pre_execution: bool, has_data: bool) ->
         return _with(error, INTERNAL_MESSAGE, {"code": "INTERNAL_SERVER_ERROR"})
     if (error.extensions or {}).get("code"):
         return error
-    if isinstance(error, GraphQLSyntaxError):
+    if isinstance(error, GraphQLSyntaxError) or isinstance(error.original_error,
+                                                           GraphQLSyntaxError):
         return _with(error, error.message, {"code": GRAPHQL_PARSE_FAILED})
     if pre_execution:
         return _with(error, error.message, {"code": GRAPHQL_VALIDATION_FAILED})

@@ -324,3 +324,20 @@ async def test_traces_continue_the_callers_trace(tmp_path: Path,
     assert span.attributes["http.response.status_code"] == 200
     access = [r for r in caplog.records if r.getMessage() == "request"]
     assert access and access[0].trace_id == trace_id and access[0].status == 200
+
+
+async def test_errors_that_bypass_the_extension_still_get_codes(tmp_path: Path) -> None:
+    from strawberry.extensions import ParserCache
+
+    # ParserCache raises syntax errors outside the operation hook; the view catches them.
+    cached = strawberry.federation.Schema(query=Query, extensions=[lambda: ParserCache()])
+    settings = make_settings(tmp_path)
+    app = create_subgraph_app(settings=settings, schema=cached,
+                              database=create_database(settings.database_url),
+                              kv=create_kv(None, prefix="demo:", store=MemoryStore()),
+                              verifier=None)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        for _ in range(2):  # second time from the cache
+            error = (await gql(client, "{ hello ")).json()["errors"][0]
+            assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}

@@ -14,6 +14,7 @@ from shared.redis import KeyValue
 from subgraphs.social.models import Circle, CircleMember
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services._validation import check_plain, check_ref_ids
 
 __all__ = [
     "ROLES",
@@ -34,7 +35,7 @@ _RANK = {"member": 1, "admin": 2, "owner": 3}
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    name = check_plain(name, argument="name").strip()
     if not 1 <= len(name) <= 100:
         raise BadUserInputError("Circle name must be 1-100 characters", extensions={"argument": "name"})
     return name
@@ -81,6 +82,7 @@ async def add_member(
 ) -> CircleMember:
     if role not in ("admin", "member"):
         raise BadUserInputError("Role must be ADMIN or MEMBER", extensions={"argument": "role"})
+    check_ref_ids([user_id], argument="userId")
     actor_role = await require_role(session=session, user_id=actor_id, circle_id=circle_id, minimum="admin")
     if role == "admin" and actor_role != "owner":
         raise ForbiddenError("Only the owner can add admins")

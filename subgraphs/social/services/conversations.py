@@ -14,6 +14,7 @@ from shared.errors import BadUserInputError, ForbiddenError
 from shared.redis import KeyValue
 from subgraphs.social.models import Conversation, ConversationMember, Message, Notification, utcnow
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services._validation import check_plain, check_ref_ids
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 from subgraphs.social.services.posts import check_text
 from subgraphs.social.services.realtime import conversation_channel, publish
@@ -51,12 +52,12 @@ async def require_member(*, session: AsyncSession, conversation_id: str, user_id
 async def create_group(
     *, session: AsyncSession, creator_id: str, member_ids: Sequence[str], title: str | None = None
 ) -> Conversation:
-    members = list(dict.fromkeys([creator_id, *member_ids]))
+    members = list(dict.fromkeys([creator_id, *check_ref_ids(member_ids, argument="memberIds")]))
     if len(members) < 2:
         raise BadUserInputError("A group needs at least one other member", extensions={"argument": "memberIds"})
     if len(members) > MAX_GROUP_MEMBERS:
         raise BadUserInputError(f"At most {MAX_GROUP_MEMBERS} members", extensions={"argument": "memberIds"})
-    if title is not None and len(title) > 200:
+    if title is not None and len(check_plain(title, argument="title")) > 200:
         raise BadUserInputError("Title is longer than 200 characters", extensions={"argument": "title"})
     conversation = Conversation(kind="group", title=title)
     session.add(conversation)
@@ -68,6 +69,7 @@ async def create_group(
 
 async def open_direct(*, session: AsyncSession, user_id: str, other_id: str) -> Conversation:
     """The one direct conversation between two users, created on first use (race-safe)."""
+    check_ref_ids([other_id], argument="userId")
     if user_id == other_id:
         raise BadUserInputError("A direct conversation needs another user", extensions={"argument": "userId"})
     key = "|".join(sorted((user_id, other_id)))
@@ -93,6 +95,7 @@ async def open_direct(*, session: AsyncSession, user_id: str, other_id: str) -> 
 async def add_members(
     *, session: AsyncSession, actor_id: str, conversation_id: str, user_ids: Sequence[str]
 ) -> Conversation:
+    check_ref_ids(user_ids, argument="userIds")
     await require_member(session=session, conversation_id=conversation_id, user_id=actor_id)
     conversation = await session.get(Conversation, conversation_id)
     assert conversation is not None

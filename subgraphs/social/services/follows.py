@@ -16,6 +16,7 @@ from subgraphs.social.models import Follow, UserStats
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
 from subgraphs.social.services._sql import insert_ignore
+from subgraphs.social.services._validation import check_ref_ids
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 
 __all__ = [
@@ -58,6 +59,7 @@ async def adjust_stats(session: AsyncSession, deltas: dict[str, dict[str, int]])
 
 async def follow(*, session: AsyncSession, kv: KeyValue, follower_id: str, followee_id: str) -> bool:
     """Follow `followee_id`; True if this created the follow, False if it already existed."""
+    check_ref_ids([followee_id], argument="userId")
     if follower_id == followee_id:
         raise BadUserInputError("You cannot follow yourself", extensions={"argument": "userId"})
     try:

@@ -15,6 +15,7 @@ from shared.errors import BadUserInputError
 from shared.redis import KeyValue
 from subgraphs.social.models import Notification, utcnow
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services._validation import check_ref_ids
 from subgraphs.social.services.realtime import notification_channel, publish
 
 __all__ = [
@@ -160,6 +161,7 @@ async def handle_tip_sent(
         sender = str(payload["fromUserId"])
     except KeyError as error:
         raise BadUserInputError(f"tip event {event_id} lacks {error.args[0]}") from error
+    check_ref_ids([recipient, sender], argument="payload")
     data = {k: payload[k] for k in ("tipId", "amount", "currency", "postId") if k in payload}
     row = await add_notification(
         session,

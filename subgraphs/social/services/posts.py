@@ -16,6 +16,7 @@ from shared.redis import KeyValue
 from subgraphs.social.models import CircleMember, Comment, Follow, Post, PostMedia, Reaction, utcnow
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services._validation import check_plain, check_ref_ids
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 
 __all__ = [
@@ -51,6 +52,7 @@ def hot_score(*, reactions: int, comments: int, created_at: datetime) -> float:
 
 
 def check_text(text: str, *, argument: str = "text") -> str:
+    check_plain(text, argument=argument)
     if not text.strip():
         raise BadUserInputError("Text must not be empty", extensions={"argument": argument})
     if len(text) > MAX_TEXT:
@@ -59,7 +61,7 @@ def check_text(text: str, *, argument: str = "text") -> str:
 
 
 def check_mentions(mention_ids: Sequence[str]) -> list[str]:
-    unique = list(dict.fromkeys(mention_ids))
+    unique = list(dict.fromkeys(check_ref_ids(mention_ids, argument="mentionUserIds")))
     if len(unique) > MAX_MENTIONS:
         raise BadUserInputError(f"At most {MAX_MENTIONS} mentions", extensions={"argument": "mentionUserIds"})
     return unique
@@ -88,6 +90,7 @@ async def create_post(
         )
     if len(media_ids) > MAX_MEDIA or len(set(media_ids)) != len(media_ids):
         raise BadUserInputError(f"At most {MAX_MEDIA} distinct media", extensions={"argument": "mediaIds"})
+    check_ref_ids(media_ids, argument="mediaIds")
     mentions = check_mentions(mention_user_ids)
     if circle_id is not None:
         await require_role(session=session, user_id=author_id, circle_id=circle_id)

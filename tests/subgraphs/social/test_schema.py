@@ -176,3 +176,28 @@ async def test_writes_are_rate_limited_per_user(database, kv):
     other = await schema.execute(send, variable_values={"c": conversation_id},
                                  context_value=context(caller=Caller(user_id="b")))
     assert other.errors is None  # the limit is per user
+
+
+async def test_hostile_input_is_bad_user_input_not_a_database_error(database, kv):
+    """Over-long ids and NUL characters would make PostgreSQL fail; they are refused up front."""
+    call = partial(run, database, kv)
+    long_id = "x" * 65
+    data, _ = await call('mutation { createCircle(name: "c") { id } }', user="u")
+    circle_id = data["createCircle"]["id"]
+    cases = [
+        ("mutation($u: ID!) { follow(userId: $u) { id } }", {"u": long_id}),
+        ("mutation($u: ID!) { openDirectConversation(userId: $u) { id } }", {"u": long_id}),
+        ("mutation($u: ID!) { createConversation(memberIds: [$u]) { id } }", {"u": long_id}),
+        ('mutation($t: String!) { createConversation(memberIds: ["v"], title: $t) { id } }', {"t": "a\x00b"}),
+        ("mutation($t: String!) { createPost(input: {text: $t}) { id } }", {"t": "a\x00b"}),
+        ('mutation($u: ID!) { createPost(input: {text: "t", mediaIds: [$u]}) { id } }', {"u": long_id}),
+        ('mutation($u: ID!) { createPost(input: {text: "t", mentionUserIds: [$u]}) { id } }', {"u": ""}),
+        ("mutation($n: String!) { createCircle(name: $n) { id } }", {"n": "a\x00"}),
+        ("mutation($c: ID!, $u: ID!) { addCircleMember(circleId: $c, userId: $u) { role } }", {"c": circle_id, "u": long_id}),
+        ('mutation($p: ID!) { react(postId: $p, kind: LIKE) { id } }', {"p": long_id}),
+    ]
+    for query, variables in cases:
+        _data, errors = await call(query, variables, user="u")
+        assert codes(errors) in (["BAD_USER_INPUT"], ["NOT_FOUND"]), (query, errors)
+    data, errors = await call("{ myCircles { nodes { id } } notifications { nodes { id } } }", user="u")
+    assert errors == [] and len(data["myCircles"]["nodes"]) == 1 and data["notifications"]["nodes"] == []

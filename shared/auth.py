@@ -9,6 +9,7 @@ import json
 import os
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,6 +213,10 @@ class TokenVerifier:
         self.leeway = leeway
         self.timeout = timeout
         self._keys: dict[str, Ed25519PublicKey] = {}
+        # Verified tokens until they expire: a client sends the same token on every request,
+        # and the Ed25519 check was the largest cost of an authenticated request.
+        self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+        self.cache_size = 4096
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
         self.fetch_count = 0
@@ -236,6 +241,12 @@ class TokenVerifier:
         return verifier
 
     async def verify(self, token: str) -> Caller:
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached[1] > time.time():
+                self._verified.move_to_end(token)
+                return cached[0]
+            del self._verified[token]
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -247,7 +258,12 @@ class TokenVerifier:
             key = self.hs256_secret
         else:
             raise UnauthenticatedError(f"Invalid token: algorithm {alg!r} not accepted")
-        return _claims_to_caller(self._decode(token, key, alg))
+        claims = self._decode(token, key, alg)
+        caller = _claims_to_caller(claims)
+        self._verified[token] = (caller, float(claims["exp"]))
+        if len(self._verified) > self.cache_size:
+            self._verified.popitem(last=False)
+        return caller
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         try:

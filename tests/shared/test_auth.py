@@ -191,3 +191,17 @@ def test_caller_requirements() -> None:
     Caller(user_id="u2", roles=frozenset({"MODERATOR"})).require_role("ADMIN", "MODERATOR")
     with pytest.raises(ForbiddenError):
         user.require_service()
+
+
+async def test_verified_tokens_are_cached_only_until_they_expire() -> None:
+    import asyncio
+
+    issuer = make_issuer(ttl=1)
+    verifier = TokenVerifier(issuer=ISS, audience=AUD, jwks=issuer.jwks(), leeway=0)
+    token = issuer.issue_access_token(user_id="u1", roles=["USER"])
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # served from the cache
+    await asyncio.sleep(max(0.0, jwt.decode(token, options={"verify_signature": False})["exp"]
+                            - time.time()) + 0.2)
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        await verifier.verify(token)

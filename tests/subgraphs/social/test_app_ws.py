@@ -46,12 +46,25 @@ async def social_server(database, kv, issuer: TokenIssuer, *, routes_kv=None, **
         yield (base_url, app) if routes_kv is not None else base_url
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-async def served(request, tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tuple[str, object]]:
-    database = await make_database(request.param, tmp_path)
+async def _served(kind: str, tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tuple[str, object]]:
+    database = await make_database(kind, tmp_path)
     kv = create_kv(None, prefix=f"test:social:{uuid.uuid4().hex}:", store=MemoryStore())
     async with social_server(database, kv, issuer) as base_url:
         yield base_url, kv
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def served(request, tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tuple[str, object]]:
+    """The app on each database: for tests whose outcome depends on stored rows."""
+    async for value in _served(request.param, tmp_path, issuer):
+        yield value
+
+
+@pytest.fixture
+async def served_sqlite(tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tuple[str, object]]:
+    """The app on the embedded default only: for KV-driven streams (typing, presence, auth)."""
+    async for value in _served("sqlite", tmp_path, issuer):
+        yield value
 
 
 async def _conversation(base_url: str, issuer: TokenIssuer, creator: str, *members: str) -> str:
@@ -104,8 +117,8 @@ async def test_non_member_subscription_is_refused_with_forbidden(served, issuer)
     assert write["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_anonymous_subscription_is_unauthenticated_and_bad_token_is_rejected(served, issuer):
-    base_url, _kv = served
+async def test_anonymous_subscription_is_unauthenticated_and_bad_token_is_rejected(served_sqlite, issuer):
+    base_url, _kv = served_sqlite
     anonymous = await WsClient.connect(base_url, token=None)
     try:
         await anonymous.acknowledged()
@@ -127,8 +140,8 @@ async def test_anonymous_subscription_is_unauthenticated_and_bad_token_is_reject
         await forged.close()
 
 
-async def test_typing_and_notifications_stream_to_the_other_member(served, issuer):
-    base_url, kv = served
+async def test_typing_and_notifications_stream_to_the_other_member(served_sqlite, issuer):
+    base_url, kv = served_sqlite
     conversation_id = await _conversation(base_url, issuer, "alice", "bob")
     bob = await WsClient.connect(base_url, token=token(issuer, "bob"))
     try:
@@ -150,8 +163,8 @@ async def test_typing_and_notifications_stream_to_the_other_member(served, issue
         await bob.close()
 
 
-async def test_presence_changes_stream_to_watchers(served, issuer):
-    base_url, kv = served
+async def test_presence_changes_stream_to_watchers(served_sqlite, issuer):
+    base_url, kv = served_sqlite
     watcher = await WsClient.connect(base_url, token=token(issuer, "watcher"))
     try:
         await watcher.acknowledged()

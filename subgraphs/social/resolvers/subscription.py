@@ -59,11 +59,11 @@ async def _payloads(stream: Stream) -> AsyncGenerator[dict[str, Any], None]:
 async def _messages(source: AsyncGenerator[dict[str, Any], None], user_id: str) -> AsyncGenerator[Message, None]:
     async with contextlib.aclosing(source):
         async for payload in source:
-            if payload.get("type") == "member_left":
-                if payload.get("userId") == user_id:
-                    return  # the subscriber left the conversation: its stream ends
-                continue
-            yield Message.from_row(message_from_payload(payload))
+            kind = payload.get("type", "message")
+            if kind == "member_left" and payload.get("userId") == user_id:
+                return  # the subscriber left the conversation: its stream ends
+            if kind == "message":
+                yield Message.from_row(message_from_payload(payload))
 
 
 async def _typing(source: AsyncGenerator[dict[str, Any], None], user_id: str) -> AsyncGenerator[TypingEvent, None]:

@@ -64,6 +64,12 @@ async def wait_subscribed(kv: KeyValue, channel: str, count: int = 1) -> None:
         await asyncio.sleep(0.01)
 
 
+async def wait_unsubscribed(kv: KeyValue, channel: str) -> None:
+    """Until nobody listens on `channel` any more."""
+    while await subscriber_count(kv, channel) > 0:
+        await asyncio.sleep(0.01)
+
+
 async def subscriber_count(kv: KeyValue, channel: str) -> int:
     name = kv.prefix + channel  # type: ignore[attr-defined]
     if isinstance(kv, MemoryKeyValue):

@@ -17,7 +17,7 @@ from subgraphs.social.app import create_app
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services import realtime
 
-from ._client import WsClient, gql, wait_subscribed
+from ._client import WsClient, gql, wait_subscribed, wait_unsubscribed
 from .conftest import make_database
 
 MESSAGE_ADDED = """
@@ -93,8 +93,14 @@ async def test_message_from_one_member_reaches_the_other_members_subscription(se
             }}},
         }
         await bob.send({"id": "1", "type": "complete"})
+        # Completing the operation releases the channel on this replica.
+        await wait_unsubscribed(kv, realtime.conversation_channel(conversation_id))
+        await bob.subscribe("2", MESSAGE_ADDED, {"c": conversation_id})
+        await wait_subscribed(kv, realtime.conversation_channel(conversation_id))
     finally:
         await bob.close()
+    # A client that goes away leaves no subscription behind.
+    await wait_unsubscribed(kv, realtime.conversation_channel(conversation_id))
 
 
 async def test_non_member_subscription_is_refused_with_forbidden(served, issuer):

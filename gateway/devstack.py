@@ -104,6 +104,7 @@ def _build_server(service: Service) -> _Server:
     max_size = getattr(settings, "max_body_size", 1_048_576)
     config = uvicorn.Config(app, host=getattr(settings, "host", "127.0.0.1"), port=service.port,
                             lifespan="on", log_level="warning", access_log=False,
+                            log_config=None,  # uvicorn's records go through our JSON handler
                             ws="websockets-sansio", ws_max_size=max_size,
                             timeout_graceful_shutdown=5)
     return _Server(config)

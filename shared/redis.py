@@ -221,6 +221,18 @@ class MemoryStore:
     expires: dict[str, float] = field(default_factory=dict)
     subscribers: dict[str, set[asyncio.Queue[tuple[str, bytes]]]] = field(default_factory=dict)
     queue_size: int = 10_000
+    sweep_every: int = 1_000
+    _writes: int = 0
+
+    def wrote(self) -> None:
+        # Expired keys are dropped lazily on access; keys never read again (one rate-limit
+        # counter per client IP...) would pile up, so every so often sweep them all.
+        self._writes += 1
+        if self._writes >= self.sweep_every:
+            self._writes = 0
+            now = time.monotonic()
+            for key in [k for k, deadline in self.expires.items() if deadline <= now]:
+                self.drop(key)
 
     def purge(self, key: str) -> None:
         deadline = self.expires.get(key)
@@ -255,6 +267,7 @@ class MemoryKeyValue:
         return k
 
     def _set_ttl(self, key: str, ttl: float | None) -> None:
+        self.store.wrote()
         if ttl is None:
             self.store.expires.pop(key, None)
         else:

@@ -75,3 +75,23 @@ def test_dockerfile_entrypoint_exists_and_is_executable() -> None:
     script = ROOT / "deploy" / "run-service"
     assert os.access(script, os.X_OK)
     assert script.read_text(encoding="utf-8").startswith("#!/bin/sh")
+
+
+def test_uvicorn_log_config_emits_json(capsys) -> None:
+    import json
+    import logging
+    import logging.config
+
+    config = json.loads((ROOT / "deploy" / "uvicorn-logging.json").read_text(encoding="utf-8"))
+    assert "--log-config /app/deploy/uvicorn-logging.json" in (
+        ROOT / "deploy" / "run-service").read_text(encoding="utf-8")
+    logger = logging.getLogger("uvicorn.error")
+    saved = (logging.getLogger("uvicorn").handlers[:], logging.getLogger("uvicorn").propagate)
+    try:
+        logging.config.dictConfig(config)
+        logger.info("server started")
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        uvicorn_logger = logging.getLogger("uvicorn")
+        uvicorn_logger.handlers[:], uvicorn_logger.propagate = saved
+    assert json.loads(line)["message"] == "server started"

@@ -120,3 +120,17 @@ async def test_rate_limit_is_shared_between_clients() -> None:
     finally:
         await a.close()
         await b.close()
+
+
+async def test_memory_store_sweeps_keys_nobody_reads_again() -> None:
+    from shared.redis import MemoryStore
+
+    store = MemoryStore(sweep_every=10)
+    kv = create_kv(None, prefix="sweep:", store=store)
+    for i in range(5):
+        await kv.rate_limit(f"ip:{i}", limit=1, window_seconds=0.01)
+    await asyncio.sleep(0.05)
+    for i in range(10):
+        await kv.set(f"fresh:{i}", "v", ttl=60)
+    assert not any(k.startswith("sweep:ip:") for k in store.values)
+    assert len(store.values) == 10

@@ -19,6 +19,8 @@ __all__ = [
     "JournalEntry",
     "JournalLine",
     "PaymentIntent",
+    "Plan",
+    "Subscription",
     "Tip",
     "WalletBase",
     "WebhookEvent",
@@ -199,3 +201,40 @@ class EscrowHold(WalletBase, table=True):
 
 # The kit's outbox_events / processed_events live in the wallet database too.
 include_event_tables(metadata)
+
+
+class Plan(WalletBase, table=True):
+    """A creator's monthly subscription plan."""
+
+    __tablename__ = "wallet_plans"
+
+    id: str = Field(primary_key=True, max_length=32)
+    creator_id: str = Field(max_length=128, index=True)
+    name: str = Field(max_length=100)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    active: bool = Field(default=True)
+    created_at: datetime = _ts()
+
+
+class Subscription(WalletBase, table=True):
+    """A subscriber's plan: active -> past_due (grace) -> active | expired; or canceled."""
+
+    __tablename__ = "wallet_subscriptions"
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "subscriber_id", name="uq_wallet_subscriptions_plan_subscriber"),
+        sa.Index("ix_wallet_subscriptions_due", "status", "current_period_end"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    plan_id: str = Field(foreign_key="wallet_plans.id", max_length=32)
+    subscriber_id: str = Field(max_length=128, index=True)
+    creator_id: str = Field(max_length=128)
+    currency: str = Field(max_length=3)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    status: str = Field(max_length=16)  # active | past_due | canceled | expired
+    current_period_end: datetime = Field(sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False))
+    cancel_at_period_end: bool = Field(default=False)
+    grace_until: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()

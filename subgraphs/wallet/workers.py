@@ -20,6 +20,7 @@ from subgraphs.wallet.services.cashouts import pending_cashouts, process_cashout
 from subgraphs.wallet.services.outbox import TOPIC_RECONCILIATION_BREAK, emit
 from subgraphs.wallet.services.providers.payouts import PayoutProvider, SandboxPayouts
 from subgraphs.wallet.services.reconcile import ReconciliationReport, reconcile
+from subgraphs.wallet.services.subscriptions import renew_due
 
 __all__ = [
     "QUEUE",
@@ -28,6 +29,7 @@ __all__ = [
     "process_cashout_job",
     "reconcile_job",
     "reconcile_ledger",
+    "renew_subscriptions_job",
     "run_cashout",
     "sweep_cashouts",
     "sweep_forever",
@@ -90,6 +92,14 @@ async def reconcile_job() -> None:
     await reconcile_ledger(_resources().database)
 
 
+@dramatiq.actor(actor_name="wallet.renew_subscriptions", queue_name=QUEUE, max_retries=3)
+async def renew_subscriptions_job() -> None:
+    async with _resources().database.session() as session:
+        counts = await renew_due(session=session)
+    if any(counts.values()):
+        log.info("subscription renewals: %s", counts)
+
+
 async def enqueue_cashout(cashout_id: str) -> None:
     process_cashout_job.send(cashout_id)
 
@@ -109,6 +119,7 @@ async def sweep_forever(database: Database, *, cashout_seconds: float, reconcile
     while True:
         try:
             await sweep_cashouts(database)
+            renew_subscriptions_job.send()
             if since_reconcile >= reconcile_seconds:
                 reconcile_job.send()
                 since_reconcile = 0.0

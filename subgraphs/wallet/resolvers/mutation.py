@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from shared.errors import ForbiddenError, NotFoundError
 from subgraphs.wallet import _context as ctx
-from subgraphs.wallet.services import cashouts, deposits, leaderboards, limits, tips
+from subgraphs.wallet.services import cashouts, deposits, leaderboards, limits, subscriptions, tips
+from subgraphs.wallet.types.plan import CreatorSubscription, SubscriptionPlan
 from subgraphs.wallet.types.tip import Tip
 from subgraphs.wallet.types.wallet import Cashout, Deposit
 
@@ -107,6 +108,33 @@ class Mutation:
         if not replayed:
             await runtime.enqueue_cashout(view.id)
         return Cashout.from_view(view)
+
+
+    @strawberry.mutation(description="Create a monthly plan others can subscribe to.")
+    async def create_plan(self, info: Info[Any, Any], name: str, price: str, currency: str = "USD") -> SubscriptionPlan:
+        creator = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            plan = await subscriptions.create_plan(session=session, creator_id=creator, name=name,
+                                                   amount=price, currency=currency)
+        return SubscriptionPlan.from_view(plan)
+
+    @strawberry.mutation(description="Pay the first month of a plan; renewals follow monthly.")
+    async def subscribe_to_plan(
+        self, info: Info[Any, Any], plan_id: strawberry.ID, idempotency_key: str
+    ) -> CreatorSubscription:
+        user_id = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            view = await subscriptions.subscribe(session=session, subscriber_id=user_id,
+                                                 plan_id=str(plan_id), idempotency_key=idempotency_key)
+        return CreatorSubscription.from_view(view)
+
+    @strawberry.mutation(description="Stop renewing; the paid month runs to its end.")
+    async def cancel_subscription(self, info: Info[Any, Any], id: strawberry.ID) -> CreatorSubscription:
+        user_id = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            view = await subscriptions.cancel_subscription(session=session, subscriber_id=user_id,
+                                                           subscription_id=str(id))
+        return CreatorSubscription.from_view(view)
 
 
 async def _after_tip(kv: Any, tip: tips.TipView) -> None:

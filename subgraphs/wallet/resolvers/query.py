@@ -9,10 +9,11 @@ from strawberry.types import Info
 
 from shared.errors import NotFoundError
 from subgraphs.wallet import _context as ctx
-from subgraphs.wallet.services import cashouts, deposits, leaderboards, ledger, tips
+from subgraphs.wallet.services import cashouts, deposits, leaderboards, ledger, subscriptions, tips
 from subgraphs.wallet.services.money import CURRENCIES
 from subgraphs.wallet.types.leaderboard import LeaderboardEntry, LeaderboardKind, LeaderboardPeriod
 from subgraphs.wallet.types.money import CurrencyInfo, money, money_list
+from subgraphs.wallet.types.plan import CreatorSubscription
 from subgraphs.wallet.types.tip import Tip
 from subgraphs.wallet.types.user import User
 from subgraphs.wallet.types.wallet import Cashout, Deposit, Wallet
@@ -77,6 +78,13 @@ class Query:
         if view is None or view.user_id != user_id:
             raise NotFoundError("No such deposit")
         return Deposit.from_view(view)
+
+    @strawberry.field
+    async def my_subscriptions(self, info: Info[Any, Any]) -> list[CreatorSubscription]:
+        user_id = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            found = await subscriptions.list_subscriptions(session=session, subscriber_id=user_id)
+        return [CreatorSubscription.from_view(s) for s in found]
 
     @strawberry.field
     async def my_cashouts(self, info: Info[Any, Any], first: int = 20) -> list[Cashout]:

@@ -13,6 +13,7 @@ from subgraphs.wallet.services import tips
 from subgraphs.wallet.types.money import Money, money_list
 
 if TYPE_CHECKING:
+    from subgraphs.wallet.types.plan import SubscriptionPlan
     from subgraphs.wallet.types.tip import Tip
 
 __all__ = ["User"]
@@ -40,6 +41,15 @@ class User:
     @strawberry.field(description="Sum of tips sent, per currency.")
     async def tips_sent_total(self, info: Info[Any, Any]) -> list[Money]:
         return money_list(await loaders.load_user_totals(info, str(self.id), "sent"))
+
+    @strawberry.field(description="The monthly plans this user offers.")
+    async def plans(self, info: Info[Any, Any]) -> list[Annotated[SubscriptionPlan, strawberry.lazy("subgraphs.wallet.types.plan")]]:
+        from subgraphs.wallet.services.subscriptions import list_plans
+        from subgraphs.wallet.types.plan import SubscriptionPlan
+
+        async with ctx.session(info) as session:
+            found = await list_plans(session=session, creator_id=str(self.id))
+        return [SubscriptionPlan.from_view(p) for p in found]
 
 
 async def _tips(info: Info[Any, Any], user_id: str, direction: str, first: int) -> list[Tip]:

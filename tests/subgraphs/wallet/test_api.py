@@ -236,3 +236,26 @@ async def test_tip_received_subscription(api, db) -> None:
         message = json.loads(await asyncio.wait_for(ws.recv(), 10))
     assert message == {"id": "1", "type": "next", "payload": {"data": {"tipReceived": {
         "from": {"id": "alice"}, "amount": {"amount": "2.00"}, "message": "hey"}}}}
+
+
+async def test_creator_subscriptions_through_graphql(api, db) -> None:
+    await fund(db, "fan", 2_000)
+    plan = await api('mutation { createPlan(name: "Gold", price: "5.00") { id name price { amount } creator { id } } }',
+                     user="creator")
+    plan_id = plan["data"]["createPlan"]["id"]
+    assert plan["data"]["createPlan"]["creator"] == {"id": "creator"}
+    sub = await api("mutation($p: ID!) { subscribeToPlan(planId: $p, idempotencyKey: \"s\") { id status price { amount } } }",
+                    {"p": plan_id}, user="fan")
+    assert sub["data"]["subscribeToPlan"]["status"] == "ACTIVE"
+    twice = await api("mutation($p: ID!) { subscribeToPlan(planId: $p, idempotencyKey: \"s2\") { id } }", {"p": plan_id}, user="fan")
+    assert _code(twice) == ("CONFLICT", "ALREADY_SUBSCRIBED")
+    plans = await api('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { plans { name } } } }',
+                      {"r": [{"__typename": "User", "id": "creator"}]})
+    assert plans["data"]["_entities"] == [{"plans": [{"name": "Gold"}]}]
+    sub_id = sub["data"]["subscribeToPlan"]["id"]
+    canceled = await api("mutation($id: ID!) { cancelSubscription(id: $id) { cancelAtPeriodEnd status } }", {"id": sub_id}, user="fan")
+    assert canceled["data"]["cancelSubscription"] == {"cancelAtPeriodEnd": True, "status": "ACTIVE"}
+    mine = await api("{ mySubscriptions { id status } myWallet { balances { amount } } }", user="fan")
+    assert mine["data"] == {"mySubscriptions": [{"id": sub_id, "status": "ACTIVE"}],
+                            "myWallet": {"balances": [{"amount": "15.00"}]}}
+    await assert_balanced(db)

@@ -135,7 +135,7 @@ class WebSocketSubgraphClient:
                     # pongs and anything addressed elsewhere are ignored
                 else:
                     completed = True
-                    raise _upstream_error(service, _closed_message(service, ws))
+                    raise _upstream_error(service, _closed_message(service, ws, message))
         except (aiohttp.ClientError, ConnectionError) as error:
             completed = True
             raise _upstream_error(service, f"subscription to subgraph '{service}' failed: {error}") from None
@@ -148,7 +148,7 @@ class WebSocketSubgraphClient:
             while True:
                 message = await ws.receive()
                 if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
-                    raise _upstream_error(service, _closed_message(service, ws, refused=True))
+                    raise _upstream_error(service, _closed_message(service, ws, message, refused=True))
                 parsed = _parse(message.data, service)
                 if parsed.get("type") == "connection_ack":
                     return
@@ -191,12 +191,16 @@ def _parse(data: str | bytes, service: str) -> dict[str, Any]:
     return parsed
 
 
-def _closed_message(service: str, ws: aiohttp.ClientWebSocketResponse, *, refused: bool = False) -> str:
+def _closed_message(
+    service: str, ws: aiohttp.ClientWebSocketResponse, message: aiohttp.WSMessage, *, refused: bool = False
+) -> str:
     what = "refused the subscription connection" if refused else "closed the subscription"
     code = ws.close_code
     reason = ""
     exception = ws.exception()
-    if exception is not None:
+    if message.type == aiohttp.WSMsgType.CLOSE and message.extra:
+        reason = f": {message.extra}"  # the subgraph's own words, e.g. why it refused the caller
+    elif exception is not None:
         reason = f": {exception}"
     return f"subgraph '{service}' {what}" + (f" (close code {code}{reason})" if code is not None else reason)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import strawberry
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 
@@ -126,8 +127,11 @@ class _ChatApp(GraphQL):  # type: ignore[type-arg]
         return {"request": request, "response": response, "recorder": self.recorder}
 
     async def on_ws_connect(self, context: dict[str, Any]) -> None:
-        self.recorder.init_payloads.append(dict(context.get("connection_params") or {}))
+        params = dict(context.get("connection_params") or {})
+        self.recorder.init_payloads.append(params)
         self.recorder.touch()
+        if params.get("authorization") == "Bearer refused":  # how a subgraph turns a caller away
+            raise ConnectionRejectionError()
 
 
 chat_schema = strawberry.federation.Schema(

@@ -209,3 +209,17 @@ async def test_a_reader_that_falls_behind_is_ended_without_slowing_the_others(ga
     await asyncio.gather(reader, return_exceptions=True)
     await fast.aclose()
     await recorder.wait_for(lambda: recorder.active == 0)
+
+
+async def test_a_subgraph_refusing_the_caller_gives_its_reason(gateway: Served, recorder: Recorder):
+    client = await WsClient.open(gateway.ws)
+    await client.init({"authorization": "Bearer refused"})
+    await client.subscribe("s", MESSAGES, {"room": "lobby"})
+    message = await client.receive()
+    assert message["type"] == "error"
+    assert message["payload"] == [{
+        "message": "subgraph 'chat' refused the subscription connection (close code 4403: Forbidden)",
+        "extensions": {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "chat"},
+    }]
+    assert gateway.app.state.realtime.upstream.open_count == 0
+    await client.close()

@@ -122,23 +122,48 @@ def running_subgraphs(*, cpu: int | None, logs: Path, timeout_s: float) -> Itera
 
 @dataclass
 class Window:
-    """What the measured window saw: CPU per process group, subgraph requests, machine busyness."""
+    """What the measured window saw: CPU per process group, subgraph requests, machine busyness.
+
+    wrk runs warm-up and window as two processes, and the gateway keeps working on what the first
+    one abandoned, so with `fresh=True` the window opens only once the gateway is idle; and since
+    each connection leaves one request in flight when wrk stops, `drain()` lets those finish and
+    charges their CPU and fetches to `requests + abandoned` operations.
+    """
 
     pgid: int
     subgraphs: Subgraphs
-    subgraph_requests: int = 0
+    fresh: bool = False
     wall: float = 0.0
     # CPU seconds of: the gateway, the subgraphs, and this harness's group (the load generator;
     # wrk counts once it is reaped, which happens before the window closes)
     groups: dict[str, float] = field(default_factory=dict)
     cores: dict[str, list[int]] = field(default_factory=dict)
     usage: MachineUsage | None = None
+    subgraph_requests: int = 0
+    abandoned: int = 0
+    # the gateway's CPU seconds and the subgraph requests of the window's operations, drain included
+    op_gateway_cpu: float = 0.0
+    op_subgraph_requests: int = 0
+    _started: tuple[float, int] = (0.0, 0)  # gateway CPU and subgraph requests when it opened
 
     def _group_cpu(self) -> dict[str, float]:
         pgids = {"gateway": self.pgid, "subgraphs": self.subgraphs.pid, "harness": os.getpgrp()}
         return {name: group_cpu_seconds(pgid) for name, pgid in pgids.items()}
 
+    def settle(self, *, timeout_s: float = 30.0, quiet_s: float = 0.3) -> None:
+        """Returns once neither the gateway's CPU time nor the subgraph counter moves for quiet_s."""
+        deadline = time.monotonic() + timeout_s
+        last = (-1.0, -1)
+        while time.monotonic() < deadline:
+            now = (group_cpu_seconds(self.pgid), self.subgraphs.requests())
+            if now == last:
+                return
+            last = now
+            time.sleep(quiet_s)
+
     def open(self) -> None:
+        if self.fresh:
+            self.settle()
         self.subgraph_requests = self.subgraphs.requests()
         self.groups = self._group_cpu()
         self.cores = core_ticks()
@@ -146,9 +171,26 @@ class Window:
 
     def close(self) -> None:
         self.wall = time.monotonic() - self.wall
+        start_cpu, start_requests = self.groups["gateway"], self.subgraph_requests
         self.groups = {name: cpu - self.groups[name] for name, cpu in self._group_cpu().items()}
-        self.subgraph_requests = self.subgraphs.requests() - self.subgraph_requests
+        self.subgraph_requests = self.subgraphs.requests() - start_requests
         self.usage = machine_usage(self.cores, core_ticks())
+        self.op_gateway_cpu, self.op_subgraph_requests = self.groups["gateway"], self.subgraph_requests
+        self._started = (start_cpu, start_requests)
+
+    def drain(self, *, abandoned: int) -> None:
+        self.settle()
+        start_cpu, start_requests = self._started
+        self.abandoned = abandoned
+        self.op_gateway_cpu = group_cpu_seconds(self.pgid) - start_cpu
+        self.op_subgraph_requests = self.subgraphs.requests() - start_requests
+
+    def per_op(self, completed: int) -> tuple[float | None, float | None]:
+        """(gateway CPU ms, subgraph requests) per operation the gateway worked on in the window."""
+        ops = completed + self.abandoned
+        if not ops:
+            return None, None
+        return round(1000.0 * self.op_gateway_cpu / ops, 2), round(self.op_subgraph_requests / ops, 2)
 
     def cpu_pct(self, group: str) -> float:
         """A group's CPU over the window (100 = one core)."""
@@ -212,7 +254,7 @@ def run_query_scenario(
             return row
         (out / f"{scenario.name}.request.json").write_bytes(body)
         (out / f"{scenario.name}.expected.json").write_bytes(first)
-        window = Window(pgid=gateway.pid, subgraphs=subgraphs)
+        window = Window(pgid=gateway.pid, subgraphs=subgraphs, fresh=args.load_generator == "wrk")
         spec = LoadSpec(
             url=f"http://127.0.0.1:{port}/graphql", body_file=out / f"{scenario.name}.request.json",
             expected_file=out / f"{scenario.name}.expected.json",
@@ -221,6 +263,9 @@ def run_query_scenario(
             log=out / f"load-{scenario.name}.log",
         )
         summary = run_load(spec, generator=args.load_generator, on_open=window.open, on_close=window.close)
+        if args.load_generator == "wrk":
+            window.drain(abandoned=args.connections)
+        cpu_ms_per_op, subgraph_req_per_op = window.per_op(summary["requests"])
         failures = summary["failures"] + summary.get("warmup", {}).get("failures", 0)
         row.update(
             rps=summary["rps"], p50_ms=summary["latency_ms"]["p50"], p95_ms=summary["latency_ms"]["p95"],
@@ -228,9 +273,8 @@ def run_query_scenario(
             gateway_cpu_pct=window.cpu_pct("gateway"),
             # CPU per operation barely depends on how much of a core the gateway got, so it is the
             # number to compare across runs on a shared machine
-            gateway_cpu_ms_per_op=round(1000.0 * window.groups["gateway"] / summary["requests"], 2)
-            if summary["requests"] else None,
-            subgraph_req_per_op=round(window.subgraph_requests / summary["requests"], 2) if summary["requests"] else None,
+            gateway_cpu_ms_per_op=cpu_ms_per_op,
+            subgraph_req_per_op=subgraph_req_per_op,
             load=summary,
         )
         usage = window.usage

@@ -35,6 +35,11 @@ class GatewaySettings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Origins allowed by CORS, JSON: ["https://app.example"]'
     )
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Keep the client's X-Forwarded-For chain (only behind a trusted proxy); "
+        "otherwise subgraphs get the peer address alone",
+    )
     cors_allow_credentials: bool = Field(default=False, description="Allow cookies/credentials on CORS requests")
 
     # -- authentication of subscription connections (tokens are forwarded unverified when unset)

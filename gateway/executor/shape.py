@@ -255,7 +255,7 @@ class Shaper:
             result = self._complete(entry, level + 1, value, selections, variables, path, errors)
             if result is None:
                 concrete = _materialize(path)
-                if not any(_under(e.get("path"), concrete) for e in errors):
+                if not explained(errors, concrete):
                     errors.append(
                         {
                             "message": f"Cannot return null for non-nullable field "
@@ -306,6 +306,19 @@ def enum_error(errors: list[dict[str, Any]], path: LinkedPath, enum: str, value:
             "path": _materialize(path),
         }
     )
+
+
+def explained(errors: list[dict[str, Any]], path: list[str | int]) -> bool:
+    """Is a null at `path` already accounted for: an error at, above or below it, or a
+    subgraph error that names no path (its whole fetch failed)?"""
+    for error in errors:
+        error_path = error.get("path")
+        if error_path is None:
+            if "serviceName" in (error.get("extensions") or {}):
+                return True
+        elif _under(error_path, path):
+            return True
+    return False
 
 
 def _under(error_path: Any, path: list[str | int]) -> bool:

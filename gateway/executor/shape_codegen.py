@@ -28,7 +28,7 @@ from .shape import (
     Shaper,
     _Entry,
     _materialize,
-    _under,
+    explained,
     enum_error,
 )
 
@@ -37,7 +37,7 @@ ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[
 
 def _null_error(errors: list[dict[str, Any]], path: LinkedPath, coordinate: str) -> object:
     concrete = _materialize(path)
-    if not any(_under(e.get("path"), concrete) for e in errors):
+    if not explained(errors, concrete):
         errors.append(
             {"message": f"Cannot return null for non-nullable field {coordinate}.", "path": concrete}
         )

@@ -105,6 +105,7 @@ class Gateway:
             graphiql=self.settings.graphiql,
             persisted=self.persisted,
             metrics=self.metrics,
+            trust_forwarded=self.settings.trust_forwarded_for,
         )
 
     async def health(self, request: Request) -> Response:

@@ -98,6 +98,7 @@ async def handle_graphql(
     graphiql: bool,
     persisted: PersistedQueries | None = None,
     metrics: GatewayMetrics | None = None,
+    trust_forwarded: bool = False,
 ) -> Response:
     media_type = _media_type(request)
     if wants_graphiql(request):
@@ -120,6 +121,11 @@ async def handle_graphql(
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
         headers = {name: request.headers[name] for name in propagate if name in request.headers}
+        peer = request.client.host if request.client else None
+        if peer:
+            # subgraphs see the client's address (rate limits, audit), not the gateway's
+            incoming = request.headers.get("x-forwarded-for")
+            headers["x-forwarded-for"] = f"{incoming}, {peer}" if incoming and trust_forwarded else peer
         if "x-request-id" in propagate and "x-request-id" not in headers:
             # one id per client request, so every subgraph's logs can be joined up
             headers["x-request-id"] = uuid.uuid4().hex

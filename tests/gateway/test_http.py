@@ -197,3 +197,16 @@ async def test_body_size_limit(shop_server):
     assert response.json() == {
         "errors": [{"message": "The request body exceeds 64 bytes.", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]
     }
+
+
+async def test_subgraphs_see_the_client_address_not_a_spoofed_one(shop, shop_server):
+    await post(shop, '{ product(upc: "1") { name } }', headers={"x-forwarded-for": "6.6.6.6"})
+    [call] = shop_server.calls()
+    # httpx's ASGI transport reports the client as 127.0.0.1; the client's own claim is dropped
+    assert call.headers["x-forwarded-for"] == "127.0.0.1"
+
+
+async def test_a_request_id_is_minted_when_the_client_sends_none(shop, shop_server):
+    await post(shop, '{ product(upc: "1") { name inStock } }')
+    ids = {call.headers["x-request-id"] for call in shop_server.calls()}
+    assert len(ids) == 1 and len(ids.pop()) == 32

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLSyntaxError, parse
@@ -517,7 +518,9 @@ def top_level_fields(field_set: str) -> list[str]:
     return [s.name.value for s in selection.selections if isinstance(s, ast.FieldNode)]
 
 
+@lru_cache(maxsize=4096)
 def parse_field_set(field_set: str) -> ast.SelectionSetNode:
+    """Parse a @key/@requires/@provides selection (cached: the same strings recur constantly)."""
     document = parse("{" + field_set + "}", no_location=True)
     operation = document.definitions[0]
     assert isinstance(operation, ast.OperationDefinitionNode)

@@ -142,6 +142,9 @@ class _Checker:
         required = f.string_arg("requires", "fields")
         if required is None:
             return True
+        # Like Apollo's query graph, the conditions are fetched starting from the requiring
+        # subgraph's own entity, whatever subgraph the plan came from.
+        reached = self.key_closure(type_name, frozenset({idx}), {})
         for name in _top_level(_selection(required)):
             if not any(
                 self.resolvable_without_cycle(type_name, name, other, reached, visiting)

@@ -19,9 +19,7 @@ from shared.errors import BadUserInputError, TributaryError
 from shared.redis import KeyValue
 from subgraphs.social import _context as ctx
 from subgraphs.social.services import conversations, realtime
-from subgraphs.social.services.conversations import message_from_payload
 from subgraphs.social.services.fanout import Stream, fanout_for
-from subgraphs.social.services.notifications import notification_from_payload
 from subgraphs.social.types.conversation import Message, TypingEvent
 from subgraphs.social.types.notification import Notification
 from subgraphs.social.types.presence import Presence
@@ -63,7 +61,7 @@ async def _messages(source: AsyncGenerator[dict[str, Any], None], user_id: str) 
             if kind == "member_left" and payload.get("userId") == user_id:
                 return  # the subscriber left the conversation: its stream ends
             if kind == "message":
-                yield Message.from_row(message_from_payload(payload))
+                yield Message.from_payload(payload)
 
 
 async def _typing(source: AsyncGenerator[dict[str, Any], None], user_id: str) -> AsyncGenerator[TypingEvent, None]:
@@ -80,7 +78,7 @@ async def _typing(source: AsyncGenerator[dict[str, Any], None], user_id: str) ->
 async def _notifications(source: AsyncGenerator[dict[str, Any], None]) -> AsyncGenerator[Notification, None]:
     async with contextlib.aclosing(source):
         async for payload in source:
-            yield Notification.from_row(notification_from_payload(payload))
+            yield Notification.from_payload(payload)
 
 
 async def _presence(

@@ -43,7 +43,8 @@ class _Channel:
 
 
 class Stream:
-    """One subscriber's view of one or more channels: an async iterator of JSON payloads."""
+    """One subscriber's view of one or more channels: an async iterator of decoded JSON payloads
+    (shared between the streams of a channel, so never mutated)."""
 
     def __init__(self, fanout: Fanout, channels: tuple[str, ...], queue_size: int) -> None:
         self._fanout = fanout
@@ -51,11 +52,11 @@ class Stream:
         self.queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
         self.failure: str | None = None
 
-    def deliver(self, raw: bytes) -> None:
+    def deliver(self, payload: dict[str, Any]) -> None:
         if self.failure is not None:
             return
         try:
-            self.queue.put_nowait(raw)
+            self.queue.put_nowait(payload)
         except asyncio.QueueFull:
             self.fail("Subscriber fell too far behind; resubscribe")
 
@@ -74,7 +75,7 @@ class Stream:
             item = await self.queue.get()
             if item is _END:
                 continue  # loop back to raise the failure once the queue is drained
-            yield orjson.loads(item)
+            yield item
 
     def close(self) -> None:
         self._fanout._leave(self)
@@ -127,8 +128,10 @@ class Fanout:
             async with self.kv.subscribe(name) as messages:
                 channel.ready.set()
                 async for _name, raw in messages:
+                    # Decoded once for every local stream; streams treat payloads as read-only.
+                    payload = orjson.loads(raw)
                     for stream in list(channel.streams):
-                        stream.deliver(raw)
+                        stream.deliver(payload)
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - every listener learns of it below

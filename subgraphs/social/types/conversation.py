@@ -41,6 +41,15 @@ class Message:
             text=row.text, created_at=row.created_at, sender_id=row.sender_id,
         )
 
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Message:
+        """From a published message (services.conversations.message_payload), without a row."""
+        return cls(
+            id=strawberry.ID(payload["id"]), conversation_id=strawberry.ID(payload["conversationId"]),
+            text=payload["text"], created_at=datetime.fromisoformat(payload["createdAt"]),
+            sender_id=payload["senderId"],
+        )
+
     @strawberry.field(description="The sender, a User reference the gateway resolves in identity.")
     def sender(self) -> User:
         return User(id=strawberry.ID(self.sender_id))

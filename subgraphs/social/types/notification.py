@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import orjson
 import strawberry
@@ -44,6 +45,17 @@ class Notification:
             subject_id=strawberry.ID(row.subject_id) if row.subject_id else None,
             data=orjson.loads(row.data), created_at=row.created_at, read_at=row.read_at,
             actor_id=row.actor_id,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Notification:
+        """From a published notification (services.notifications.notification_payload)."""
+        return cls(
+            id=strawberry.ID(payload["id"]), kind=NotificationKind(payload["kind"]),
+            subject_id=strawberry.ID(payload["subjectId"]) if payload["subjectId"] else None,
+            data=orjson.loads(payload["data"]), created_at=datetime.fromisoformat(payload["createdAt"]),
+            read_at=datetime.fromisoformat(payload["readAt"]) if payload["readAt"] else None,
+            actor_id=payload["actorId"],
         )
 
     @strawberry.field

@@ -77,7 +77,7 @@ BUILTIN = (
 _STARTED = time.monotonic()
 
 
-def log(message: str) -> None:
+def log_progress(message: str) -> None:
     print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
@@ -224,82 +224,85 @@ def check_first(body: bytes, status: int, expected: dict[str, Any]) -> str | Non
 def run_query_scenario(
     scenario: QueryScenario, *, args: argparse.Namespace, subgraphs: Subgraphs, supergraph: Path, out: Path
 ) -> dict[str, Any]:
+    """One row: a fresh gateway, its first answer checked against the oracle, then the load."""
     query = scenario.query_file.read_text()
     body = json.dumps({"query": query}).encode()
-    expected = expected_response(query)
     row: dict[str, Any] = {"scenario": scenario.name, "load_generator": args.load_generator}
     port = free_port()
-    argv = ([sys.executable, "-m", "gateway", "--supergraph", str(supergraph), "--port", str(port)]
-            if args.gateway_cmd is None else ["bash", "-c", args.gateway_cmd])
-    gateway = start(
-        argv,
-        log=out / f"gateway-{scenario.name}.log",
-        cpu=args.gateway_cpu,
-        env={"GATEWAY_LOG_LEVEL": os.environ.get("GATEWAY_LOG_LEVEL", "WARNING"),
-             "SUPERGRAPH": str(supergraph), "PORT": str(port)},
-    )
+    log = out / f"gateway-{scenario.name}.log"
+    gateway = _start_gateway(args, supergraph=supergraph, port=port, log=log)
     sampler = RssSampler(pgid=gateway.pid).start()
     try:
         row["startup_s"] = round(wait_ready(
             lambda: request(port, "POST", "/graphql", TYPENAME, timeout_s=2)[0] == 200,
-            alive=lambda: gateway.poll() is None, what="gateway", timeout_s=args.start_timeout,
-            log=out / f"gateway-{scenario.name}.log"), 2)
+            alive=lambda: gateway.poll() is None, what="gateway", timeout_s=args.start_timeout, log=log), 2)
         before = subgraphs.requests()
         status, first = request(port, "POST", "/graphql", body, timeout_s=args.timeout)
         row["fetches_per_op_idle"] = subgraphs.requests() - before
         (out / f"{scenario.name}.first-response.json").write_bytes(first)
-        problem = check_first(first, status, expected)
+        problem = check_first(first, status, expected_response(query))
         if problem is not None:
             row.update(failures=1, note=f"{problem}; see {out / (scenario.name + '.first-response.json')}")
             return row
         (out / f"{scenario.name}.request.json").write_bytes(body)
-        (out / f"{scenario.name}.expected.json").write_bytes(first)
-        window = Window(pgid=gateway.pid, subgraphs=subgraphs, fresh=args.load_generator == "wrk")
-        spec = LoadSpec(
-            url=f"http://127.0.0.1:{port}/graphql", body_file=out / f"{scenario.name}.request.json",
-            expected_file=out / f"{scenario.name}.expected.json",
-            sample_file=out / f"{scenario.name}.failing-response", connections=args.connections,
-            warmup_s=args.warmup, duration_s=args.duration, timeout_s=args.timeout, cpu=args.load_cpu,
-            log=out / f"load-{scenario.name}.log",
-        )
-        summary = run_load(spec, generator=args.load_generator, on_open=window.open, on_close=window.close)
-        if args.load_generator == "wrk":
-            window.drain(abandoned=args.connections)
-        cpu_ms_per_op, subgraph_req_per_op = window.per_op(summary["requests"])
-        failures = summary["failures"] + summary.get("warmup", {}).get("failures", 0)
-        row.update(
-            rps=summary["rps"], p50_ms=summary["latency_ms"]["p50"], p95_ms=summary["latency_ms"]["p95"],
-            p99_ms=summary["latency_ms"]["p99"], failures=failures,
-            gateway_cpu_pct=window.cpu_pct("gateway"),
-            # CPU per operation barely depends on how much of a core the gateway got, so it is the
-            # number to compare across runs on a shared machine
-            gateway_cpu_ms_per_op=cpu_ms_per_op,
-            subgraph_req_per_op=subgraph_req_per_op,
-            load=summary,
-        )
-        usage = window.usage
-        assert usage is not None, "the load generator never closed the measured window"
-        row["machine"] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": usage.busy_pct,
-                          "steal_pct": usage.steal_pct, "subgraphs_cpu_pct": window.cpu_pct("subgraphs"),
-                          "harness_cpu_pct": window.cpu_pct("harness")}
-        notes = []
-        if failures:
-            notes.append(f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}")
-        if row["machine"]["other_cpu_pct"] > NOISY_PCT:
-            notes.append(f"other processes used {row['machine']['other_cpu_pct']:.0f}% of a core: noisy")
-        if row["machine"]["subgraphs_cpu_pct"] > BUSY_SUBGRAPHS_PCT:
-            notes.append(f"the subgraphs used {row['machine']['subgraphs_cpu_pct']:.0f}% of a core: "
-                         "they may be a bottleneck")
-        if notes:
-            row["note"] = "; ".join(notes)
+        (out / f"{scenario.name}.expected.json").write_bytes(first)  # checked: later answers must equal it
+        row.update(_measure(scenario, args=args, port=port, pgid=gateway.pid, subgraphs=subgraphs, out=out))
         return row
-    except RuntimeError as error:
-        row.update(failures=1, note=str(error))
+    except (RuntimeError, OSError) as error:
+        row.update(failures=1, note=f"{type(error).__name__}: {error}")
         return row
     finally:
         row["gateway_max_rss_mb"] = round(sampler.stop() / MIB, 1)
         stop(gateway)
-        log(f"{scenario.name}: done")
+        log_progress(f"{scenario.name}: done")
+
+
+def _start_gateway(args: argparse.Namespace, *, supergraph: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    argv = ([sys.executable, "-m", "gateway", "--supergraph", str(supergraph), "--port", str(port)]
+            if args.gateway_cmd is None else ["bash", "-c", args.gateway_cmd])
+    env = {"GATEWAY_LOG_LEVEL": os.environ.get("GATEWAY_LOG_LEVEL", "WARNING"),
+           "SUPERGRAPH": str(supergraph), "PORT": str(port)}
+    return start(argv, log=log, cpu=args.gateway_cpu, env=env)
+
+
+def _measure(
+    scenario: QueryScenario, *, args: argparse.Namespace, port: int, pgid: int, subgraphs: Subgraphs, out: Path
+) -> dict[str, Any]:
+    """Warm-up and measured window under load: the row's numbers and notes."""
+    window = Window(pgid=pgid, subgraphs=subgraphs, fresh=args.load_generator == "wrk")
+    spec = LoadSpec(
+        url=f"http://127.0.0.1:{port}/graphql", body_file=out / f"{scenario.name}.request.json",
+        expected_file=out / f"{scenario.name}.expected.json",
+        sample_file=out / f"{scenario.name}.failing-response", connections=args.connections,
+        warmup_s=args.warmup, duration_s=args.duration, timeout_s=args.timeout, cpu=args.load_cpu,
+        log=out / f"load-{scenario.name}.log",
+    )
+    summary = run_load(spec, generator=args.load_generator, on_open=window.open, on_close=window.close)
+    if args.load_generator == "wrk":
+        window.drain(abandoned=args.connections)
+    cpu_ms_per_op, subgraph_req_per_op = window.per_op(summary["requests"])
+    usage = window.usage
+    assert usage is not None, "the load generator never closed the measured window"
+    failures = summary["failures"] + summary.get("warmup", {}).get("failures", 0)
+    machine: dict[str, Any] = {"other_cpu_pct": window.other_cpu_pct(), "busy_pct": usage.busy_pct, "steal_pct": usage.steal_pct,
+               "subgraphs_cpu_pct": window.cpu_pct("subgraphs"), "harness_cpu_pct": window.cpu_pct("harness")}
+    notes = []
+    if failures:
+        notes.append(f"{failures} failed responses ({summary['failure_kinds']}); samples in {out}")
+    if machine["other_cpu_pct"] > NOISY_PCT:
+        notes.append(f"other processes used {machine['other_cpu_pct']:.0f}% of a core: noisy")
+    if machine["subgraphs_cpu_pct"] > BUSY_SUBGRAPHS_PCT:
+        notes.append(f"the subgraphs used {machine['subgraphs_cpu_pct']:.0f}% of a core: they may be a bottleneck")
+    return {
+        "rps": summary["rps"], "p50_ms": summary["latency_ms"]["p50"], "p95_ms": summary["latency_ms"]["p95"],
+        "p99_ms": summary["latency_ms"]["p99"], "failures": failures,
+        "gateway_cpu_pct": window.cpu_pct("gateway"),
+        # CPU per operation barely depends on how much of a core the gateway got, so it is the
+        # number to compare across runs on a shared machine
+        "gateway_cpu_ms_per_op": cpu_ms_per_op,
+        "subgraph_req_per_op": subgraph_req_per_op,
+        "load": summary, "machine": machine, **({"note": "; ".join(notes)} if notes else {}),
+    }
 
 
 MEDIAN_KEYS = ("rps", "p50_ms", "p95_ms", "p99_ms", "gateway_cpu_pct", "gateway_cpu_ms_per_op",
@@ -427,34 +430,34 @@ def main(argv: list[str] | None = None) -> int:
                             "duration_s": args.duration, "warmup_s": args.warmup}
     queries = [s for s in BUILTIN if s.name in wanted]
     if queries:
-        log(f"starting subgraphs; load: {args.load_generator}; gateway cpu {args.gateway_cpu}, load cpu {args.load_cpu}")
+        log_progress(f"starting subgraphs; load: {args.load_generator}; gateway cpu {args.gateway_cpu}, load cpu {args.load_cpu}")
         with running_subgraphs(cpu=args.load_cpu, logs=out, timeout_s=args.start_timeout) as subgraphs:
             supergraph = bench_supergraph(subgraphs.urls, prefer=args.supergraph)
             meta["supergraph"] = supergraph.source
             if supergraph.note:
-                log(supergraph.note)
+                log_progress(supergraph.note)
                 meta["supergraph_note"] = supergraph.note
             path = out / "supergraph.graphql"
             path.write_text(supergraph.sdl)
             rounds: dict[str, list[dict[str, Any]]] = {s.name: [] for s in queries}
             for round_ in range(1, args.repeat + 1):  # interleaved, so a noisy minute hits every scenario
                 for scenario in queries:
-                    log(f"{scenario.name}: {args.warmup:g}s warm-up + {args.duration:g}s at "
+                    log_progress(f"{scenario.name}: {args.warmup:g}s warm-up + {args.duration:g}s at "
                         f"{args.connections} connections (round {round_}/{args.repeat})")
                     rounds[scenario.name].append(
                         run_query_scenario(scenario, args=args, subgraphs=subgraphs, supergraph=path, out=out))
             rows.extend(median_row(runs) for runs in rounds.values())
     for name in (m for m in modules if m in wanted):
-        log(f"{name}: scenario module")
+        log_progress(f"{name}: scenario module")
         rows.extend(run_module(name, args=args))
     table = render_table(rows)
     print(table, end="", flush=True)
     (out / "table.md").write_text(table)
     (out / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str))
-    log(f"results in {out}")
+    log_progress(f"results in {out}")
     failed = [row["scenario"] for row in rows if row.get("error") or (row.get("failures") or 0) > 0]
     if failed:
-        log(f"FAILED: {', '.join(failed)}")
+        log_progress(f"FAILED: {', '.join(failed)}")
     return 1 if failed else 0
 
 

@@ -148,8 +148,24 @@ async def run(*, data_dir: Path | None = None, stop: asyncio.Event | None = None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    try:
+        code = await _serve(services, stop, announce=announce)
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+    if announce:
+        print("Tributary dev stack stopped.", flush=True)
+    return code
+
+
+async def _serve(services: list[Service], stop: asyncio.Event, *, announce: bool) -> int:
+    # Build every app first: a bad setting (SystemExit naming the variable) stops the stack
+    # before anything listens.
     for service in services:
         service.server = _build_server(service)
+    for service in services:
+        assert service.server is not None
         service.task = asyncio.create_task(service.server.serve(), name=f"serve-{service.name}")
     failed = await _wait_started(services)
     gateway_url, gateway_server = (None, None)
@@ -161,7 +177,7 @@ async def run(*, data_dir: Path | None = None, stop: asyncio.Event | None = None
     else:
         try:
             gateway_url, gateway_server = await _start_gateway(services)
-        except Exception as error:
+        except Exception as error:  # the subgraphs stay useful without the gateway
             log.exception("gateway failed to start")
             print(f"gateway failed to start: {error}", file=sys.stderr)
         if announce:
@@ -171,11 +187,6 @@ async def run(*, data_dir: Path | None = None, stop: asyncio.Event | None = None
         await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         waiters[0].cancel()
     await _shutdown(services, gateway_server)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(sig)
-    if announce:
-        print("Tributary dev stack stopped.", flush=True)
     return code
 
 

@@ -74,3 +74,17 @@ async def test_stack_serves_and_stops(tmp_path: Path) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
             sock.bind(("127.0.0.1", port))
             sock.listen()
+
+
+async def test_bad_setting_stops_the_stack_naming_the_variable(tmp_path: Path) -> None:
+    import pytest
+
+    saved = dict(os.environ)
+    os.environ["IDENTITY_LOG_LEVEL"] = "LOUD"
+    try:
+        with pytest.raises(SystemExit) as exc:
+            await run(data_dir=tmp_path, stop=asyncio.Event(), announce=False)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert "IDENTITY_LOG_LEVEL" in str(exc.value.code)

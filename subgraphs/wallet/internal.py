@@ -18,6 +18,7 @@ from starlette.routing import Route
 from shared.auth import ServiceTokens
 from shared.db import Database
 from shared.errors import BadUserInputError, TributaryError, UnauthenticatedError
+from subgraphs.wallet._http import BodyTooLargeError, read_body
 from subgraphs.wallet.services.escrow import (
     Capture,
     capture_hold,
@@ -117,9 +118,10 @@ def _service(tokens: ServiceTokens, token: str) -> str:
 
 
 async def _json(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > _MAX_BODY:
-        raise BadUserInputError("Request body too large", extensions={"reason": "TOO_LARGE"})
+    try:
+        body = await read_body(request, limit=_MAX_BODY)
+    except BodyTooLargeError:
+        raise BadUserInputError("Request body too large", extensions={"reason": "TOO_LARGE"}) from None
     try:
         data = orjson.loads(body or b"{}")
     except orjson.JSONDecodeError:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from shared.db import Database
+from subgraphs.wallet._http import BodyTooLargeError, read_body
 from subgraphs.wallet.services.deposits import handle_webhook
 from subgraphs.wallet.services.providers.base import PaymentProvider, WebhookRejectedError
 
@@ -30,8 +31,9 @@ def webhook_routes(
         provider = providers.get(request.path_params["provider"])
         if provider is None:
             return JSONResponse({"error": "unknown provider"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_WEBHOOK_BYTES:
+        try:
+            body = await read_body(request, limit=MAX_WEBHOOK_BYTES)
+        except BodyTooLargeError:
             return JSONResponse({"error": "payload too large"}, status_code=413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:

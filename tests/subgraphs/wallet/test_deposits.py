@@ -104,6 +104,8 @@ async def test_tampered_stale_and_unsigned_webhooks_are_refused(db) -> None:
             assert response.status_code == 400, response.text
         missing = await client.post("/webhooks/nope", content=body, headers=headers)
         assert missing.status_code == 404
+        huge = await client.post("/webhooks/sandbox", content=b"x" * (300 * 1024), headers=headers)
+        assert huge.status_code == 413
     assert await _balance(db) == {}
     async with db.session() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(WebhookEvent))).scalar_one() == 0

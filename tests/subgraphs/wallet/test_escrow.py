@@ -102,6 +102,8 @@ async def test_auth_and_bad_requests(db) -> None:
         assert no_key.json()["error"]["reason"] == "MISSING_IDEMPOTENCY_KEY"
         not_json = await client.post("/internal/escrow/holds", content=b"{", headers=_h("j"))
         assert not_json.status_code == 400
+        huge = await client.post("/internal/escrow/holds", content=b" " * (100 * 1024), headers=_h("big"))
+        assert huge.status_code == 400 and huge.json()["error"]["reason"] == "TOO_LARGE"
         hold = (await client.post("/internal/escrow/holds", json=body, headers=_h("ok"))).json()
         too_much = await client.post(f"/internal/escrow/holds/{hold['id']}/capture", headers=_h("c"),
                                      json={"captures": [{"recipientId": "w", "amountMinor": 101}]})

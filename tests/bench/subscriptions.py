@@ -94,6 +94,24 @@ async def run_subgraphs(chat_port: int, users_port: int) -> None:
     await asyncio.gather(*(server.serve() for server in servers))
 
 
+def _log_gc_pauses(role: str) -> None:
+    """Print collections that stop the process for more than 20 ms (they show up as latency tails)."""
+    import gc
+
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started:
+            pause = time.perf_counter() - started[0]
+            if pause > 0.02:
+                print(f"{role}: gc generation {info['generation']} paused {pause * 1000:.0f} ms "
+                      f"({info['collected']} collected)", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(callback)
+
+
 # -- role: gateway (only with --ws-impl; otherwise the real entry point, python -m gateway, runs) -------
 
 
@@ -105,6 +123,7 @@ def run_gateway(port: int, ws_impl: str, deflate: bool) -> int:
     from gateway.server import create_app
 
     settings = GatewaySettings(supergraph=str(SUPERGRAPH), port=port)
+    _log_gc_pauses("gateway")
     uvicorn.run(create_app(settings), host=HOST, port=port, loop="uvloop", http="httptools", ws=ws_impl,  # type: ignore[arg-type]
                 ws_per_message_deflate=deflate, log_level="warning", access_log=False)
     return 0
@@ -154,9 +173,15 @@ async def run_clients(url: str, count: int, offset: int, rooms: int, token: str 
             if not isinstance(error, asyncio.CancelledError):
                 state["errors"] += 1
 
+    _log_gc_pauses("client")
     tasks = [asyncio.create_task(subscriber(offset + i)) for i in range(count)]
     while state["connected"] + state["errors"] < count:
         await asyncio.sleep(0.2)
+    # the measuring client's own full collections (thousands of live connections) would show up as
+    # delivery latency; freeze what exists now so only the gateway's pauses are measured
+    import gc
+
+    gc.freeze()
     print(json.dumps({"ready": state["connected"], "errors": state["errors"]}), flush=True)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -348,6 +348,8 @@ class ServiceTokens:
         try:
             claims = jwt.decode(token, self.secret, algorithms=[_HS256],
                                 audience=_SERVICE_AUDIENCE, options={"require": ["exp", "svc"]})
+        except jwt.ExpiredSignatureError:
+            raise UnauthenticatedError("Service token expired") from None
         except jwt.PyJWTError:
             raise UnauthenticatedError("Invalid service token") from None
         return Caller(user_id=None, roles=frozenset({"SERVICE"}), service=str(claims["svc"]))

@@ -177,8 +177,11 @@ async def test_service_tokens() -> None:
     caller = await authenticate_request({"x-service-token": tokens.issue("wallet")}, None,
                                         service_tokens=tokens)
     assert caller.service == "wallet" and caller.require_service() == "wallet"
-    with pytest.raises(UnauthenticatedError):
+    with pytest.raises(UnauthenticatedError, match="Invalid service token"):
         ServiceTokens("t" * 32).verify(tokens.issue("wallet"))
+    stale = ServiceTokens("s" * 32, ttl=-60).issue("wallet")
+    with pytest.raises(UnauthenticatedError, match="expired"):
+        tokens.verify(stale)
 
 
 def test_caller_requirements() -> None:

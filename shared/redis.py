@@ -20,6 +20,7 @@ __all__ = [
     "RateLimitResult",
     "RedisKeyValue",
     "create_kv",
+    "enforce_rate_limit",
 ]
 
 Value = str | bytes | int | float
@@ -58,6 +59,16 @@ class KeyValue(Protocol):
                          window_seconds: float) -> RateLimitResult: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
+
+
+async def enforce_rate_limit(kv: KeyValue, key: str, *, limit: int, window_seconds: float,
+                             message: str = "Too many requests, try again later") -> None:
+    """Count one hit on `key`; raise RateLimitedError (RATE_LIMITED, retryAfter) over the limit."""
+    from shared.errors import RateLimitedError
+
+    result = await kv.rate_limit(key, limit=limit, window_seconds=window_seconds)
+    if not result.allowed:
+        raise RateLimitedError(message, retry_after=round(result.retry_after, 3))
 
 
 def create_kv(url: str | None, *, prefix: str, store: MemoryStore | None = None) -> KeyValue:

@@ -341,3 +341,12 @@ async def test_errors_that_bypass_the_extension_still_get_codes(tmp_path: Path) 
         for _ in range(2):  # second time from the cache
             error = (await gql(client, "{ hello ")).json()["errors"][0]
             assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+
+
+async def test_mutation_over_get_and_batches_are_refused(client: httpx.AsyncClient) -> None:
+    by_get = await client.get("/graphql", params={"query": 'mutation { echo(text: "x") }'})
+    assert by_get.status_code in (400, 405)
+    assert by_get.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    batch = await client.post("/graphql", json=[{"query": "{ hello }"}, {"query": "{ hello }"}])
+    assert batch.status_code == 400
+    assert batch.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

@@ -134,3 +134,14 @@ async def test_memory_store_sweeps_keys_nobody_reads_again() -> None:
         await kv.set(f"fresh:{i}", "v", ttl=60)
     assert not any(k.startswith("sweep:ip:") for k in store.values)
     assert len(store.values) == 10
+
+
+async def test_enforce_rate_limit_raises_rate_limited(kv: KeyValue) -> None:
+    from shared.errors import RateLimitedError
+    from shared.redis import enforce_rate_limit
+
+    await enforce_rate_limit(kv, "signup:ip", limit=1, window_seconds=30)
+    with pytest.raises(RateLimitedError) as exc:
+        await enforce_rate_limit(kv, "signup:ip", limit=1, window_seconds=30)
+    assert exc.value.code == "RATE_LIMITED"
+    assert 0 < exc.value.extensions["retryAfter"] <= 30

@@ -447,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
                     rounds[scenario.name].append(
                         run_query_scenario(scenario, args=args, subgraphs=subgraphs, supergraph=path, out=out))
             rows.extend(median_row(runs) for runs in rounds.values())
+            if supergraph.note:  # the fallback supergraph: say so where the numbers are read
+                for row in rows:
+                    row["note"] = "; ".join(filter(None, [supergraph.note, row.get("note")]))
     for name in (m for m in modules if m in wanted):
         log_progress(f"{name}: scenario module")
         rows.extend(run_module(name, args=args))

@@ -98,3 +98,20 @@ async def test_subgraphs_app_routes_by_path_and_sums_counters() -> None:
     assert top.json() == {"data": {"topProducts": [{"name": "Table"}]}}
     assert missing.status_code == 404
     assert stats.json() == {"requests": 2, "cache_hits": 0, "errors": 0}
+
+
+def test_a_failing_composer_falls_back_to_the_checked_in_supergraph(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.bench._supergraph as module
+
+    def broken(urls: dict[str, str]) -> str:
+        raise RuntimeError("INVALID_FIELD_SHARING: User.username")
+
+    monkeypatch.setattr(module, "compose_ours", broken)
+    urls = {name: f"http://127.0.0.1:{6000 + i}/graphql" for i, name in enumerate(NAMES)}
+
+    supergraph = bench_supergraph(urls)
+
+    assert supergraph.source == "checked-in"
+    assert supergraph.note == ("our composer failed (RuntimeError: INVALID_FIELD_SHARING: User.username); "
+                               "used the checked-in supergraph")
+    assert supergraph.sdl == with_urls(CHECKED_IN.read_text(), urls)

@@ -209,7 +209,12 @@ class _Checker:
             return
         if t.kind == INTERFACE:
             for impl in (n for n, o in self.types.items() if t.name in o.interfaces):
-                inside = frozenset(i for i in candidates if impl in self.subgraphs[i].types)
+                # A subgraph only returns the implementations it declares as such.
+                inside = frozenset(
+                    i
+                    for i in candidates
+                    if t.name in getattr(self.subgraphs[i].types.get(impl), "interfaces", ())
+                )
                 self.visit_named(impl, inside, {}, path=path + (f"... on {impl}",), root=root)
         if t.kind not in (OBJECT, INTERFACE):
             return

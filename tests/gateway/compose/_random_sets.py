@@ -43,6 +43,8 @@ def _subgraph(
         )
     share = "" if fed1 else " @shareable"
     entities = rng.sample(_ENTITIES, rng.randint(1, len(_ENTITIES)))
+    interfaces: set[str] = set()
+    provides: dict[str, set[str]] = {}
     query_fields = []
     for entity in entities:
         key = "id" if entity != "Review" or rng.random() < 0.5 else "id kind"
@@ -81,20 +83,41 @@ def _subgraph(
             fields.append(f'derived{index}: Int @requires(fields: "{" ".join(externals)}")')
         if rng.random() < 0.3:
             other = rng.choice(_ENTITIES)
-            fields.append(f"rel{index}: {other}")
+            provided = [n for (e, n), o in owners.items() if e == other and o == -1]
+            if provided and not fed1 and rng.random() < 0.4:
+                pick = rng.choice(provided)
+                fields.append(f'rel{index}: {other} @provides(fields: "{pick}")')
+                provides.setdefault(other, set()).add(pick)
+            else:
+                fields.append(f"rel{index}: {other}")
             if other not in entities:
                 entities.append(other)
+        if rng.random() < 0.15 and not fed1:
+            fields.append(f'hidden{index}: String @inaccessible')
+        if rng.random() < 0.2:
+            fields.append(f'"described {index}" old{index}: Int @deprecated(reason: "r{index % 2}")')
         if rng.random() < 0.3:
             fields.append(f"money: Money{share}")
         extend = "extend " if fed1 and rng.random() < 0.5 else ""
+        implements = " implements Node" if rng.random() < 0.3 else ""
+        if implements:
+            interfaces.add(entity)
         resolvable = ", resolvable: false" if rng.random() < 0.1 and not fed1 else ""
         lines.append(
-            f'{extend}type {entity} @key(fields: "{key}"{resolvable}) {{ {" ".join(fields)} }}'
+            f'{extend}type {entity}{implements} @key(fields: "{key}"{resolvable}) '
+            f'{{ {" ".join(fields)} }}'
         )
         if rng.random() < 0.6:
             query_fields.append(f"{entity.lower()}{index}: {entity}")
     if any("money: Money" in line for line in lines):
         lines.append(f"type Money{share} {{ amount: Int currency: String }}")
+    if interfaces:
+        lines.append("interface Node { id: ID! }")
+        query_fields.append(f"node{index}(id: ID!): Node")
+    if rng.random() < 0.25:
+        members = sorted(set(rng.sample(entities, rng.randint(1, len(entities)))))
+        lines.append("union Hit = " + " | ".join(members))
+        query_fields.append(f"search{index}: [Hit]")
     if rng.random() < 0.4:
         lines.append("enum Level { LOW HIGH" + (" MID" if rng.random() < 0.1 else "") + " }")
         query_fields.append(f"level{index}(min: Level): Level")
@@ -111,6 +134,16 @@ def _subgraph(
             lines.append(f'type {entity} @key(fields: "id", resolvable: false) {{ id: ID! }}' if not fed1 else f'extend type {entity} @key(fields: "id") {{ id: ID! @external }}')
             if entity == "Review":
                 lines[-1] = lines[-1].replace('"id"', '"id"')
+    # A @provides needs the provided field declared @external on the target type here.
+    for other, picks in provides.items():
+        for i, line in enumerate(lines):
+            if line.startswith((f"type {other} ", f"extend type {other} ")):
+                extra = " ".join(
+                    f"{pick}: {types[(other, pick)]} @external"
+                    for pick in sorted(picks)
+                    if f" {pick}:" not in line
+                )
+                lines[i] = line[: line.rindex("}")] + extra + " }"
     return "\n".join(lines) + "\n"
 
 

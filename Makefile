@@ -28,6 +28,7 @@ bench: install
 	$(VENV)/bin/python tests/bench/run.py $(BENCH_ARGS)
 
 schema: install
+	$(VENV)/bin/python -m gateway.compose.export
 	$(VENV)/bin/python -m gateway compose --config supergraph.yaml --out schema/supergraph.graphql
 
 lint: install

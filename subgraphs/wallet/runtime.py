@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from subgraphs.wallet.services.providers.payouts import PayoutProvider, SandboxP
 __all__ = ["WalletRuntime", "build_runtime"]
 
 _SANDBOX_SECRET_FILE = "wallet_sandbox_webhook.secret"
+log = logging.getLogger("tributary.wallet")
 
 
 async def _not_wired(cashout_id: str) -> None:
@@ -39,8 +41,11 @@ class WalletRuntime:
 def _sandbox_secret(settings: WalletSettings) -> str:
     if settings.sandbox_webhook_secret:
         return settings.sandbox_webhook_secret
-    if settings.environment == "prod" and settings.payment_provider == "sandbox":
-        raise SystemExit("WALLET_SANDBOX_WEBHOOK_SECRET is required when prod uses the sandbox")
+    if settings.environment == "prod":
+        # A secret nobody else knows: no sandbox webhook can be forged, so prod without a
+        # configured provider simply cannot confirm deposits (and says so at startup).
+        log.warning("no payment provider secret configured: deposits cannot be confirmed")
+        return secrets.token_urlsafe(32)
     path = Path(settings.data_dir) / _SANDBOX_SECRET_FILE
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

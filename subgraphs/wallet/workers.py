@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import dramatiq
 
 from shared.db import Database, database_from_settings
+from shared.jobs import configure_broker
 from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.services.cashouts import pending_cashouts, process_cashout
 from subgraphs.wallet.services.outbox import TOPIC_RECONCILIATION_BREAK, emit
@@ -37,6 +38,11 @@ __all__ = [
 
 log = logging.getLogger("tributary.wallet.workers")
 QUEUE = "wallet"
+
+if dramatiq.broker.global_broker is None:
+    # Imported by the `dramatiq subgraphs.wallet.workers` CLI: declare the actors on the broker
+    # the settings name (Redis + AsyncIO in production), not on dramatiq's default one.
+    configure_broker(WalletSettings().redis_url)
 
 
 @dataclass

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
+_NOT_IN_DEDUPE_KEY = frozenset({"x-request-id", "x-forwarded-for", "traceparent", "tracestate"})
+
 
 class SubgraphRequestError(Exception):
     """The subgraph could not be reached, timed out, or answered something that is not GraphQL."""
@@ -62,7 +64,8 @@ class HttpSubgraphClient:
     ) -> dict[str, Any]:
         if not (dedupe and self.options.dedupe_in_flight):
             return await self._post(service, url, body, headers)
-        key = (url, body, tuple(sorted(headers.items())))
+        # per-request bookkeeping headers do not change the answer: leave them out of the key
+        key = (url, body, tuple(sorted(i for i in headers.items() if i[0] not in _NOT_IN_DEDUPE_KEY)))
         shared = self._in_flight.get(key)
         if shared is not None:
             return await asyncio.shield(shared)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphql import GraphQLSchema, get_named_type, is_list_type, is_non_null_type
+from graphql import GraphQLSchema
 
 from ..supergraph.model import JoinField, ServiceName
 from .fieldset import FieldSetField, field_set_names, parse_field_set
@@ -69,6 +69,22 @@ class Position:
     client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
 
 
+class _NeedsParent(Exception):
+    """Fields of a keyless type the current subgraph cannot reach: the parent field must be
+    fetched again elsewhere. `tried` are subgraphs that already failed them."""
+
+    def __init__(self, items: list[CSelection], tried: frozenset[ServiceName]) -> None:
+        super().__init__("unreached fields")
+        self.items = items
+        self.tried = tried
+
+
+def _with_conditions(f: CField, conditions: tuple[str, ...]) -> CSelection:
+    if not conditions:
+        return f
+    return CFragment(type_condition=None, conditions=conditions, selections=[f])
+
+
 # (target subgraph, via @interfaceObject, @requires, key gathered from several subgraphs)
 _JumpKey = tuple[ServiceName, str | None, str | None, tuple[FieldSetField, ...] | None]
 
@@ -83,6 +99,7 @@ class FetchGraphBuilder:
         self.groups: dict[int, FetchGroup] = {}
         self.by_key: dict[tuple[object, ...], FetchGroup] = {}
         self.internal_alias_count = 0
+        self.root_type = ""
 
     # -- groups --------------------------------------------------------------------------------
     def group(
@@ -114,38 +131,66 @@ class FetchGraphBuilder:
 
     # -- entry ---------------------------------------------------------------------------------
     def plan_root(self, root_type: str, items: list[CSelection]) -> None:
-        fields = self.collect(root_type, items)
+        self.root_type = root_type
         chosen: dict[ServiceName, FetchGroup] = {}
-        for f, conds in fields:
-            if f.name == "__typename":
-                continue  # answered by the gateway
-            resolvers = [r for r in self.view.resolvers(root_type, f.name) if not r.via_interface]
-            if not resolvers:
-                raise PlanningError(f"no subgraph resolves {root_type}.{f.name}")
-            best = min(
-                resolvers,
-                key=lambda r: (
-                    -self.local_score(r.subgraph, root_type, [f], 3),
-                    r.subgraph not in chosen,
-                    self.view.order[r.subgraph],
-                ),
+        for f, conds in self.collect(root_type, items):
+            if f.name != "__typename":  # the gateway answers the root's __typename
+                self.plan_root_field(root_type, f, conds, chosen, frozenset())
+
+    def plan_root_field(
+        self,
+        root_type: str,
+        f: CField,
+        conds: tuple[str, ...],
+        chosen: dict[ServiceName, FetchGroup],
+        tried: frozenset[ServiceName],
+    ) -> None:
+        resolvers = [
+            r for r in self.view.resolvers(root_type, f.name)
+            if not r.via_interface and r.subgraph not in tried
+        ]
+        if not resolvers:
+            raise PlanningError(
+                f"no subgraph resolves {root_type}.{f.name}"
+                + (f" with what {', '.join(sorted(tried))} could not" if tried else "")
             )
-            group = chosen.get(best.subgraph) or self.group(
-                best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False
-            )
-            group.conditions &= frozenset(f.conditions + conds) | group.conditions
-            chosen[best.subgraph] = group
-            position = Position(
-                group=group,
-                sel=group.selection,
-                type_name=root_type,
-                path=(),
-                provided=None,
-                conditions=(),
-                touched=None,
-            )
-            join = self.view.local(best.subgraph, root_type, f.name)
+        best = min(
+            resolvers,
+            key=lambda r: (
+                -self.local_score(r.subgraph, root_type, [f], 3),
+                r.subgraph not in chosen,
+                self.view.order[r.subgraph],
+            ),
+        )
+        group = chosen.get(best.subgraph) or self.group(
+            best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False
+        )
+        chosen[best.subgraph] = group
+        position = Position(
+            group=group,
+            sel=group.selection,
+            type_name=root_type,
+            path=(),
+            provided=None,
+            conditions=(),
+            touched=None,
+        )
+        join = self.view.local(best.subgraph, root_type, f.name)
+        try:
             self.add_field(position, f, conds, best.requires, join.provides if join else None)
+        except _NeedsParent as unreached:
+            # a shared root field whose object type is split over subgraphs: ask another
+            # subgraph for the same root field with what this one could not resolve. Never for
+            # abstract types: two subgraphs may answer different objects for one field.
+            field_def = self.view.types[root_type].fields.get(f.name)
+            if field_def is None or self.view.kind(field_def.named_type) != "object":
+                raise PlanningError(
+                    f"no single subgraph resolves {root_type}.{f.name} with its selection"
+                ) from None
+            for again in unreached.items:
+                assert isinstance(again, (CField, CFragment))
+                for g, g_conds in self.collect(root_type, [again]):
+                    self.plan_root_field(root_type, g, g_conds, chosen, tried | unreached.tried)
 
     # -- selections ----------------------------------------------------------------------------
     def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:
@@ -163,10 +208,22 @@ class FetchGraphBuilder:
         for item in items:
             if isinstance(item, CField):
                 out.append((item, conditions))
-            elif fragment_applies(self.schema, item.type_condition, runtime_type) or (
-                item.type_condition == runtime_type
-            ):
+            elif self.applies(item.type_condition, runtime_type):
                 self._collect(runtime_type, item.selections, conditions + item.conditions, out)
+
+    def applies(self, type_condition: str | None, runtime_type: str) -> bool:
+        if type_condition is None or type_condition == runtime_type:
+            return True
+        possible = self.view.supergraph.possible_types.get(type_condition)
+        if possible is not None:
+            return runtime_type in possible or (
+                # an interface position (and @interfaceObject) matches fragments on itself or
+                # on interfaces it implements
+                runtime_type in self.view.supergraph.possible_types
+                and possible >= self.view.supergraph.possible_types[runtime_type]
+                and self.view.kind(runtime_type) == "interface"
+            )
+        return fragment_applies(self.schema, type_condition, runtime_type)
 
     def plan_selections(self, pos: Position, items: list[CSelection]) -> None:
         kind = self.view.kind(pos.type_name)
@@ -211,22 +268,33 @@ class FetchGraphBuilder:
                     assert join is not None
                     self.add_field(pos, f, conds, None, join.provides)
             return
+        unreached: list[CSelection] = []
+        tried: frozenset[ServiceName] = frozenset()
         for runtime_type in runtime:
             if not self.collect(runtime_type, items):
                 continue
             sub = pos.sel.child(f"... on {runtime_type}")
-            self.plan_object(
-                Position(
-                    group=pos.group,
-                    sel=sub,
-                    type_name=runtime_type,
-                    path=pos.path,
-                    provided=pos.provided,
-                    conditions=pos.conditions,
-                    touched=pos.touched,
-                ),
-                items,
-            )
+            try:
+                self.plan_object(
+                    Position(
+                        group=pos.group,
+                        sel=sub,
+                        type_name=runtime_type,
+                        path=pos.path,
+                        provided=pos.provided,
+                        conditions=pos.conditions,
+                        touched=pos.touched,
+                    ),
+                    items,
+                )
+            except _NeedsParent as missing:
+                # keep planning the other types; the parent fetches this type's rest elsewhere
+                unreached.append(
+                    CFragment(type_condition=runtime_type, conditions=(), selections=missing.items)
+                )
+                tried |= missing.tried
+        if unreached:
+            raise _NeedsParent(unreached, tried)
 
     def interface_fast_path(
         self, subgraph: ServiceName, abstract: str, runtime: tuple[str, ...], items: list[CSelection]
@@ -340,26 +408,16 @@ class FetchGraphBuilder:
             relative = pos.path[len(group.merge_at):]
             group.renames.append((relative, alias, f.response_name))
         group.variables |= f.variables
-        parent = self.schema.get_type(pos.type_name)
-        field_def = parent.fields.get(f.name) if parent is not None and hasattr(parent, "fields") else None
-        if field_def is None:
-            target.add_leaf(head, f.response_name)
-            return
-        named = get_named_type(field_def.type)
-        if not f.selections and not hasattr(named, "fields") and self.view.kind(named.name) not in ("union",):
+        # the supergraph model, not the API schema: internal fields may cross @inaccessible types
+        type_def = self.view.types.get(pos.type_name)
+        field_def = type_def.fields.get(f.name) if type_def is not None else None
+        if field_def is None or self.view.kind(field_def.named_type) not in (
+            "object", "interface", "union"
+        ):
             target.add_leaf(head, f.response_name)
             return
         child = target.child(head, f.response_name)
-        depth = 0
-        field_type = field_def.type
-        while True:
-            if is_non_null_type(field_type):
-                field_type = field_type.of_type
-            elif is_list_type(field_type):
-                depth += 1
-                field_type = field_type.of_type
-            else:
-                break
+        depth = field_def.type.count("[")
         provided = None
         if provides:
             provided = field_set_names(parse_field_set(provides))
@@ -371,13 +429,26 @@ class FetchGraphBuilder:
         child_pos = Position(
             group=group,
             sel=child,
-            type_name=named.name,
+            type_name=field_def.named_type,
             path=pos.path + (f.response_name,) + ("@",) * depth,
             provided=provided,
             conditions=pos.conditions + conditions,
             touched=pos.touched,
         )
-        self.plan_selections(child_pos, f.selections)
+        try:
+            self.plan_selections(child_pos, f.selections)
+        except _NeedsParent as unreached:
+            # fields of a value type no key can reach: fetch them through this field again,
+            # from a subgraph that resolves it (Apollo's "parent entity call")
+            again = CField(
+                response_name=f.response_name, name=f.name, alias=f.alias,
+                arguments=f.arguments, variables=f.variables, conditions=f.conditions,
+                selections=unreached.items,
+            )
+            tried = unreached.tried | {pos.group.subgraph}
+            if pos.type_name == self.root_type and not pos.path:
+                raise _NeedsParent([_with_conditions(again, conds)], frozenset(tried)) from None
+            self.plan_jumps(pos, [(again, conds)], exclude=frozenset(tried))
 
     # -- jumps ---------------------------------------------------------------------------------
     def local_score(self, subgraph: ServiceName, type_name: str, items: list[CSelection], depth: int) -> int:
@@ -410,17 +481,28 @@ class FetchGraphBuilder:
                     score += self.local_score(subgraph, field_def.named_type, f.selections, depth - 1)
         return score
 
-    def plan_jumps(self, pos: Position, pending: list[tuple[CField, tuple[str, ...]]]) -> None:
+    def plan_jumps(
+        self,
+        pos: Position,
+        pending: list[tuple[CField, tuple[str, ...]]],
+        *,
+        exclude: frozenset[ServiceName] = frozenset(),
+    ) -> None:
         subgraph, type_name = pos.group.subgraph, pos.type_name
         chosen: dict[_JumpKey, list[tuple[CField, tuple[str, ...]]]] = {}
         routes: dict[_JumpKey, tuple[Hop, ...]] = {}
+        unreached: list[tuple[CField, tuple[str, ...]]] = []
+        retry: list[CSelection] = []
+        retry_tried: frozenset[ServiceName] = frozenset()
         for f, conds in pending:
-            options = []
+            options: list[tuple[tuple[object, ...], _JumpKey, tuple[Hop, ...]]] = []
             for resolver in self.view.resolvers(type_name, f.name):
+                if resolver.subgraph in exclude:
+                    continue
                 route = self.view.route(subgraph, type_name, resolver.subgraph, resolver.via_interface)
                 if route is None:
                     continue
-                key = (resolver.subgraph, resolver.via_interface, resolver.requires, None)
+                key: _JumpKey = (resolver.subgraph, resolver.via_interface, resolver.requires, None)
                 options.append(
                     (
                         (
@@ -435,12 +517,12 @@ class FetchGraphBuilder:
                     )
                 )
             if not options:
-                options = self.assembled_key_options(pos, f, chosen)
+                options = [
+                    o for o in self.assembled_key_options(pos, f, chosen) if o[1][0] not in exclude
+                ]
             if not options:
-                raise PlanningError(
-                    f"cannot reach {type_name}.{f.name} from subgraph {subgraph} at "
-                    f"{'.'.join(pos.path) or 'the root'}"
-                )
+                unreached.append((f, conds))
+                continue
             _, key, route = min(options, key=lambda o: o[0])
             chosen.setdefault(key, []).append((f, conds))
             routes[key] = route
@@ -448,13 +530,29 @@ class FetchGraphBuilder:
             target, _, requires, assembled = key
             route = routes[key]
             shared = _common_conditions(fields)
-            if requires is None and assembled is None:
-                entered = self.jump(pos, route, conditions=shared)
-                for f, conds in fields:
-                    join = self.view.local(target, entered.type_name, f.name)
-                    self.add_field(entered, f, conds, None, join.provides if join else None)
-            else:
-                self.plan_requires(pos, route, requires, fields, assembled_key=assembled)
+            try:
+                if requires is None and assembled is None:
+                    entered = self.jump(pos, route, conditions=shared)
+                    for f, conds in fields:
+                        join = self.view.local(target, entered.type_name, f.name)
+                        self.add_field(entered, f, conds, None, join.provides if join else None)
+                else:
+                    self.plan_requires(pos, route, requires, fields, assembled_key=assembled)
+            except _NeedsParent as missing:
+                # the subgraph we jumped to cannot finish these: try them from here elsewhere
+                retry_tried |= missing.tried
+                retry.extend(missing.items)
+        if retry:
+            self.plan_jumps(pos, self.collect(type_name, retry), exclude=exclude | retry_tried)
+        if unreached:
+            if not pos.path:
+                raise PlanningError(
+                    f"cannot reach {type_name}.{unreached[0][0].name} from subgraph {subgraph} at "
+                    f"{'.'.join(pos.path) or 'the root'}"
+                )
+            raise _NeedsParent(
+                [_with_conditions(f, c) for f, c in unreached], exclude | {subgraph}
+            )
 
     def jump(
         self,

@@ -209,7 +209,8 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _get(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=5) as response:
+    # generous: the subgraph process may be busy accepting thousands of upstream subscriptions
+    with urllib.request.urlopen(url, timeout=60) as response:
         return json.loads(response.read())
 
 

@@ -350,3 +350,27 @@ async def test_mutation_over_get_and_batches_are_refused(client: httpx.AsyncClie
     batch = await client.post("/graphql", json=[{"query": "{ hello }"}, {"query": "{ hello }"}])
     assert batch.status_code == 400
     assert batch.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_spans_are_exported_over_otlp_http(tmp_path: Path) -> None:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    received: list[tuple[str, bytes]] = []
+
+    async def collect(request: Request) -> Response:
+        received.append((request.headers.get("content-type", ""), await request.body()))
+        return Response(b"", media_type="application/x-protobuf")
+
+    collector = Starlette(routes=[Route("/v1/traces", collect, methods=["POST"])])
+    async with serve_app(collector) as base:
+        app = make_app(tmp_path, otlp_endpoint=base)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://test") as client:
+            await gql(client, "{ hello }")
+        # The exporter posts from its own thread; keep this loop free to serve the collector.
+        assert await asyncio.to_thread(app.state.tracer_provider.force_flush, 10_000)
+        await asyncio.to_thread(app.state.tracer_provider.shutdown)
+    assert received and received[0][0] == "application/x-protobuf"
+    assert b"POST /graphql" in received[0][1] and b"demo" in received[0][1]

@@ -10,6 +10,7 @@ from typing import Any
 from graphql import (
     DocumentNode,
     FieldNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -107,7 +108,7 @@ class Engine:
         self.supergraph: Supergraph = parse_supergraph(supergraph_sdl)
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
-        self.shaper = CompiledShaper(self.schema)
+        self.shaper = CompiledShaper(self.schema, self._hidden_enum_values())
         urls: dict[str, str] = {name: s.url for name, s in self.supergraph.subgraphs.items()}
         urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
         self.urls = urls
@@ -115,6 +116,14 @@ class Engine:
         self.limits = limits or Limits()
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+
+    def _hidden_enum_values(self) -> dict[str, frozenset[str]]:
+        hidden = {}
+        for type_def in self.supergraph.types.values():
+            api_type = self.schema.get_type(type_def.name)
+            if type_def.kind == "enum" and isinstance(api_type, GraphQLEnumType):
+                hidden[type_def.name] = type_def.values - frozenset(api_type.values)
+        return hidden
 
     # -- preparing -----------------------------------------------------------------------------
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:

@@ -20,6 +20,8 @@ _MISSING = object()
 
 def _project(obj: dict[str, Any], fields: tuple[InputField, ...], out: dict[str, Any]) -> bool:
     for f in fields:
+        if f.types is not None and obj.get("__typename") not in f.types:
+            continue  # a field under a type condition this object does not meet
         value = obj.get(f.source, _MISSING)
         if value is _MISSING:
             return False
@@ -51,7 +53,7 @@ def _project(obj: dict[str, Any], fields: tuple[InputField, ...], out: dict[str,
 
 
 def _flat(fragment: InputFragment) -> bool:
-    return all(f.selections is None for f in fragment.fields)
+    return all(f.selections is None and f.types is None for f in fragment.fields)
 
 
 def compile_projector(requires: tuple[InputFragment, ...]) -> Projector:

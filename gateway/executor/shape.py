@@ -48,6 +48,7 @@ def _materialize(path: LinkedPath) -> list[str | int]:
 class _Entry:
     __slots__ = (
         "conditions",
+        "enum_hidden",
         "enum_values",
         "field_name",
         "kind",
@@ -70,6 +71,7 @@ class _Entry:
 
     def __init__(self) -> None:
         self.enum_values: frozenset[str] | None = None
+        self.enum_hidden: frozenset[str] = frozenset()
         self.occurrences: list[tuple[tuple[tuple[bool, str], ...], list[CSelection]]] = []
 
 
@@ -90,8 +92,13 @@ def _wrappers(field_type: GraphQLType) -> tuple[tuple[int, ...], Any]:
 
 
 class Shaper:
-    def __init__(self, schema: GraphQLSchema) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, hidden_enum_values: dict[str, frozenset[str]] | None = None
+    ) -> None:
         self.schema = schema
+        # values the supergraph has but the API hides (@inaccessible): nulled without an error,
+        # as Apollo does; values nobody declared are a subgraph bug and get an error
+        self.hidden_enum_values = hidden_enum_values or {}
         self._compiled: dict[tuple[int, str], list[_Entry]] = {}
         self._merged: dict[tuple[int, ...], list[CSelection]] = {}
         self._sub_cache: dict[tuple[str, str], bool] = {}
@@ -150,6 +157,7 @@ class Shaper:
                 # values a subgraph may return but the API hides (@inaccessible, or missing
                 # from the merged enum) must not reach the client
                 entry.enum_values = frozenset(named.values)
+                entry.enum_hidden = self.hidden_enum_values.get(named.name, frozenset())
         elif is_abstract_type(named):
             entry.kind = _ABSTRACT
         else:
@@ -283,7 +291,8 @@ class Shaper:
         kind = entry.kind
         if kind == _LEAF:
             if entry.enum_values is not None and value not in entry.enum_values:
-                enum_error(errors, path, entry.named.name, value)
+                if value not in entry.enum_hidden:
+                    enum_error(errors, path, entry.named.name, value)
                 return None
             return value
         if not isinstance(value, dict):

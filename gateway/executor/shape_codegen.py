@@ -28,8 +28,8 @@ from .shape import (
     Shaper,
     _Entry,
     _materialize,
-    explained,
     enum_error,
+    explained,
 )
 
 ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[str, Any]]], Any]
@@ -45,9 +45,11 @@ def _null_error(errors: list[dict[str, Any]], path: LinkedPath, coordinate: str)
 
 
 class CompiledShaper:
-    def __init__(self, schema: GraphQLSchema) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, hidden_enum_values: dict[str, frozenset[str]] | None = None
+    ) -> None:
         self.schema = schema
-        self.fallback = Shaper(schema)
+        self.fallback = Shaper(schema, hidden_enum_values)
         self._functions: dict[tuple[int, str], ShapeFunction] = {}
         self._keep: list[object] = []  # selection lists must outlive the id() keys above
 
@@ -225,8 +227,10 @@ class CompiledShaper:
             env[f"enum{index}"] = entry.enum_values
             lines.append(f"{pad}    if {value} in enum{index}:")
             lines.append(f"{pad}        {target} = {value}")
+            env[f"hidden{index}"] = entry.enum_hidden
             lines.append(f"{pad}    else:")
-            lines.append(f"{pad}        enum_error(errors, {path_expr}, {entry.named.name!r}, {value})")
+            lines.append(f"{pad}        if {value} not in hidden{index}:")
+            lines.append(f"{pad}            enum_error(errors, {path_expr}, {entry.named.name!r}, {value})")
             lines += self._null_or_fail(non_null, index, target, path_expr, pad + "        ", fail)
             return lines
         # composite

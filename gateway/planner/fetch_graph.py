@@ -43,13 +43,18 @@ class InputSpec:
     source: str
     is_key: bool
     selections: list[InputSpec] | None = None
+    type_condition: str | None = None  # only for objects of this type (`... on T` in a field set)
+
+    @property
+    def tree_key(self) -> str:
+        return f"{self.type_condition}|{self.name}" if self.type_condition else self.name
 
 
 def _merge_inputs(tree: dict[str, list], fields: list[InputSpec]) -> None:  # type: ignore[type-arg]
     for spec in fields:
-        entry = tree.get(spec.name)
+        entry = tree.get(spec.tree_key)
         if entry is None:
-            entry = tree[spec.name] = [spec.source, None if spec.selections is None else {}, spec.is_key]
+            entry = tree[spec.tree_key] = [spec.source, None if spec.selections is None else {}, spec.is_key]
         entry[2] = entry[2] or spec.is_key
         if spec.selections is not None:
             if entry[1] is None:
@@ -625,7 +630,12 @@ class FetchGraphBuilder:
             if f.type_condition and f.type_condition != pos.type_name:
                 item = CFragment(type_condition=f.type_condition, conditions=(), selections=[cfield])
             items.append(item)
-            specs.append(InputSpec(name=f.name, source=response_name, is_key=is_key, selections=sub_specs))
+            specs.append(
+                InputSpec(
+                    name=f.name, source=response_name, is_key=is_key, selections=sub_specs,
+                    type_condition=f.type_condition if f.type_condition != pos.type_name else None,
+                )
+            )
         self.plan_selections(pos, items)
         return specs
 
@@ -642,7 +652,18 @@ class FetchGraphBuilder:
             if f.type_condition:
                 item = CFragment(type_condition=f.type_condition, conditions=(), selections=[cfield])
             items.append(item)
-            specs.append(InputSpec(name=f.name, source=f.name, is_key=False, selections=sub_specs))
+            specs.append(
+                InputSpec(
+                    name=f.name, source=f.name, is_key=False, selections=sub_specs,
+                    type_condition=f.type_condition,
+                )
+            )
+        if any(f.type_condition for f in fields):
+            # type conditions are read against __typename, so the representation carries it
+            typename = CField(response_name="__typename", name="__typename", alias=None,
+                              arguments="", variables=frozenset(), conditions=(), selections=[])
+            items.insert(0, typename)
+            specs.insert(0, InputSpec(name="__typename", source="__typename", is_key=False))
         return specs, items
 
     def assembled_key_options(
@@ -731,19 +752,26 @@ def freeze_inputs(group: FetchGroup, view: SubgraphView) -> tuple[InputFragment,
                 type_condition=type_condition,
                 types=frozenset(types),
                 typename=typename,
-                fields=_freeze_tree(tree),
+                fields=_freeze_tree(tree, view),
             )
         )
     return tuple(out)
 
 
-def _freeze_tree(tree: dict[str, list]) -> tuple[InputField, ...]:  # type: ignore[type-arg]
-    return tuple(
-        InputField(
-            name=name,
-            source=source,
-            selections=_freeze_tree(sub) if sub is not None else None,
-            is_key=is_key,
+def _freeze_tree(tree: dict[str, list], view: SubgraphView) -> tuple[InputField, ...]:  # type: ignore[type-arg]
+    out = []
+    for key, (source, sub, is_key) in tree.items():
+        type_condition, _, name = key.rpartition("|")
+        types = None
+        if type_condition:
+            types = view.supergraph.possible_types.get(type_condition, frozenset()) | {type_condition}
+        out.append(
+            InputField(
+                name=name,
+                source=source,
+                selections=_freeze_tree(sub, view) if sub is not None else None,
+                is_key=is_key,
+                types=types,
+            )
         )
-        for name, (source, sub, is_key) in tree.items()
-    )
+    return tuple(out)

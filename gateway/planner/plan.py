@@ -14,6 +14,7 @@ class InputField:
     source: str  # response key in our merged data (differs from `name` when aliased)
     selections: tuple[InputField, ...] | None = None
     is_key: bool = False  # a null key field drops the representation
+    types: frozenset[str] | None = None  # from `... on T`: only objects of these types carry it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -62,6 +62,7 @@ class TypeDef:
     implements: dict[ServiceName, frozenset[str]] = field(default_factory=dict)
     interfaces: frozenset[str] = frozenset()  # in the supergraph
     members: dict[ServiceName, frozenset[str]] = field(default_factory=dict)  # unions
+    values: frozenset[str] = frozenset()  # enums, @inaccessible values included
     inaccessible: bool = False
 
 

@@ -203,6 +203,7 @@ class _Builder:
                 name,
                 {"kind": kind, "joins": defaultdict(list), "fields": {}, "implements": defaultdict(set),
                  "interfaces": set(), "members": defaultdict(set), "all_members": set(),
+                 "values": set(),
                  "inaccessible": False},
             )
             self.read_type(definition, entry)
@@ -257,6 +258,8 @@ class _Builder:
             entry["inaccessible"] = True
         for interface in getattr(definition, "interfaces", None) or ():
             entry["interfaces"].add(interface.name.value)
+        if isinstance(definition, (EnumTypeDefinitionNode, EnumTypeExtensionNode)):
+            entry["values"] |= {v.name.value for v in definition.values or ()}
         for member in getattr(definition, "types", None) or ():
             entry["all_members"].add(member.name.value)
         for field_node in getattr(definition, "fields", None) or ():
@@ -316,6 +319,7 @@ class _Builder:
             implements={g: frozenset(v) for g, v in entry["implements"].items()},
             interfaces=frozenset(entry["interfaces"]),
             members={g: frozenset(v) for g, v in entry["members"].items()},
+            values=frozenset(entry["values"]),
             inaccessible=entry["inaccessible"],
         )
 

@@ -71,3 +71,18 @@ def test_reserved_aliases_are_renamed_back() -> None:
     data = {"accounts": [{"__typename": "User", "_tr1_id": "u1"}, {"__typename": "Admin", "id": "a1"}]}
     rename_keys(data, ((("accounts", "@"), "_tr1_id", "id"),))
     assert data == {"accounts": [{"__typename": "User", "id": "u1"}, {"__typename": "Admin", "id": "a1"}]}
+
+
+def test_inaccessible_enum_value_becomes_null_silently_unknown_value_errors() -> None:
+    from gateway.executor.engine import Engine
+
+    sdl = (FIXTURES / "enum_inaccessible" / "supergraph.graphql").read_text(encoding="utf-8")
+    engine = Engine(sdl, client=None)  # type: ignore[arg-type]
+    operation = normalize_operation(parse("{ users { id type } }"), None)
+    errors: list[dict[str, Any]] = []
+    data = {"users": [{"id": "u1", "type": "ANONYMOUS"}, {"id": "u2", "type": "MARTIAN"}]}
+    shaped = engine.shaper.shape_root(operation.selections, "Query", data, {}, errors)
+    assert shaped == {"users": [{"id": "u1", "type": None}, {"id": "u2", "type": None}]}
+    assert errors == [
+        {"message": 'Enum "UserType" cannot represent value: "MARTIAN"', "path": ["users", 1, "type"]}
+    ]

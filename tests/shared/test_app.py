@@ -64,6 +64,18 @@ class Query:
         return info.context.extra["tenant"]
 
 
+GATES: dict[str, asyncio.Event] = {}
+
+
+@strawberry.type
+class Slow:
+    @strawberry.field
+    async def slow(self) -> str:
+        GATES["started"].set()
+        await GATES["release"].wait()
+        return "done"
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation
@@ -374,3 +386,42 @@ async def test_spans_are_exported_over_otlp_http(tmp_path: Path) -> None:
         await asyncio.to_thread(app.state.tracer_provider.shutdown)
     assert received and received[0][0] == "application/x-protobuf"
     assert b"POST /graphql" in received[0][1] and b"demo" in received[0][1]
+
+
+
+async def test_graceful_shutdown_finishes_in_flight_requests(tmp_path: Path) -> None:
+    import socket
+
+    import uvicorn
+
+    GATES.update(started=asyncio.Event(), release=asyncio.Event())
+    stopped: list[str] = []
+
+    async def on_shutdown() -> None:
+        stopped.append("hook")
+
+    settings = make_settings(tmp_path)
+    app = create_subgraph_app(settings=settings, schema=strawberry.federation.Schema(query=Slow),
+                              database=create_database(settings.database_url),
+                              kv=create_kv(None, prefix="demo:", store=MemoryStore()),
+                              verifier=None, on_shutdown=[on_shutdown])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning",
+                                           timeout_graceful_shutdown=10))
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"
+    async with httpx.AsyncClient() as client:
+        request = asyncio.create_task(client.post(url, json={"query": "{ slow }"}))
+        await asyncio.wait_for(GATES["started"].wait(), 10)
+        server.should_exit = True  # what SIGTERM does
+        await asyncio.sleep(0.2)
+        assert not stopped  # the app is still up while a request runs
+        GATES["release"].set()
+        response = await asyncio.wait_for(request, 10)
+    await asyncio.wait_for(serving, 10)
+    sock.close()
+    assert response.json() == {"data": {"slow": "done"}}
+    assert stopped == ["hook"]

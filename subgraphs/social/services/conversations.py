@@ -28,7 +28,6 @@ __all__ = [
     "list_members",
     "list_messages",
     "mark_read",
-    "message_from_payload",
     "message_payload",
     "open_direct",
     "require_member",
@@ -136,16 +135,6 @@ def message_payload(message: Message) -> dict[str, Any]:
         "text": message.text,
         "createdAt": message.created_at.isoformat(),
     }
-
-
-def message_from_payload(payload: dict[str, Any]) -> Message:
-    return Message(
-        id=payload["id"],
-        conversation_id=payload["conversationId"],
-        sender_id=payload["senderId"],
-        text=payload["text"],
-        created_at=datetime.fromisoformat(payload["createdAt"]),
-    )
 
 
 async def send_message(

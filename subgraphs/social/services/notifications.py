@@ -81,19 +81,6 @@ def notification_payload(row: Notification) -> dict[str, Any]:
     }
 
 
-def notification_from_payload(payload: dict[str, Any]) -> Notification:
-    return Notification(
-        id=payload["id"],
-        user_id=payload["userId"],
-        kind=payload["kind"],
-        actor_id=payload["actorId"],
-        subject_id=payload["subjectId"],
-        data=payload["data"],
-        created_at=datetime.fromisoformat(payload["createdAt"]),
-        read_at=datetime.fromisoformat(payload["readAt"]) if payload["readAt"] else None,
-    )
-
-
 async def publish_notifications(kv: KeyValue, rows: Sequence[Notification | None]) -> None:
     """Push committed notifications to each recipient's channel (call after commit)."""
     for row in rows:

@@ -138,14 +138,19 @@ class _Checker:
         f: SubField,
         reached: set[int],
         visiting: frozenset[tuple[str, str, int]],
+        provided: _Provided | None = None,
     ) -> bool:
         required = f.string_arg("requires", "fields")
         if required is None:
             return True
         # Like Apollo's query graph, the conditions are fetched starting from the requiring
-        # subgraph's own entity, whatever subgraph the plan came from.
+        # subgraph's own entity, whatever subgraph the plan came from - unless a @provides on
+        # the way here already put them in that subgraph's response.
+        here = _top_level((provided or {}).get(idx))
         reached = self.key_closure(type_name, frozenset({idx}), {})
         for name in _top_level(_selection(required)):
+            if name in here:
+                continue
             if not any(
                 self.resolvable_without_cycle(type_name, name, other, reached, visiting)
                 for other in reached
@@ -226,7 +231,9 @@ class _Checker:
                 i
                 for i in reached
                 if (f := self.resolves(i, t.name, mfield.name, provided)) is not None
-                and self.requires_ok(t.name, i, f, reached, frozenset({(t.name, mfield.name, i)}))
+                and self.requires_ok(
+                    t.name, i, f, reached, frozenset({(t.name, mfield.name, i)}), provided
+                )
             )
             field_path = path + (mfield.name,)
             if not resolving:
@@ -280,8 +287,9 @@ class _Checker:
             if local is not None and not local.external and local.string_arg("requires", "fields"):
                 lines.append(
                     f'  - cannot satisfy @requires(fields: "{local.string_arg("requires", "fields")}")'
-                    f' on field "{coordinate}": the required fields depend on "{coordinate}" '
-                    "itself through other subgraphs (a @requires cycle)."
+                    f' on field "{coordinate}": the required fields cannot be fetched through '
+                    "a resolvable @key from this subgraph, or depend on the field itself (a "
+                    "@requires cycle)."
                 )
             else:
                 lines.append(f'  - cannot find field "{coordinate}".')
@@ -293,7 +301,7 @@ class _Checker:
                 if not any(k.resolvable for o in owners for k in o.keys):
                     why = f'type "{t.name}" has no resolvable @key defined in subgraph "{subgraph.name}"'
                 elif f.string_arg("requires", "fields") is not None:
-                    why = "its @requires cannot be satisfied (a @requires cycle through other subgraphs)"
+                    why = "its @requires cannot be satisfied (unreachable or cyclic conditions)"
                 else:
                     why = f'none of the @key of "{t.name}" in "{subgraph.name}" can be fetched'
                 lines.append(

@@ -111,6 +111,22 @@ def _subgraph(
             query_fields.append(f"{entity.lower()}{index}: {entity}")
     if any("money: Money" in line for line in lines):
         lines.append(f"type Money{share} {{ amount: Int currency: String }}")
+    if not fed1 and rng.random() < 0.35:
+        # A shared root field whose arguments differ: optional ones are intersected.
+        args = ["first: Int = 10"] + (["after: String"] if rng.random() < 0.5 else [])
+        if rng.random() < 0.1:
+            args.append("strict: Boolean!")
+        query_fields.append(f"stats({', '.join(args)}): [Int] @shareable")
+    if not fed1 and rng.random() < 0.2:
+        lines.append(
+            "input Filter { q: String"
+            + (" limit: Int = 5" if rng.random() < 0.6 else "")
+            + (" must: ID!" if rng.random() < 0.1 else "")
+            + " }"
+        )
+        query_fields.append(f"filter{index}(by: Filter, mode: Level = LOW): Int")
+        if not any(line.startswith("enum Level") for line in lines):
+            lines.append("enum Level { LOW HIGH }")
     if interfaces:
         lines.append("interface Node { id: ID! }")
         query_fields.append(f"node{index}(id: ID!): Node")

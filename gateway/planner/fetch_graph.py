@@ -273,6 +273,15 @@ class FetchGraphBuilder:
                     assert join is not None
                     self.add_field(pos, f, conds, None, join.provides)
             return
+        if not runtime:
+            # the subgraph knows no implementation: only the abstract type's own fields can be
+            # asked here, and a field it cannot resolve has no path at all
+            for f, _ in self.collect(abstract, items):
+                if f.name != "__typename" and self.local_field(pos, f.name) is None:
+                    raise PlanningError(
+                        f"{pos.group.subgraph} knows no implementation of {abstract}, and "
+                        f"{abstract}.{f.name} cannot be resolved from it"
+                    )
         unreached: list[CSelection] = []
         tried: frozenset[ServiceName] = frozenset()
         for runtime_type in runtime:
@@ -422,7 +431,14 @@ class FetchGraphBuilder:
             target.add_leaf(head, f.response_name)
             return
         child = target.child(head, f.response_name)
-        depth = field_def.type.count("[")
+        # the subgraph's own type for the field when it differs (`@join__field(type:)`), e.g. an
+        # object where the supergraph has a union: fragments must fit what the subgraph declares
+        join = field_def.joins.get(group.subgraph)
+        field_type = join.type if join is not None and join.type else field_def.type
+        child_type = field_type.replace("[", "").replace("]", "").replace("!", "").strip()
+        if child_type not in self.view.types:
+            child_type = field_def.named_type
+        depth = field_type.count("[")
         provided = None
         if provides:
             provided = field_set_names(parse_field_set(provides))
@@ -434,7 +450,7 @@ class FetchGraphBuilder:
         child_pos = Position(
             group=group,
             sel=child,
-            type_name=field_def.named_type,
+            type_name=child_type,
             path=pos.path + (f.response_name,) + ("@",) * depth,
             provided=provided,
             conditions=pos.conditions + conditions,

@@ -51,6 +51,7 @@ class SupergraphError(ValueError):
     """The SDL is not a supergraph this gateway can serve."""
 
 
+_APOLLO_SPECS = ("https://specs.apollo.dev/", "http://specs.apollo.dev/")
 _FEATURE_URL = re.compile(r"^https?://[^/]+/(?P<name>[A-Za-z0-9_-]+)/v(?P<version>\d+\.\d+)")
 
 
@@ -90,6 +91,8 @@ def read_features(document: DocumentNode) -> Features:
         match = _FEATURE_URL.match(url)
         if not match:
             continue
+        if not url.startswith(_APOLLO_SPECS) and directive.name.value == "link":
+            continue  # a custom spec (@composeDirective): its directives belong to the API
         name = args.get("as") or match["name"]
         prefixes.add(f"{name}__")
         directives.add(name)

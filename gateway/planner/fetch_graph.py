@@ -438,6 +438,8 @@ class FetchGraphBuilder:
         child_type = field_type.replace("[", "").replace("]", "").replace("!", "").strip()
         if child_type not in self.view.types:
             child_type = field_def.named_type
+        if child_type != field_def.named_type and self.view.kind(field_def.named_type) != "object":
+            child.add_leaf("__typename", "__typename")  # the client's type is abstract: shaping needs it
         depth = field_type.count("[")
         provided = None
         if provides:
@@ -788,6 +790,7 @@ def _freeze_tree(tree: dict[str, list], view: SubgraphView) -> tuple[InputField,
                 selections=_freeze_tree(sub, view) if sub is not None else None,
                 is_key=is_key,
                 types=types,
+                type_condition=type_condition or None,
             )
         )
     return tuple(out)

@@ -15,6 +15,7 @@ class InputField:
     selections: tuple[InputField, ...] | None = None
     is_key: bool = False  # a null key field drops the representation
     types: frozenset[str] | None = None  # from `... on T`: only objects of these types carry it
+    type_condition: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

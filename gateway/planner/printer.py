@@ -15,16 +15,26 @@ def _pretty_operation(operation: str, indent: str) -> list[str]:
 
 
 def _input_lines(fields: tuple[InputField, ...], indent: str) -> list[str]:
-    lines = []
+    lines: list[str] = []
+    typed: dict[str, list[InputField]] = {}
     for f in fields:
-        head = f.name if f.source == f.name else f"{f.name} <- {f.source}"
-        if f.selections is None:
-            lines.append(indent + head)
-        else:
-            lines.append(f"{indent}{head} {{")
-            lines.extend(_input_lines(f.selections, indent + "  "))
-            lines.append(indent + "}")
+        if f.type_condition is not None:
+            typed.setdefault(f.type_condition, []).append(f)
+            continue
+        lines.extend(_input_field_lines(f, indent))
+    for condition, group in typed.items():
+        lines.append(f"{indent}... on {condition} {{")
+        for f in group:
+            lines.extend(_input_field_lines(f, indent + "  "))
+        lines.append(indent + "}")
     return lines
+
+
+def _input_field_lines(f: InputField, indent: str) -> list[str]:
+    head = f.name if f.source == f.name else f"{f.name} <- {f.source}"
+    if f.selections is None:
+        return [indent + head]
+    return [f"{indent}{head} {{", *_input_lines(f.selections, indent + "  "), indent + "}"]
 
 
 def _node_lines(node: PlanNode, indent: str) -> list[str]:

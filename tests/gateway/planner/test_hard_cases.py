@@ -488,3 +488,158 @@ QueryPlan {
     },
   },
 }"""
+
+
+def test_shared_root_value_type_split_over_subgraphs() -> None:
+    assert plan_for('shared_root', '{ item { id title price } items { title price } }') == """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "name") {
+      {
+        item {
+          id
+          title
+        }
+        items {
+          title
+        }
+      }
+    },
+    Fetch(service: "price") {
+      {
+        item {
+          price
+        }
+        items {
+          price
+        }
+      }
+    },
+  },
+}"""
+
+def test_value_type_field_fetched_through_its_parent_entity() -> None:
+    assert plan_for('parent_entity', '{ products { id category { id name details } } }') == """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        products {
+          id
+          category {
+            id
+            name
+          }
+          __typename
+        }
+      }
+    },
+    Flatten(path: "products.@") {
+      Fetch(service: "c") {
+        ... on Product {
+          __typename
+          id
+        }
+        =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              category {
+                details
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+
+def test_requires_keeps_type_conditions() -> None:
+    assert plan_for('requires_fragments', '{ entity { area } }') == """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        entity {
+          data {
+            __typename
+            ... on Circle {
+              __typename
+              kind
+              radius
+            }
+            ... on Square {
+              __typename
+              kind
+              side
+            }
+          }
+          id
+          __typename
+        }
+      }
+    },
+    Flatten(path: "entity") {
+      Fetch(service: "b") {
+        ... on Entity {
+          __typename
+          id
+          data {
+            __typename
+            kind
+            ... on Circle {
+              radius
+            }
+            ... on Square {
+              side
+            }
+          }
+        }
+        =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Entity {
+              area
+            }
+          }
+        }
+      },
+    },
+  },
+}"""
+
+def test_subgraph_field_type_narrower_than_supergraph() -> None:
+    assert plan_for('subgraph_types', '{ viewer { media { ... on Book { title } ... on Song { title } } book { ... on Book { title } ... on Song { title } } song { title } } }') == """\
+QueryPlan {
+  Parallel {
+    Fetch(service: "a") {
+      {
+        viewer {
+          media {
+            __typename
+            ... on Book {
+              title
+            }
+            ... on Song {
+              title
+            }
+          }
+          _tr1_book: book {
+            __typename
+            title
+          }
+        }
+      }
+    },
+    Fetch(service: "b") {
+      {
+        viewer {
+          song {
+            title
+          }
+        }
+      }
+    },
+  },
+}"""

@@ -152,8 +152,15 @@ def print_type(t: MType) -> str:
     directives = [print_ast(d) for d in t.directives]
     out = _description(t.description, "")
     if t.kind == "union":
-        head += "".join("\n  " + d for d in directives)
-        return out + head + ("\n  = " + " | ".join(t.members) if t.members else "")
+        members = " | ".join(t.members)
+        if not directives:
+            return out + head + (f" = {members}" if members else "")
+        return (
+            out
+            + head
+            + "".join("\n  " + d for d in directives)
+            + (f"\n = {members}" if members else "")
+        )
     if t.kind == "scalar":
         return out + head + "".join("\n  " + d for d in directives)
     if directives:
@@ -169,5 +176,8 @@ def print_type(t: MType) -> str:
         ]
     else:
         lines = [_print_field(f, is_input=t.kind == "input") for f in t.fields.values()]
-    separator = "\n\n" if any('"""' in line for line in lines) else "\n"
-    return out + head + "\n" + separator.join(lines) + "\n}"
+    # As graphql-js/Apollo print: a described item other than the first gets a blank line before.
+    lines = [
+        "\n" + line if i and line.lstrip().startswith('"') else line for i, line in enumerate(lines)
+    ]
+    return out + head + "\n" + "\n".join(lines) + "\n}"

@@ -208,7 +208,9 @@ class Merger:
         self.check_extension_with_no_base(t, sources)
         t.description = self.merge_descriptions([s.description for s in sources.values()])
         self.add_join_types(t, sources)
-        t.directives.extend(self.merge_applied([s.directives for s in sources.values()]))
+        carried = self.merge_applied([s.directives for s in sources.values()])
+        # @inaccessible lands at once; the other carried directives after every join__ one.
+        t.directives.extend(d for d in carried if d.name.value == "inaccessible")
         self.add_contexts(t, sources)
         if t.kind == OBJECT:
             self.merge_object(t, sources)
@@ -220,6 +222,7 @@ class Merger:
             self.merge_enum(t, sources)
         elif t.kind == INPUT:
             self.merge_input(t, sources)
+        t.directives.extend(d for d in carried if d.name.value != "inaccessible")
 
     def add_contexts(self, t: MType, sources: dict[int, SubType]) -> None:
         """@context names are per subgraph, so the supergraph qualifies them (`<subgraph>__name`)."""
@@ -338,6 +341,8 @@ class Merger:
                     distinct.append(node)
                     counts.append(1)
             result.append(distinct[counts.index(max(counts))])
+        # Apollo applies @inaccessible as soon as it merges an element, the rest at the end.
+        result.sort(key=lambda d: _DIRECTIVE_RANK.get(d.name.value, len(_DIRECTIVE_RANK)))
         return result
 
     def is_repeatable(self, name: str) -> bool:
@@ -656,7 +661,9 @@ class Merger:
         if incompatible:
             coordinate = coordinate or dest.coordinate
             self.error(
-                codes.FIELD_ARGUMENT_TYPE_MISMATCH if kind == "argument" else codes.FIELD_TYPE_MISMATCH,
+                codes.FIELD_ARGUMENT_TYPE_MISMATCH
+                if kind == "argument"
+                else codes.FIELD_TYPE_MISMATCH,
                 f'Type of {kind} "{coordinate}" is incompatible across subgraphs: it has '
                 + " and ".join(
                     f'type "{print_ast(t)}" in "{self.names[i]}"' for t, i in zip(types, indexes)
@@ -740,8 +747,9 @@ class Merger:
             label = context.labels.get(idx)
             if f is None or (idx in context.unused_overridden and label is None):
                 continue
+            # Apollo applies @inaccessible first, then join__field, then the other directives.
             dest.directives.insert(
-                sum(1 for d in dest.directives if d.name.value == "join__field"),
+                sum(1 for d in dest.directives if d.name.value in ("join__field", "inaccessible")),
                 directive(
                     "join__field",
                     graph=self.graph(idx),
@@ -897,7 +905,11 @@ class Merger:
             value.directives = self.merge_applied(v.directives for v in value_sources.values())
             for idx in value_sources:
                 value.directives.insert(
-                    len([d for d in value.directives if d.name.value == "join__enumValue"]),
+                    sum(
+                        1
+                        for d in value.directives
+                        if d.name.value in ("join__enumValue", "inaccessible")
+                    ),
                     directive("join__enumValue", graph=self.graph(idx)),
                 )
             inaccessible = any(d.name.value == "inaccessible" for d in value.directives)
@@ -1137,23 +1149,6 @@ class Merger:
 _ACCESS_LOCATIONS = "FIELD_DEFINITION | OBJECT | INTERFACE | SCALAR | ENUM"
 # Specs whose directives composition carries into the supergraph: link url, purpose, definitions.
 SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
-    "authenticated": (
-        "https://specs.apollo.dev/authenticated/v0.1",
-        "SECURITY",
-        (f"directive @authenticated on {_ACCESS_LOCATIONS}",),
-    ),
-    "context": (
-        "https://specs.apollo.dev/context/v0.1",
-        "SECURITY",
-        (
-            "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION",
-            (
-                "directive @context__fromContext(field: context__ContextFieldValue) on "
-                "ARGUMENT_DEFINITION"
-            ),
-            "scalar context__ContextFieldValue",
-        ),
-    ),
     "inaccessible": (
         "https://specs.apollo.dev/inaccessible/v0.2",
         "SECURITY",
@@ -1163,23 +1158,6 @@ SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
                 "ARGUMENT_DEFINITION | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | "
                 "INPUT_FIELD_DEFINITION"
             ),
-        ),
-    ),
-    "policy": (
-        "https://specs.apollo.dev/policy/v0.1",
-        "SECURITY",
-        (
-            f"directive @policy(policies: [[policy__Policy!]!]!) on {_ACCESS_LOCATIONS}",
-            "scalar policy__Policy",
-        ),
-    ),
-    "requiresScopes": (
-        "https://specs.apollo.dev/requiresScopes/v0.1",
-        "SECURITY",
-        (
-            "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on "
-            + _ACCESS_LOCATIONS,
-            "scalar requiresScopes__Scope",
         ),
     ),
     "tag": (
@@ -1193,9 +1171,45 @@ SPEC_FEATURES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
             ),
         ),
     ),
+    "authenticated": (
+        "https://specs.apollo.dev/authenticated/v0.1",
+        "SECURITY",
+        (f"directive @authenticated on {_ACCESS_LOCATIONS}",),
+    ),
+    "requiresScopes": (
+        "https://specs.apollo.dev/requiresScopes/v0.1",
+        "SECURITY",
+        (
+            "directive @requiresScopes(scopes: [[requiresScopes__Scope!]!]!) on "
+            + _ACCESS_LOCATIONS,
+            "scalar requiresScopes__Scope",
+        ),
+    ),
+    "policy": (
+        "https://specs.apollo.dev/policy/v0.1",
+        "SECURITY",
+        (
+            f"directive @policy(policies: [[policy__Policy!]!]!) on {_ACCESS_LOCATIONS}",
+            "scalar policy__Policy",
+        ),
+    ),
+    "context": (
+        "https://specs.apollo.dev/context/v0.1",
+        "SECURITY",
+        (
+            "directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+            (
+                "directive @context__fromContext(field: context__ContextFieldValue) on "
+                "ARGUMENT_DEFINITION"
+            ),
+            "scalar context__ContextFieldValue",
+        ),
+    ),
 }
 
 
+# Where Apollo places carried directives: @inaccessible first, then the access-control ones.
+_DIRECTIVE_RANK = {"inaccessible": 0, "authenticated": 1, "requiresScopes": 2, "policy": 3}
 _LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 _PERCENT_LABEL = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
 

@@ -27,6 +27,10 @@ def test_valid_case_matches_apollo(case, apollo_results) -> None:
     assert actual == expected, "\n" + sdl_diff(
         expected, actual, expected_name=f"apollo/{case.name}", actual_name=f"ours/{case.name}"
     )
+    # Stricter than the brief asks: the printed text is Apollo's, byte for byte.
+    assert ours.supergraph_sdl.rstrip("\n") == apollo["supergraphSdl"].rstrip("\n"), sdl_diff(
+        apollo["supergraphSdl"], ours.supergraph_sdl, expected_name="apollo", actual_name="ours"
+    )
 
 
 @pytest.mark.node

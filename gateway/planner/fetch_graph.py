@@ -351,6 +351,16 @@ class FetchGraphBuilder:
             remaining.append(item)
         for f, join in local_fields:
             self.add_field(pos, f, (), None, join.provides)
+        # the interface's own fields another subgraph resolves at the interface (another
+        # @interfaceObject, or an interface entity): one jump, no need to learn the type first
+        interface_level = [
+            item for item in remaining
+            if isinstance(item, CField) and item.name != "__typename"
+            and self.reachable(pos.group.subgraph, pos.type_name, item.name)
+        ]
+        if interface_level:
+            self.plan_jumps(pos, [(f, ()) for f in interface_level])
+            remaining = [item for item in remaining if item not in interface_level]
         if not remaining:
             return
         targets = [
@@ -531,6 +541,8 @@ class FetchGraphBuilder:
                         (
                             len(route),
                             resolver.requires is not None,
+                            # an @interfaceObject answers for every implementation in one fetch
+                            resolver.via_interface is None,
                             key not in chosen,
                             -self.local_score(resolver.subgraph, type_name, [f], 2),
                             self.view.order[resolver.subgraph],

@@ -22,6 +22,7 @@ from subgraphs.wallet.services.idempotency import run_idempotent, validate_key
 from subgraphs.wallet.services.ledger import (
     InsufficientFundsError,
     Posting,
+    dialect_of,
     new_id,
     post_entry,
     user_account,
@@ -127,11 +128,14 @@ async def list_subscriptions(*, session: AsyncSession, subscriber_id: str) -> li
     return [_sub(r) for r in rows.scalars()]
 
 
-async def _get_sub(session: AsyncSession, subscription_id: str) -> Subscription | None:
-    return (await session.execute(
+async def _get_sub(session: AsyncSession, subscription_id: str, *, lock: bool = False) -> Subscription | None:
+    query = (
         sa.select(Subscription).where(Subscription.id == subscription_id)  # type: ignore[arg-type]
         .execution_options(populate_existing=True)
-    )).scalar_one_or_none()
+    )
+    if lock and dialect_of(session) == "postgresql":
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def subscribe(*, session: AsyncSession, subscriber_id: str, plan_id: str,
@@ -147,11 +151,14 @@ async def subscribe(*, session: AsyncSession, subscriber_id: str, plan_id: str,
         if plan.creator_id == subscriber_id:
             raise BadUserInputError("You cannot subscribe to your own plan",
                                     extensions={"reason": "SELF_SUBSCRIPTION"})
-        existing = (await tx.execute(
+        query = (
             sa.select(Subscription).where(Subscription.plan_id == plan_id,  # type: ignore[arg-type]
                                           Subscription.subscriber_id == subscriber_id)
             .execution_options(populate_existing=True)
-        )).scalar_one_or_none()
+        )
+        if dialect_of(tx) == "postgresql":
+            query = query.with_for_update()  # two resubscribes at once: one pays, one conflicts
+        existing = (await tx.execute(query)).scalar_one_or_none()
         if existing is not None and existing.status in ("active", "past_due"):
             raise ConflictError("Already subscribed", extensions={"reason": "ALREADY_SUBSCRIBED"})
         await _charge(tx, payer=subscriber_id, payee=plan.creator_id, currency=plan.currency,
@@ -219,14 +226,17 @@ async def _renew_one(session: AsyncSession, subscription_id: str, moment: dateti
     cancel, grace = row.cancel_at_period_end, _aware(row.grace_until)
     assert period_end is not None
     await session.rollback()  # read above; the charge below opens its own write transaction
+    if period_end > moment:
+        return "skipped"  # another run renewed it since the due list was read
     if cancel:
         return await _set_status(session, subscription_id, "canceled")
 
     async def perform(tx: AsyncSession) -> dict[str, Any]:
-        current = await _get_sub(tx, subscription_id)
+        current = await _get_sub(tx, subscription_id, lock=True)
         assert current is not None
+        # Re-checked under the row lock: only the period that was due is charged, once.
         if _aware(current.current_period_end) != period_end or current.status not in ("active", "past_due"):
-            return {"outcome": "skipped"}  # another run got here first
+            return {"outcome": "skipped"}
         await _charge(tx, payer=current.subscriber_id, payee=current.creator_id,
                       currency=current.currency, amount=current.amount, reference=f"subscription:{current.id}")
         current.current_period_end = add_month(period_end)

@@ -58,9 +58,10 @@ async def test_subscribe_and_renew_monthly(db) -> None:
     assert again.id == sub.id
     assert await _renew(db, T0 + timedelta(days=10)) == {"renewed": 0, "past_due": 0, "expired": 0, "canceled": 0, "skipped": 0}
     due = sub.current_period_end
-    # Two renewal jobs at once still charge the period once.
-    results = await asyncio.gather(_renew(db, due), _renew(db, due))
+    # Several renewal jobs at once, or one run late, still charge the due period once.
+    results = await asyncio.gather(*[_renew(db, due) for _ in range(4)])
     assert sum(r["renewed"] for r in results) >= 1
+    assert (await _renew(db, due + timedelta(days=1)))["renewed"] == 0
     assert await _balances(db) == (500, 1_000)
     async with db.session() as session:
         [current] = await list_subscriptions(session=session, subscriber_id="fan")
@@ -120,3 +121,29 @@ async def test_plan_and_subscribe_input(db) -> None:
             await subscribe(session=session, subscriber_id="fan", plan_id="nope", idempotency_key="k2")
         assert await list_subscriptions(session=session, subscriber_id="fan") == []
     assert await count_entries(db) == 1
+
+
+async def test_concurrent_subscribes_charge_once(db) -> None:
+    await fund(db, "fan", 10_000)
+    async with db.session() as session:
+        plan = await create_plan(session=session, creator_id="creator", name="Gold", amount="5.00", currency="USD")
+
+    async def attempt(key: str) -> str:
+        try:
+            async with db.session() as session:
+                await subscribe(session=session, subscriber_id="fan", plan_id=plan.id, idempotency_key=key, now=T0)
+            return "ok"
+        except ConflictError:
+            return "conflict"
+
+    first = await asyncio.gather(*[attempt(f"a{i}") for i in range(5)])
+    assert sorted(first) == ["conflict"] * 4 + ["ok"]
+    # Canceled and lapsed, then several resubscribes at once: still one charge.
+    async with db.session() as session:
+        [sub] = await list_subscriptions(session=session, subscriber_id="fan")
+        await cancel_subscription(session=session, subscriber_id="fan", subscription_id=sub.id)
+    assert (await _renew(db, sub.current_period_end))["canceled"] == 1
+    again = await asyncio.gather(*[attempt(f"b{i}") for i in range(5)])
+    assert sorted(again) == ["conflict"] * 4 + ["ok"]
+    assert await _balances(db) == (9_000, 1_000)
+    await assert_balanced(db)

@@ -484,9 +484,16 @@ class FetchGraphBuilder:
             self.plan_jumps(pos, [(again, conds)], exclude=frozenset(tried))
 
     # -- jumps ---------------------------------------------------------------------------------
-    def local_score(self, subgraph: ServiceName, type_name: str, items: list[CSelection], depth: int) -> int:
-        """How much of `items` `subgraph` resolves itself (higher is better); a field it cannot
-        reach at all weighs heavily against it."""
+    def local_score(
+        self,
+        subgraph: ServiceName,
+        type_name: str,
+        items: list[CSelection],
+        depth: int,
+        provided: dict | None = None,  # type: ignore[type-arg]
+    ) -> int:
+        """How much of `items` `subgraph` resolves itself (higher is better), counting what an
+        enclosing `@provides` makes local; a field it cannot reach at all weighs heavily against it."""
         kind = self.view.kind(type_name)
         if depth == 0 or kind not in ("object", "interface", "union"):
             return 0
@@ -496,12 +503,19 @@ class FetchGraphBuilder:
                 1 for f, _ in self.collect(type_name, items)
                 if f.name != "__typename" and self.view.local(subgraph, type_name, f.name)
             )
-            return own + sum(self.local_score(subgraph, t, items, depth) for t in runtime)
+            return own + sum(
+                self.local_score(subgraph, t, items, depth, provided) for t in runtime
+            )
         score = 0
         for f, _ in self.collect(type_name, items):
             if f.name == "__typename":
                 continue
             join = self.view.local(subgraph, type_name, f.name)
+            sub_provided = None
+            if provided is not None:
+                sub_provided = provided.get(f.name, provided.get(f"{type_name}.{f.name}"))
+            if join is None and sub_provided is not None:
+                join = JoinField(graph=subgraph)
             if join is None or join.requires:
                 if not self.reachable(subgraph, type_name, f.name):
                     score -= 1000
@@ -511,7 +525,12 @@ class FetchGraphBuilder:
                 type_def = self.view.types.get(type_name)
                 field_def = type_def.fields.get(f.name) if type_def else None
                 if field_def is not None:
-                    score += self.local_score(subgraph, field_def.named_type, f.selections, depth - 1)
+                    if join.provides:
+                        sub_provided = field_set_names(parse_field_set(join.provides))
+                    score += self.local_score(
+                        subgraph, field_def.named_type, f.selections, depth - 1,
+                        sub_provided if isinstance(sub_provided, dict) else None,
+                    )
         return score
 
     def plan_jumps(

@@ -26,6 +26,7 @@ from subgraphs.wallet.services.ledger import (
     new_id,
     post_entry,
     user_account,
+    write_transaction,
 )
 from subgraphs.wallet.services.money import get_currency, parse_amount
 
@@ -229,7 +230,7 @@ async def _renew_one(session: AsyncSession, subscription_id: str, moment: dateti
     if period_end > moment:
         return "skipped"  # another run renewed it since the due list was read
     if cancel:
-        return await _set_status(session, subscription_id, "canceled")
+        return await _set_status(session, subscription_id, "canceled", period_end=period_end)
 
     async def perform(tx: AsyncSession) -> dict[str, Any]:
         current = await _get_sub(tx, subscription_id, lock=True)
@@ -251,17 +252,22 @@ async def _renew_one(session: AsyncSession, subscription_id: str, moment: dateti
     except InsufficientFundsError:
         grace_until = grace or period_end + GRACE
         if moment >= grace_until:
-            return await _set_status(session, subscription_id, "expired")
-        return await _set_status(session, subscription_id, "past_due", grace_until=grace_until)
+            return await _set_status(session, subscription_id, "expired", period_end=period_end)
+        return await _set_status(session, subscription_id, "past_due", period_end=period_end,
+                                 grace_until=grace_until)
     return str(outcome.result["outcome"])
 
 
 async def _set_status(session: AsyncSession, subscription_id: str, status: str, *,
-                      grace_until: datetime | None = None) -> str:
-    row = await _get_sub(session, subscription_id)
-    assert row is not None
-    row.status, row.updated_at = status, utcnow()
-    if grace_until is not None:
-        row.grace_until = grace_until
-    await session.commit()
+                      period_end: datetime, grace_until: datetime | None = None) -> str:
+    """Move to `status` unless another run has changed the period meanwhile (then: skipped)."""
+    async with write_transaction(session):
+        row = await _get_sub(session, subscription_id, lock=True)
+        assert row is not None
+        if _aware(row.current_period_end) != period_end or row.status not in ("active", "past_due"):
+            return "skipped"
+        row.status, row.updated_at = status, utcnow()
+        if grace_until is not None:
+            row.grace_until = grace_until
+        await session.commit()
     return status

@@ -151,6 +151,8 @@ class _Checker:
                     itf = self.subgraph.types.get(itf_name)
                     for fname in itf.fields if itf is not None else ():
                         self.usage.interface_fields.add((sub.name, fname))
+        if not self.subgraph.fed2:
+            self.drop_inactive_conditions()
         for sub in self.subgraph.types.values():
             for f in sub.fields.values():
                 requires = f.string_arg("requires", "fields")
@@ -161,6 +163,42 @@ class _Checker:
                     self.check_provides(f, provides)
         if self.subgraph.fed2:
             self.check_unused_external()
+
+    def drop_inactive_conditions(self) -> None:
+        """Apollo's fed1 upgrade: @requires/@provides keep only the @external fields they name."""
+        for sub in self.subgraph.types.values():
+            for f in sub.fields.values():
+                for applied in list(f.directives):
+                    if applied.name not in ("requires", "provides"):
+                        continue
+                    target = sub if applied.name == "requires" else self.subgraph.types.get(
+                        named_type(f.type)
+                    )
+                    fields = applied.args.get("fields")
+                    if target is None or target.kind not in (OBJECT, INTERFACE, UNION):
+                        f.directives.remove(applied)  # @provides on a leaf: meaningless, dropped
+                        continue
+                    if not isinstance(fields, ast.StringValueNode):
+                        continue
+                    try:
+                        selection = parse_field_set(fields.value)
+                    except GraphQLSyntaxError:
+                        continue
+                    kept = [
+                        node
+                        for node in selection.selections
+                        if not isinstance(node, ast.FieldNode)
+                        or node.name.value not in target.fields
+                        or target.fields[node.name.value].external
+                    ]
+                    if len(kept) == len(selection.selections):
+                        continue
+                    if not kept:
+                        f.directives.remove(applied)
+                        continue
+                    applied.args["fields"] = ast.StringValueNode(
+                        value=" ".join(_compact(node) for node in kept)
+                    )
 
     def check_key(self, sub: SubType, fields: str, *, fake_external: bool) -> None:
         context = f'On type "{sub.name}", for @key(fields: "{fields}")'
@@ -268,6 +306,20 @@ class _Checker:
                         "the field should not be @external).",
                         f.coordinate,
                     )
+
+
+def _compact(node: ast.SelectionNode) -> str:
+    """A selection on one line, the way Apollo prints field sets (`a { b c }`)."""
+    if isinstance(node, ast.FieldNode):
+        head = node.name.value
+    elif isinstance(node, ast.InlineFragmentNode):
+        head = f"... on {node.type_condition.name.value}" if node.type_condition else "..."
+    else:
+        return ""
+    inner = getattr(node, "selection_set", None)
+    if inner is None:
+        return head
+    return head + " { " + " ".join(_compact(s) for s in inner.selections) + " }"
 
 
 def validate_subgraph(subgraph: Subgraph) -> tuple[SubgraphUsage, list[CompositionError]]:

@@ -1,0 +1,290 @@
+"""End-to-end helpers: identity, social and gateways served by uvicorn on ephemeral ports.
+
+Everything runs in the test's event loop with the real apps (no stand-ins): identity issues EdDSA
+tokens, social verifies them through identity's JWKS, and gateways are built from a supergraph
+composed in Python from the SDLs the running subgraphs report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from gateway.compose import SubgraphSource, compose, fetch_sdl
+from gateway.config import GatewaySettings
+from gateway.server import create_app as create_gateway
+from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
+from subgraphs.identity.app import create_app as create_identity
+from subgraphs.identity.config import IdentitySettings
+from subgraphs.social.app import create_app as create_social
+from subgraphs.social.config import SocialSettings
+from subgraphs.social.services.realtime import conversation_channel
+
+TIMEOUT = 5.0
+JWKS_PATH = "/.well-known/jwks.json"
+PASSWORD = "correct horse battery staple 42"
+
+REGISTER = """
+mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id handle } } }
+"""
+LOGIN = """
+mutation($input: LoginInput!) { login(input: $input) { accessToken user { id handle displayName } } }
+"""
+OPEN_DIRECT = "mutation($u: ID!) { openDirectConversation(userId: $u) { id kind } }"
+SEND = """
+mutation($c: ID!, $t: String!) { sendMessage(conversationId: $c, text: $t) { id text sender { id handle } } }
+"""
+MESSAGE_ADDED = """
+subscription($c: ID!) {
+  messageAdded(conversationId: $c) { id text conversationId sender { id handle displayName } }
+}
+"""
+
+
+@dataclass
+class Served:
+    app: Any
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def graphql(self) -> str:
+        return f"{self.base}/graphql"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+    async def stop(self) -> None:
+        if self.task.done():
+            return
+        self.server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(self.task), 5)
+        except TimeoutError:
+            self.server.force_exit = True
+            await self.task
+
+
+async def serve(app: Any) -> Served:
+    """Serve `app` on a free port (lifespan included) until `Served.stop`."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio",
+                            timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("server stopped before starting")
+        await asyncio.sleep(0.01)
+    return Served(app=app, server=server, task=task, port=sock.getsockname()[1])
+
+
+def identity_settings(tmp_path: Path, **overrides: Any) -> IdentitySettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "port": 0,
+        "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'identity.db').as_posix()}",
+        "data_dir": str(tmp_path),
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 8192,
+        "argon2_parallelism": 1,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return IdentitySettings(**values)
+
+
+def social_settings(tmp_path: Path, *, jwks_url: str, **overrides: Any) -> SocialSettings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "port": 0,
+        "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'social.db').as_posix()}",
+        "data_dir": str(tmp_path),
+        "jwks_url": jwks_url,
+        "kv_prefix": f"tributary:test:e2e:{uuid.uuid4().hex}:social:",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return SocialSettings(**values)
+
+
+async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
+    # An in-memory KV of its own: rate-limit counters of other tests never leak in.
+    kv = create_kv(None, prefix="tributary:test:e2e:identity:", store=MemoryStore())
+    servers.append(served := await serve(create_identity(identity_settings(tmp_path), kv=kv)))
+    return served
+
+
+async def start_social(servers: list[Served], settings: SocialSettings, *, kv: KeyValue,
+                       routes_kv: KeyValue) -> Served:
+    servers.append(served := await serve(create_social(settings, kv=kv, routes_kv=routes_kv)))
+    return served
+
+
+async def supergraph_of(subgraphs: dict[str, str]) -> str:
+    """Compose the running subgraphs (name -> /graphql URL) from the SDLs they report."""
+    sources = [SubgraphSource(name, url, await fetch_sdl(url)) for name, url in subgraphs.items()]
+    result = compose(sources)
+    assert result.ok, [str(e) for e in result.errors]
+    assert result.supergraph_sdl is not None
+    return result.supergraph_sdl
+
+
+async def start_gateway(servers: list[Served], supergraph: str, *, identity: Served,
+                        subgraph_urls: dict[str, str] | None = None) -> Served:
+    settings = GatewaySettings(
+        jwks_url=identity.base + JWKS_PATH,
+        subgraph_urls=subgraph_urls or {},
+        subgraph_timeout_seconds=5.0,
+        subscription_keepalive_seconds=60.0,
+    )
+    servers.append(served := await serve(create_gateway(settings, supergraph_sdl=supergraph)))
+    return served
+
+
+def memory_kv(prefix: str) -> KeyValue:
+    return create_kv(None, prefix=prefix, store=MemoryStore())
+
+
+# -- clients ---------------------------------------------------------------------------------------
+
+
+class Api:
+    """GraphQL over HTTP to one gateway."""
+
+    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
+        self.client = client
+        self.url = url
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None, *,
+                       token: str | None = None) -> dict[str, Any]:
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(self.url, json={"query": query, "variables": variables or {}},
+                                          headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, *,
+                   token: str | None = None) -> dict[str, Any]:
+        body = await self(query, variables, token=token)
+        assert not body.get("errors"), body
+        return body["data"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class User:
+    id: str
+    handle: str
+    display_name: str
+    token: str
+
+
+async def register_and_login(api: Api, handle: str, display_name: str) -> User:
+    """Register through the gateway, then sign in (the token used afterwards is the login's)."""
+    registered = await api.data(REGISTER, {"input": {"handle": handle, "password": PASSWORD,
+                                                     "displayName": display_name}})
+    assert registered["register"]["user"]["handle"] == handle
+    logged = (await api.data(LOGIN, {"input": {"login": handle, "password": PASSWORD}}))["login"]
+    assert logged["user"]["id"] == registered["register"]["user"]["id"]
+    return User(id=logged["user"]["id"], handle=handle, display_name=logged["user"]["displayName"],
+                token=logged["accessToken"])
+
+
+class WsClient:
+    """graphql-transport-ws over the `websockets` library, JSON messages in and out."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, url: str) -> WsClient:
+        connection = await connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                                   open_timeout=TIMEOUT)
+        return cls(connection)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.connection.send(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            message = json.loads(await asyncio.wait_for(self.connection.recv(), TIMEOUT))
+            if message.get("type") == "ping":
+                await self.send({"type": "pong"})
+                continue
+            if message.get("type") != "pong":
+                return message  # type: ignore[no-any-return]
+
+    async def init(self, token: str) -> dict[str, Any]:
+        await self.send({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+        return await self.receive()
+
+    async def subscribe(self, operation_id: str, query: str, variables: dict[str, Any]) -> None:
+        await self.send({"id": operation_id, "type": "subscribe",
+                         "payload": {"query": query, "variables": variables}})
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    @property
+    def is_closed(self) -> bool:
+        try:
+            return self.connection.state.name == "CLOSED"
+        except AttributeError:  # pragma: no cover - older websockets
+            return False
+
+
+async def subscriber_count(kv: KeyValue, channel: str) -> int:
+    """Listeners on a social pub/sub channel (in-memory store or real Redis)."""
+    name = kv.prefix + channel  # type: ignore[attr-defined]
+    if isinstance(kv, MemoryKeyValue):
+        return len(kv.store.subscribers.get(name, ()))
+    [(_, count)] = await kv.client.pubsub_numsub(name)  # type: ignore[attr-defined]
+    return int(count)
+
+
+async def wait_until(predicate: Any, *, timeout: float = TIMEOUT, what: str = "condition") -> None:
+    """Poll an (async or sync) predicate until it holds; fail naming `what` after `timeout`."""
+    async def loop() -> None:
+        while True:
+            value = predicate()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.wait_for(loop(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def listeners(kv: KeyValue, conversation_id: str) -> int:
+    return await subscriber_count(kv, conversation_channel(conversation_id))
+
+
+__all__ = [
+    "LOGIN", "MESSAGE_ADDED", "OPEN_DIRECT", "REGISTER", "SEND", "Api", "ConnectionClosed", "Served",
+    "User", "WsClient", "listeners", "memory_kv", "register_and_login", "serve", "social_settings",
+    "start_gateway", "start_identity", "start_social", "subscriber_count", "supergraph_of", "wait_until",
+]

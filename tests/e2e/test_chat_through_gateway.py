@@ -1,0 +1,137 @@
+"""Chat end to end: identity + social + a composed gateway, real WebSocket and HTTP clients.
+
+A message sent by one user over HTTP reaches the other user's `messageAdded` subscription through
+the gateway, with the sender's profile fields (owned by identity) resolved in the same payload; a
+non-member is refused with FORBIDDEN; a client that goes away leaves no upstream subscription.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.e2e._stack import (
+    MESSAGE_ADDED,
+    OPEN_DIRECT,
+    SEND,
+    Api,
+    Served,
+    WsClient,
+    listeners,
+    memory_kv,
+    register_and_login,
+    social_settings,
+    start_gateway,
+    start_identity,
+    start_social,
+    supergraph_of,
+    wait_until,
+)
+
+
+async def test_message_reaches_member_with_sender_profile_and_non_member_is_refused(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
+) -> None:
+    identity = await start_identity(servers, tmp_path)
+    kv = memory_kv("tributary:test:e2e:chat:")
+    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
+                               kv_prefix="tributary:test:e2e:chat:")
+    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
+    gateway = await start_gateway(servers, supergraph, identity=identity)
+    upstream = gateway.app.state.realtime.upstream
+    api = Api(http, gateway.graphql)
+
+    alice = await register_and_login(api, "alice_e2e", "Alice Liddell")
+    bob = await register_and_login(api, "bob_e2e", "Bob Builder")
+    carol = await register_and_login(api, "carol_e2e", "Carol Danvers")
+    opened = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]
+    conversation = opened["id"]
+
+    # C, not a member, is refused with FORBIDDEN (and nothing stays open for her).
+    outsider = await WsClient.open(gateway.ws)
+    try:
+        assert (await outsider.init(carol.token))["type"] == "connection_ack"
+        await outsider.subscribe("c1", MESSAGE_ADDED, {"c": conversation})
+        refused = await outsider.receive()
+        assert refused["type"] == "error" and refused["id"] == "c1", refused
+        codes = [e.get("extensions", {}).get("code") for e in refused["payload"]]
+        assert "FORBIDDEN" in codes, refused
+    finally:
+        await outsider.close()
+
+    # B subscribes through the gateway; the subscription is live once social listens on the channel.
+    subscriber = await WsClient.open(gateway.ws)
+    try:
+        assert (await subscriber.init(bob.token))["type"] == "connection_ack"
+        await subscriber.subscribe("m1", MESSAGE_ADDED, {"c": conversation})
+        await wait_until(lambda: listeners(kv, conversation), what="social to listen on the conversation")
+        assert upstream.open_count == 1
+
+        sent = (await api.data(SEND, {"c": conversation, "t": "hello Bob"}, token=alice.token))["sendMessage"]
+        assert sent["sender"] == {"id": alice.id, "handle": alice.handle}
+
+        event = await subscriber.receive()
+        assert event["type"] == "next" and event["id"] == "m1", event
+        assert "errors" not in event["payload"], event
+        assert event["payload"]["data"]["messageAdded"] == {
+            "id": sent["id"],
+            "text": "hello Bob",
+            "conversationId": conversation,
+            "sender": {"id": alice.id, "handle": "alice_e2e", "displayName": "Alice Liddell"},
+        }
+
+        # Bob's own reply reaches his subscription too, with his profile.
+        await api.data(SEND, {"c": conversation, "t": "hi Alice"}, token=bob.token)
+        reply = await subscriber.receive()
+        assert reply["payload"]["data"]["messageAdded"]["sender"] == {
+            "id": bob.id, "handle": "bob_e2e", "displayName": "Bob Builder"}
+        assert reply["payload"]["data"]["messageAdded"]["text"] == "hi Alice"
+    finally:
+        await subscriber.close()
+
+    # The client went away: the gateway closes its upstream subscription and social stops listening.
+    await wait_until(lambda: upstream.open_count == 0, what="the upstream subscription to close")
+    await wait_until(lambda: _none(listeners(kv, conversation)), what="social to stop listening")
+
+
+async def test_client_completing_one_subscription_closes_its_upstream(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
+) -> None:
+    """`complete` from a client that stays connected also releases the upstream subscription."""
+    identity = await start_identity(servers, tmp_path)
+    kv = memory_kv("tributary:test:e2e:complete:")
+    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
+                               kv_prefix="tributary:test:e2e:complete:")
+    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
+    gateway = await start_gateway(servers, supergraph, identity=identity)
+    upstream = gateway.app.state.realtime.upstream
+    api = Api(http, gateway.graphql)
+
+    alice = await register_and_login(api, "alice_done", "Alice")
+    bob = await register_and_login(api, "bob_done", "Bob")
+    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+
+    client = await WsClient.open(gateway.ws)
+    try:
+        assert (await client.init(bob.token))["type"] == "connection_ack"
+        await client.subscribe("m1", MESSAGE_ADDED, {"c": conversation})
+        await wait_until(lambda: listeners(kv, conversation), what="social to listen")
+        await client.send({"id": "m1", "type": "complete"})
+        await wait_until(lambda: upstream.open_count == 0, what="the upstream subscription to close")
+        await wait_until(lambda: _none(listeners(kv, conversation)), what="social to stop listening")
+
+        # The connection still works: a new subscription on it receives the next message.
+        await client.subscribe("m2", MESSAGE_ADDED, {"c": conversation})
+        await wait_until(lambda: listeners(kv, conversation), what="social to listen again")
+        await api.data(SEND, {"c": conversation, "t": "again"}, token=alice.token)
+        event = await client.receive()
+        assert event["id"] == "m2" and event["payload"]["data"]["messageAdded"]["text"] == "again", event
+    finally:
+        await client.close()
+
+
+async def _none(count: object) -> bool:
+    return await count == 0  # type: ignore[misc]

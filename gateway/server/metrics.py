@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -25,6 +27,16 @@ class GatewayMetrics:
             "gateway_request_seconds", "GraphQL request latency", ["kind"], registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+
+        self._children: dict[tuple[str, bool], tuple[Any, Any]] = {}
+
+    def observe(self, kind: str, seconds: float, *, ok: bool) -> None:
+        children = self._children.get((kind, ok))
+        if children is None:  # label lookups are slow; keep the labelled children
+            children = (self.latency.labels(kind), self.requests.labels(kind, "ok" if ok else "error"))
+            self._children[(kind, ok)] = children
+        children[0].observe(seconds)
+        children[1].inc()
 
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,6 @@ from subgraphs.wallet.services.ledger import SystemAccount, balance_of, system_a
 from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, fund
 
 SECRET = "service-secret-for-wallet-tests-0123456789"
-TOKEN = ServiceTokens(SECRET).issue("markets")
 
 
 def _client(db, secret: str | None = SECRET) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
@@ -19,8 +18,9 @@ def _client(db, secret: str | None = SECRET) -> httpx.AsyncClient:  # type: igno
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet")
 
 
-def _h(key: str | None = None, token: str = TOKEN) -> dict[str, str]:
-    headers = {"authorization": f"Bearer {token}"}
+def _h(key: str | None = None, token: str | None = None) -> dict[str, str]:
+    # a fresh token per request: service tokens are short-lived and the suite can run long
+    headers = {"authorization": f"Bearer {token or ServiceTokens(SECRET).issue('markets')}"}
     if key:
         headers["idempotency-key"] = key
     return headers

@@ -70,6 +70,11 @@ class Served:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
+    @property
+    def websockets(self) -> int:
+        """WebSocket connections this server currently holds (HTTP keep-alives not counted)."""
+        return sum("WebSocket" in type(c).__name__ for c in self.server.server_state.connections)
+
     async def stop(self) -> None:
         if self.task.done():
             return
@@ -135,7 +140,7 @@ async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
     return served
 
 
-async def start_social(servers: list[Served], settings: SocialSettings, *, kv: KeyValue,
+async def start_social(servers: list[Served], settings: SocialSettings, *, kv: KeyValue | None,
                        routes_kv: KeyValue) -> Served:
     servers.append(served := await serve(create_social(settings, kv=kv, routes_kv=routes_kv)))
     return served

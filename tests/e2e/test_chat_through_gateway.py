@@ -67,7 +67,7 @@ async def test_message_reaches_member_with_sender_profile_and_non_member_is_refu
         assert (await subscriber.init(bob.token))["type"] == "connection_ack"
         await subscriber.subscribe("m1", MESSAGE_ADDED, {"c": conversation})
         await wait_until(lambda: listeners(kv, conversation), what="social to listen on the conversation")
-        assert upstream.open_count == 1
+        assert upstream.open_count == 1 and social.websockets == 1
 
         sent = (await api.data(SEND, {"c": conversation, "t": "hello Bob"}, token=alice.token))["sendMessage"]
         assert sent["sender"] == {"id": alice.id, "handle": alice.handle}
@@ -94,6 +94,7 @@ async def test_message_reaches_member_with_sender_profile_and_non_member_is_refu
     # The client went away: the gateway closes its upstream subscription and social stops listening.
     await wait_until(lambda: upstream.open_count == 0, what="the upstream subscription to close")
     await wait_until(lambda: _none(listeners(kv, conversation)), what="social to stop listening")
+    await wait_until(lambda: social.websockets == 0, what="the upstream socket to close at social")
 
 
 async def test_client_completing_one_subscription_closes_its_upstream(

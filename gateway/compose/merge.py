@@ -1240,4 +1240,11 @@ def _executable_locations(node: ast.DirectiveDefinitionNode) -> list[str]:
 
 
 def same_type(a: ast.TypeNode, b: ast.TypeNode) -> bool:
-    return print_ast(a) == print_ast(b)
+    """Structural equality of type references (printing them is far slower)."""
+    while True:
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, ast.NamedTypeNode):
+            assert isinstance(b, ast.NamedTypeNode)
+            return a.name.value == b.name.value
+        a, b = a.type, b.type  # type: ignore[attr-defined]

@@ -250,6 +250,15 @@ class WsClient:
     async def close(self) -> None:
         await self.connection.close()
 
+    async def closed(self) -> tuple[int | None, str | None]:
+        """Wait for the server to close the connection; (code, reason) of its close frame."""
+        try:
+            while True:
+                await asyncio.wait_for(self.connection.recv(), TIMEOUT)
+        except ConnectionClosed as closed:
+            frame = closed.rcvd
+        return (frame.code, frame.reason) if frame is not None else (None, None)
+
     @property
     def is_closed(self) -> bool:
         try:

@@ -61,6 +61,28 @@ async def test_message_reaches_member_with_sender_profile_and_non_member_is_refu
     finally:
         await outsider.close()
 
+    # Without a token: the gateway accepts the connection, social refuses the subscription.
+    anonymous = await WsClient.open(gateway.ws)
+    try:
+        await anonymous.send({"type": "connection_init"})
+        assert (await anonymous.receive())["type"] == "connection_ack"
+        await anonymous.subscribe("x", MESSAGE_ADDED, {"c": conversation})
+        refused = await anonymous.receive()
+        assert refused["type"] == "error" and refused["id"] == "x", refused
+        assert [e["extensions"]["code"] for e in refused["payload"]] == ["UNAUTHENTICATED"], refused
+    finally:
+        await anonymous.close()
+
+    # A token identity did not sign is refused at connection_init.
+    forged = await WsClient.open(gateway.ws)
+    try:
+        await forged.send({"type": "connection_init", "payload": {"authorization": f"Bearer {bob.token[:-4]}AAAA"}})
+        code, reason = await forged.closed()
+        # 4403 is what the protocol recommends for a refused connection_init; 4401 also says "unauthorised".
+        assert code in (4401, 4403) and "token" in (reason or "").lower(), (code, reason)
+    finally:
+        await forged.close()
+
     # B subscribes through the gateway; the subscription is live once social listens on the channel.
     subscriber = await WsClient.open(gateway.ws)
     try:
@@ -136,3 +158,37 @@ async def test_client_completing_one_subscription_closes_its_upstream(
 
 async def _none(count: object) -> bool:
     return await count == 0  # type: ignore[misc]
+
+
+async def test_social_going_away_ends_the_subscription_with_an_error(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
+) -> None:
+    """A subgraph that stops ends the client's subscription with an error, not silence."""
+    identity = await start_identity(servers, tmp_path)
+    kv = memory_kv("tributary:test:e2e:away:")
+    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
+                               kv_prefix="tributary:test:e2e:away:")
+    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
+    gateway = await start_gateway(servers, supergraph, identity=identity)
+    upstream = gateway.app.state.realtime.upstream
+    api = Api(http, gateway.graphql)
+
+    alice = await register_and_login(api, "alice_away", "Alice")
+    bob = await register_and_login(api, "bob_away", "Bob")
+    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+
+    client = await WsClient.open(gateway.ws)
+    try:
+        assert (await client.init(bob.token))["type"] == "connection_ack"
+        await client.subscribe("m1", MESSAGE_ADDED, {"c": conversation})
+        await wait_until(lambda: listeners(kv, conversation), what="social to listen")
+        await social.stop()
+        ended = await client.receive()
+        assert ended["id"] == "m1", ended
+        assert ended["type"] == "error", ended
+        assert [e["extensions"] for e in ended["payload"]] == [
+            {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "social"}], ended
+        await wait_until(lambda: upstream.open_count == 0, what="the gateway to drop the upstream")
+    finally:
+        await client.close()

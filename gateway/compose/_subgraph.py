@@ -285,6 +285,7 @@ class _Builder:
         self.rename_roots()
         self.strip_machinery()
         self.check_references()
+        self.check_directives()
         self.apply_federation_flags()
         compose = [
             getattr(d.args.get("name"), "value", "").lstrip("@")
@@ -470,6 +471,31 @@ class _Builder:
             for member in sub.members:
                 if member not in known:
                     self.error(codes.INVALID_GRAPHQL, f'Unknown type "{member}".', sub.name)
+
+    def check_directives(self) -> None:
+        known = set(self.names) | _BUILTIN_DIRECTIVES | set(self.directive_defs) | {"link"}
+        for sub in self.types.values():
+            self.check_applied(sub.directives, known, sub.name)
+            for f in sub.fields.values():
+                self.check_applied(f.directives, known, f.coordinate)
+                for arg in f.args.values():
+                    self.check_applied(arg.directives, known, f"{f.coordinate}({arg.name}:)")
+            for value in sub.values.values():
+                self.check_applied(value.directives, known, f"{sub.name}.{value.name}")
+
+    def check_applied(self, applied: list[Applied], known: set[str], coordinate: str) -> None:
+        for d in applied:
+            local = d.node.name.value
+            if local in known:
+                continue
+            extra = ""
+            if local in FEDERATION_DIRECTIVES:
+                extra = (
+                    f' If you meant the "@{local}" federation directive, you should use '
+                    f'fully-qualified name "@federation__{local}" or add "@{local}" to the '
+                    "`import` argument of the @link to the federation specification."
+                )
+            self.error(codes.INVALID_GRAPHQL, f'Unknown directive "@{local}".{extra}', coordinate)
 
     def check_type(self, type_node: ast.TypeNode, known: set[str], coordinate: str) -> None:
         name = named_type(type_node)

@@ -144,12 +144,18 @@ def _subgraph(
         query_fields = query_fields or [f"ping{index}: String"]
         lines.append(("extend " if fed1 else "") + "type Query { " + " ".join(query_fields) + " }")
     # Entities referenced but not defined here get a bare key-only stub.
-    defined = {line.split()[1] if not line.startswith("extend") else line.split()[2] for line in lines if " type " in f" {line}"}
+    defined = {
+        line.split()[2] if line.startswith("extend") else line.split()[1]
+        for line in lines
+        if line.startswith(("type ", "extend type "))
+    }
     for entity in entities:
         if entity not in defined:
-            lines.append(f'type {entity} @key(fields: "id", resolvable: false) {{ id: ID! }}' if not fed1 else f'extend type {entity} @key(fields: "id") {{ id: ID! @external }}')
-            if entity == "Review":
-                lines[-1] = lines[-1].replace('"id"', '"id"')
+            lines.append(
+                f'extend type {entity} @key(fields: "id") {{ id: ID! @external }}'
+                if fed1
+                else f'type {entity} @key(fields: "id", resolvable: false) {{ id: ID! }}'
+            )
     # A @provides needs the provided field declared @external on the target type here.
     for other, picks in provides.items():
         for i, line in enumerate(lines):

@@ -40,9 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `tests.bench`, `gateway`, `shared` importable
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
+import aiohttp
 
-from tests.bench._procs import free_port, request, start, stop, wait_ready  # noqa: E402
+from tests.bench._procs import free_port, request, start, stop, wait_ready
 
 DATABASE = "tributary_bench_tips"
 AMOUNT = "0.01"
@@ -363,6 +363,15 @@ def _row(result: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _show_errors(workdir: Path) -> None:
+    """Failed tips: the subgraphs' logged errors go to stderr (the work directory is deleted after)."""
+    for name in ("wallet", "gateway", "identity"):
+        log = workdir / f"{name}.log"
+        lines = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line] if log.exists() else []
+        for line in lines[:5]:
+            print(f"--- {name}.log: {line[:2000]}", file=sys.stderr)
+
+
 def measure(*, duration: float, warmup: float, connections: int, senders: int = 50, recipients: int = 20,
             prefix: str = DATABASE, keep_databases: bool = True) -> dict[str, Any]:
     """Start the stack, run the load, stop it; the result of `drive`."""
@@ -370,8 +379,12 @@ def measure(*, duration: float, warmup: float, connections: int, senders: int = 
         workdir = Path(tmp)
         try:
             with running_stack(prefix=prefix, workdir=workdir) as stack:
-                return asyncio.run(drive(stack, duration=duration, warmup=warmup, connections=connections,
-                                         senders=senders, recipients=recipients))
+                result = asyncio.run(drive(stack, duration=duration, warmup=warmup, connections=connections,
+                                           senders=senders, recipients=recipients))
+            detail = result["detail"]
+            if (set(detail["outcomes"]) | set(detail["warmup_outcomes"])) - {"ok"}:
+                _show_errors(workdir)
+            return result
         except Exception:
             for name in ("identity", "wallet", "gateway"):
                 log = workdir / f"{name}.log"
@@ -398,9 +411,9 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 15)))
-    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", 3)))
-    parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 50)))
+    parser.add_argument("--duration", type=float, default=float(os.environ.get("BENCH_DURATION", "15")))
+    parser.add_argument("--warmup", type=float, default=float(os.environ.get("BENCH_WARMUP", "3")))
+    parser.add_argument("--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", "50")))
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--recipients", type=int, default=20)
     args = parser.parse_args()

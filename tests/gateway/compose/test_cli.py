@@ -138,3 +138,17 @@ def test_each_broken_subgraph_alone_names_itself(name, tmp_path, capsys) -> None
         return
     assert status == 1
     assert textwrap.dedent(err).count("error[") >= 1
+
+
+def test_hints_are_printed_on_request(tmp_path, capsys) -> None:
+    config = write_config(
+        tmp_path,
+        {
+            "a": FED + "type Query { a(f: Filter): Int }\ninput Filter { x: Int y: Int }\n",
+            "b": FED + "type Query { b(f: Filter): Int }\ninput Filter { x: Int }\n",
+        },
+    )
+    assert main(["--config", str(config), "--hints", "--out", str(tmp_path / "s.graphql")]) == 0
+    err = capsys.readouterr().err
+    assert 'hint: INCONSISTENT_INPUT_OBJECT_FIELD: Input object field "y" will not be added' in err
+    assert "  y: Int" not in (tmp_path / "s.graphql").read_text()

@@ -349,7 +349,8 @@ def _row(result: dict[str, Any]) -> dict[str, Any]:
     cpu, per_tip = detail["cpu_pct"], detail["cpu_ms_per_tip"]
     goal_met = (result["rps"] >= 500 and result["p95_ms"] is not None and result["p95_ms"] < 50)
     note = (f"sendTip via gateway on PostgreSQL, {detail['connections']} connections; "
-            f"{detail['tips_ok']} ok tips, outcomes {detail['outcomes']}; invariant "
+            f"{detail['tips_ok']} ok tips, outcomes {detail['outcomes']} "
+            f"(warm-up {detail['warmup_outcomes']}); invariant "
             f"{'OK' if result['invariant_ok'] else 'BROKEN ' + str(detail)}"
             f" ({detail['reconciliation']['accounts']} accounts reconciled); CPU % / ms per tip: "
             f"gateway {cpu['gateway']} / {per_tip['gateway']}, wallet {cpu['wallet']} / {per_tip['wallet']}, "
@@ -368,8 +369,10 @@ def _show_errors(workdir: Path) -> None:
     for name in ("wallet", "gateway", "identity"):
         log = workdir / f"{name}.log"
         lines = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line] if log.exists() else []
-        for line in lines[:5]:
-            print(f"--- {name}.log: {line[:2000]}", file=sys.stderr)
+        for line in lines[:3]:
+            print(f"--- {name}.log: {line[:600]}", file=sys.stderr)
+        if len(lines) > 3:
+            print(f"--- {name}.log: ... {len(lines) - 3} more error lines", file=sys.stderr)
 
 
 def measure(*, duration: float, warmup: float, connections: int, senders: int = 50, recipients: int = 20,

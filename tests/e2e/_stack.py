@@ -94,7 +94,6 @@ async def serve(app: Any) -> Served:
     config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio",
                             timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
@@ -269,7 +268,7 @@ class WsClient:
 
 async def subscriber_count(kv: KeyValue, channel: str) -> int:
     """Listeners on a social pub/sub channel (in-memory store or real Redis)."""
-    name = kv.prefix + channel  # type: ignore[attr-defined]
+    name = kv.prefix + channel
     if isinstance(kv, MemoryKeyValue):
         return len(kv.store.subscribers.get(name, ()))
     [(_, count)] = await kv.client.pubsub_numsub(name)  # type: ignore[attr-defined]

@@ -7,10 +7,12 @@ non-member is refused with FORBIDDEN; a client that goes away leaves no upstream
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
 
+from shared.auth import SigningKeys, TokenIssuer
 from tests.e2e._stack import (
     MESSAGE_ADDED,
     OPEN_DIRECT,
@@ -156,8 +158,8 @@ async def test_client_completing_one_subscription_closes_its_upstream(
         await client.close()
 
 
-async def _none(count: object) -> bool:
-    return await count == 0  # type: ignore[misc]
+async def _none(count: Awaitable[int]) -> bool:
+    return await count == 0
 
 
 async def test_social_going_away_ends_the_subscription_with_an_error(
@@ -190,5 +192,44 @@ async def test_social_going_away_ends_the_subscription_with_an_error(
         assert [e["extensions"] for e in ended["payload"]] == [
             {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "social"}], ended
         await wait_until(lambda: upstream.open_count == 0, what="the gateway to drop the upstream")
+    finally:
+        await client.close()
+
+
+async def test_expired_token_ends_the_subscription(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
+) -> None:
+    """A token that expires while subscribed ends the subscription (identity's key, two-second life)."""
+    identity = await start_identity(servers, tmp_path)
+    kv = memory_kv("tributary:test:e2e:expiry:")
+    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
+                               kv_prefix="tributary:test:e2e:expiry:")
+    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
+    gateway = await start_gateway(servers, supergraph, identity=identity)
+    upstream = gateway.app.state.realtime.upstream
+    api = Api(http, gateway.graphql)
+
+    alice = await register_and_login(api, "alice_exp", "Alice")
+    bob = await register_and_login(api, "bob_exp", "Bob")
+    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+    # Signed with identity's own key (the one its JWKS publishes), but living two seconds only
+    # (`exp` is whole seconds: at least one second is left for the handshake).
+    keys = SigningKeys.from_pem((tmp_path / "identity-signing-key.pem").read_bytes())
+    short = TokenIssuer(keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, access_ttl=2)
+    token = short.issue_access_token(user_id=bob.id, roles=["user"])
+
+    client = await WsClient.open(gateway.ws)
+    try:
+        assert (await client.init(token))["type"] == "connection_ack"
+        await client.subscribe("m1", MESSAGE_ADDED, {"c": conversation})
+        await wait_until(lambda: listeners(kv, conversation), what="social to listen")
+        ended = await client.receive()
+        assert ended["type"] == "error" and ended["id"] == "m1", ended
+        assert [e["extensions"]["code"] for e in ended["payload"]] == ["UNAUTHENTICATED"], ended
+        code, reason = await client.closed()
+        assert code == 4401 and "expired" in (reason or "").lower(), (code, reason)
+        await wait_until(lambda: upstream.open_count == 0, what="the gateway to drop the upstream")
+        await wait_until(lambda: _none(listeners(kv, conversation)), what="social to stop listening")
     finally:
         await client.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import asyncpg
@@ -84,10 +84,12 @@ async def test_message_crosses_gateways_and_social_replicas(
     jwks = identity.base + "/.well-known/jwks.json"
     social_prefix = redis_prefix + "social:"
     replicas = []
+    routes_clients = []
     for index in (1, 2):  # started one after the other: the first migrates, the second finds head
         settings = social_settings(tmp_path / f"social{index}", jwks_url=jwks, database_url=pg_url,
                                    redis_url=redis_url(), kv_prefix=social_prefix, db_pool_size=4)
-        routes = RedisKeyValue(aioredis.Redis.from_url(redis_url()), prefix=redis_prefix + "events:")
+        routes_clients.append(redis_client := aioredis.Redis.from_url(redis_url()))
+        routes = RedisKeyValue(redis_client, prefix=redis_prefix + "events:")
         replicas.append(await start_social(servers, settings, kv=None, routes_kv=routes))
     social1, social2 = replicas
     supergraph = await supergraph_of({"identity": identity.graphql, "social": social1.graphql})
@@ -146,11 +148,13 @@ async def test_message_crosses_gateways_and_social_replicas(
         await alice_ws.close()
         await wait_until(lambda: _at_most(listeners(observer, conversation), 0), what="replicas to stop listening")
         await observer.client.aclose()
+        for redis_client in routes_clients:
+            await redis_client.aclose()
 
 
-async def _at_least(count: object, n: int) -> bool:
-    return await count >= n  # type: ignore[misc, no-any-return]
+async def _at_least(count: Awaitable[int], n: int) -> bool:
+    return await count >= n
 
 
-async def _at_most(count: object, n: int) -> bool:
-    return await count <= n  # type: ignore[misc, no-any-return]
+async def _at_most(count: Awaitable[int], n: int) -> bool:
+    return await count <= n

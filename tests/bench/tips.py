@@ -369,6 +369,7 @@ def _show_errors(workdir: Path) -> None:
     for name in ("wallet", "gateway", "identity"):
         log = workdir / f"{name}.log"
         lines = [line for line in log.read_text(errors="replace").splitlines() if "rror" in line] if log.exists() else []
+        lines.sort(key=lambda line: '"level":"ERROR"' not in line)  # failures before warnings
         for line in lines[:3]:
             print(f"--- {name}.log: {line[:600]}", file=sys.stderr)
         if len(lines) > 3:

@@ -74,7 +74,10 @@ async def enforce_rate_limit(kv: KeyValue, key: str, *, limit: int, window_secon
 def create_kv(url: str | None, *, prefix: str, store: MemoryStore | None = None) -> KeyValue:
     """Real Redis for a redis:// URL, else the in-memory twin (shared process-wide by default)."""
     if url:
-        return RedisKeyValue(aioredis.Redis.from_url(url), prefix=prefix)
+        # a bounded pool that waits for a free connection instead of raising: bursts of
+        # concurrent commands (e.g. a tip's leaderboard bumps) queue rather than fail
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=512, timeout=10)
+        return RedisKeyValue(aioredis.Redis(connection_pool=pool), prefix=prefix)
     return MemoryKeyValue(store or DEFAULT_STORE, prefix=prefix)
 
 

@@ -32,6 +32,10 @@ class FetchGroup:
     variables: set[str] = field(default_factory=set)
     renames: list[tuple[tuple[str, ...], str, str]] = field(default_factory=list)
 
+    def clashes(self, type_condition: str, typename: str, fields: list[InputSpec]) -> bool:
+        tree = self.inputs.get((type_condition, typename))
+        return tree is not None and _tree_clashes(tree, fields)
+
     def add_input(self, type_condition: str, typename: str, fields: list[InputSpec]) -> None:
         tree = self.inputs.setdefault((type_condition, typename), {})
         _merge_inputs(tree, fields)
@@ -48,6 +52,18 @@ class InputSpec:
     @property
     def tree_key(self) -> str:
         return f"{self.type_condition}|{self.name}" if self.type_condition else self.name
+
+
+def _tree_clashes(tree: dict[str, list], fields: list[InputSpec]) -> bool:  # type: ignore[type-arg]
+    for spec in fields:
+        entry = tree.get(spec.tree_key)
+        if entry is None:
+            continue
+        if entry[0] != spec.source:
+            return True
+        if spec.selections is not None and entry[1] is not None and _tree_clashes(entry[1], spec.selections):
+            return True
+    return False
 
 
 def _merge_inputs(tree: dict[str, list], fields: list[InputSpec]) -> None:  # type: ignore[type-arg]
@@ -115,8 +131,9 @@ class FetchGraphBuilder:
         conditions: tuple[str, ...],
         *,
         is_entity: bool,
+        variant: int = 0,
     ) -> FetchGroup:
-        key = (subgraph, merge_at, deps, is_entity)
+        key = (subgraph, merge_at, deps, is_entity, variant)
         group = self.by_key.get(key)
         if group is None:
             group = FetchGroup(
@@ -626,12 +643,21 @@ class FetchGraphBuilder:
             last = index == len(route) - 1
             deps = frozenset({current.group.id}) | (extra_deps if last else frozenset())
             group_conditions = current.conditions + (conditions if last else ())
-            group = self.group(
-                hop.subgraph, current.path, deps, group_conditions, is_entity=True
-            )
             typename = hop.entity_type
             type_condition = current.type_name
-            group.add_input(type_condition, typename, key_specs + ((extra_inputs or []) if last else []))
+            inputs = key_specs + ((extra_inputs or []) if last else [])
+            variant = 0
+            while True:
+                group = self.group(
+                    hop.subgraph, current.path, deps, group_conditions, is_entity=True,
+                    variant=variant,
+                )
+                # one representation cannot carry a field twice (`price` in USD and in EUR for
+                # two @requires): a clashing input goes to a fetch of its own
+                if not group.clashes(type_condition, typename, inputs):
+                    break
+                variant += 1
+            group.add_input(type_condition, typename, inputs)
             entity_sel = group.selection.child(f"... on {hop.entity_type}")
             current = Position(
                 group=group,

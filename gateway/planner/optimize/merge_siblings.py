@@ -40,9 +40,31 @@ def merge_siblings(groups: dict[int, FetchGroup]) -> dict[int, FetchGroup]:
                         continue
                     if fold in _ancestors(keep, groups) or keep in _ancestors(fold, groups):
                         continue
+                    if _inputs_clash(groups[keep], groups[fold]):
+                        continue  # the same field read from two places cannot share a representation
                     _fold(groups, keep=groups[keep], fold=groups.pop(fold))
                     changed = True
     return groups
+
+
+def _inputs_clash(keep: FetchGroup, fold: FetchGroup) -> bool:
+    for key, tree in fold.inputs.items():
+        other = keep.inputs.get(key)
+        if other is not None and _trees_clash(other, tree):
+            return True
+    return False
+
+
+def _trees_clash(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
+    for name, (src, sub, _) in b.items():
+        entry = a.get(name)
+        if entry is None:
+            continue
+        if entry[0] != src:
+            return True
+        if sub is not None and entry[1] is not None and _trees_clash(entry[1], sub):
+            return True
+    return False
 
 
 def _fold(groups: dict[int, FetchGroup], *, keep: FetchGroup, fold: FetchGroup) -> None:

@@ -643,3 +643,58 @@ QueryPlan {
     },
   },
 }"""
+
+
+def test_two_requires_of_one_field_with_different_arguments_fetch_separately() -> None:
+    # one representation cannot hold `price` in USD and in EUR: two fetches, one per @requires
+    assert plan_for('requires_conflict', '{ products { upc shippingUSD shippingEUR } }') == """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "b") {
+      {
+        products {
+          upc
+          price(currency: "USD")
+          __typename
+          _tr1_price: price(currency: "EUR")
+        }
+      }
+    },
+    Parallel {
+      Flatten(path: "products.@") {
+        Fetch(service: "a") {
+          ... on Product {
+            __typename
+            upc
+            price
+          }
+          =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                shippingUSD
+              }
+            }
+          }
+        },
+      },
+      Flatten(path: "products.@") {
+        Fetch(service: "a") {
+          ... on Product {
+            __typename
+            upc
+            price <- _tr1_price
+          }
+          =>
+          query ($representations: [_Any!]!) {
+            _entities(representations: $representations) {
+              ... on Product {
+                shippingEUR
+              }
+            }
+          }
+        },
+      },
+    },
+  },
+}"""

@@ -100,7 +100,8 @@ class _NeedsParent(Exception):
         self.tried = tried
 
 
-def _with_conditions(f: CField, conditions: tuple[str, ...]) -> CSelection:
+def with_conditions(f: CField, conditions: tuple[str, ...]) -> CSelection:
+    """`f` as it appears under `conditions` (wrapped in condition-only fragments)."""
     if not conditions:
         return f
     return CFragment(type_condition=None, conditions=conditions, selections=[f])
@@ -497,7 +498,7 @@ class FetchGraphBuilder:
             )
             tried = unreached.tried | {pos.group.subgraph}
             if pos.type_name == self.root_type and not pos.path:
-                raise _NeedsParent([_with_conditions(again, conds)], frozenset(tried)) from None
+                raise _NeedsParent([with_conditions(again, conds)], frozenset(tried)) from None
             self.plan_jumps(pos, [(again, conds)], exclude=frozenset(tried))
 
     # -- jumps ---------------------------------------------------------------------------------
@@ -622,7 +623,7 @@ class FetchGraphBuilder:
                     f"{'.'.join(pos.path) or 'the root'}"
                 )
             raise _NeedsParent(
-                [_with_conditions(f, c) for f, c in unreached], exclude | {subgraph}
+                [with_conditions(f, c) for f, c in unreached], exclude | {subgraph}
             )
 
     def jump(

@@ -6,9 +6,9 @@ from graphql import DocumentNode, GraphQLSchema
 
 from ..supergraph.model import Supergraph
 from .build import build_plan_node
-from .fetch_graph import FetchGraphBuilder
+from .fetch_graph import FetchGraphBuilder, with_conditions
 from .graph import SubgraphView
-from .operation import CField, CSelection, NormalizedOperation, normalize_operation
+from .operation import CSelection, NormalizedOperation, normalize_operation
 from .plan import PlanNode, QueryPlan, Sequence
 
 
@@ -50,7 +50,7 @@ class QueryPlanner:
                 continue
             resolvers = self.view.resolvers(root_type, f.name)
             subgraph = resolvers[0].subgraph if resolvers else None
-            item = _with_conditions(f, conditions)
+            item = with_conditions(f, conditions)
             if batches and batches[-1][0] == subgraph:
                 batches[-1][1].append(item)
             else:
@@ -65,11 +65,3 @@ class QueryPlanner:
         for node in present:
             flat.extend(node.nodes if isinstance(node, Sequence) else (node,))
         return Sequence(nodes=tuple(flat))
-
-
-def _with_conditions(f: CField, conditions: tuple[str, ...]) -> CSelection:
-    if not conditions:
-        return f
-    from .operation import CFragment
-
-    return CFragment(type_condition=None, conditions=conditions, selections=[f])

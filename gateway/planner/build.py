@@ -6,7 +6,7 @@ from .fetch_graph import FetchGroup, freeze_inputs
 from .graph import SubgraphView
 from .operation import NormalizedOperation
 from .optimize import merge_siblings
-from .plan import Condition, Fetch, Flatten, Parallel, PlanNode, Sequence
+from .plan import Condition, Fetch, Flatten, Parallel, PlanNode, in_sequence
 
 
 def drop_empty_groups(groups: dict[int, FetchGroup]) -> dict[int, FetchGroup]:
@@ -96,8 +96,7 @@ def build_plan_node(
         if not exclusive:
             return own
         parts = [subtree(c, available) for c in exclusive]
-        after = parts[0] if len(parts) == 1 else Parallel(nodes=tuple(parts))
-        return Sequence(nodes=(own, *(after.nodes if isinstance(after, Sequence) else (after,))))
+        return in_sequence([own, parts[0] if len(parts) == 1 else Parallel(nodes=tuple(parts))])
 
     stages: list[PlanNode] = []
     while len(done) < len(groups):
@@ -108,9 +107,4 @@ def build_plan_node(
         done.update(ready)
         parts = [subtree(g, completed) for g in ready]
         stages.append(parts[0] if len(parts) == 1 else Parallel(nodes=tuple(parts)))
-    if len(stages) == 1:
-        return stages[0]
-    flat: list[PlanNode] = []
-    for stage in stages:
-        flat.extend(stage.nodes if isinstance(stage, Sequence) else (stage,))
-    return Sequence(nodes=tuple(flat))
+    return in_sequence(stages)

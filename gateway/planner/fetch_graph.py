@@ -18,6 +18,11 @@ class PlanningError(Exception):
     """No subgraph path can satisfy part of the operation (a composition bug or a planner gap)."""
 
 
+# An input tree: `tree_key -> [source, subtree | None, is_key]`, what a representation is
+# read from. Groups build them from specs and merge_siblings merges them; both use these.
+InputTree = dict[str, list]  # type: ignore[type-arg]
+
+
 @dataclass(eq=False, kw_only=True)
 class FetchGroup:
     id: int
@@ -26,7 +31,7 @@ class FetchGroup:
     is_entity: bool
     root_kind: str = "query"
     selection: Selection = field(default_factory=Selection)
-    inputs: dict[tuple[str, str], dict[str, list]] = field(default_factory=dict)  # type: ignore[type-arg]
+    inputs: dict[tuple[str, str], InputTree] = field(default_factory=dict)
     deps: set[int] = field(default_factory=set)
     conditions: frozenset[str] = frozenset()
     variables: set[str] = field(default_factory=set)
@@ -34,11 +39,10 @@ class FetchGroup:
 
     def clashes(self, type_condition: str, typename: str, fields: list[InputSpec]) -> bool:
         tree = self.inputs.get((type_condition, typename))
-        return tree is not None and _tree_clashes(tree, fields)
+        return tree is not None and input_trees_clash(tree, input_tree(fields))
 
     def add_input(self, type_condition: str, typename: str, fields: list[InputSpec]) -> None:
-        tree = self.inputs.setdefault((type_condition, typename), {})
-        _merge_inputs(tree, fields)
+        merge_input_trees(self.inputs.setdefault((type_condition, typename), {}), input_tree(fields))
 
 
 @dataclass(kw_only=True, slots=True)
@@ -54,28 +58,37 @@ class InputSpec:
         return f"{self.type_condition}|{self.name}" if self.type_condition else self.name
 
 
-def _tree_clashes(tree: dict[str, list], fields: list[InputSpec]) -> bool:  # type: ignore[type-arg]
+def input_tree(fields: list[InputSpec]) -> InputTree:
+    tree: InputTree = {}
     for spec in fields:
-        entry = tree.get(spec.tree_key)
-        if entry is None:
-            continue
-        if entry[0] != spec.source:
-            return True
-        if spec.selections is not None and entry[1] is not None and _tree_clashes(entry[1], spec.selections):
-            return True
-    return False
+        sub = input_tree(spec.selections) if spec.selections is not None else None
+        merge_input_trees(tree, {spec.tree_key: [spec.source, sub, spec.is_key]})
+    return tree
 
 
-def _merge_inputs(tree: dict[str, list], fields: list[InputSpec]) -> None:  # type: ignore[type-arg]
-    for spec in fields:
-        entry = tree.get(spec.tree_key)
+def merge_input_trees(target: InputTree, source: InputTree) -> None:
+    for key, (src, sub, is_key) in source.items():
+        entry = target.get(key)
         if entry is None:
-            entry = tree[spec.tree_key] = [spec.source, None if spec.selections is None else {}, spec.is_key]
-        entry[2] = entry[2] or spec.is_key
-        if spec.selections is not None:
+            entry = target[key] = [src, None if sub is None else {}, is_key]
+        entry[2] = entry[2] or is_key
+        if sub is not None:
             if entry[1] is None:
                 entry[1] = {}
-            _merge_inputs(entry[1], spec.selections)
+            merge_input_trees(entry[1], sub)
+
+
+def input_trees_clash(a: InputTree, b: InputTree) -> bool:
+    """Would one representation need a field from two places (same name, other source)?"""
+    for key, (src, sub, _) in b.items():
+        entry = a.get(key)
+        if entry is None:
+            continue
+        if entry[0] != src:
+            return True
+        if sub is not None and entry[1] is not None and input_trees_clash(entry[1], sub):
+            return True
+    return False
 
 
 @dataclass(kw_only=True, slots=True)

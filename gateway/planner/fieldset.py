@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse
+
+from .operation import print_arguments
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -20,13 +22,10 @@ def _convert(selection_set: SelectionSetNode, type_condition: str | None) -> tup
     out: list[FieldSetField] = []
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            args = ""
-            if selection.arguments:
-                args = "(" + ", ".join(print_ast(a) for a in selection.arguments) + ")"
             out.append(
                 FieldSetField(
                     name=selection.name.value,
-                    arguments=args,
+                    arguments=print_arguments(selection),
                     selections=_convert(selection.selection_set, None)
                     if selection.selection_set
                     else None,

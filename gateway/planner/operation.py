@@ -55,6 +55,13 @@ class NormalizedOperation:
     fragments: dict[str, FragmentDefinitionNode]
 
 
+def print_arguments(node: FieldNode) -> str:
+    """A field's arguments as sent to a subgraph: `(a: $x, b: 1)`, or "" without any."""
+    if not node.arguments:
+        return ""
+    return "(" + ", ".join(print_ast(a) for a in node.arguments) + ")"
+
+
 def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
@@ -115,9 +122,7 @@ def _normalize(
         if conditions is None:
             continue
         if isinstance(selection, FieldNode):
-            arguments = ""
-            if selection.arguments:
-                arguments = "(" + ", ".join(print_ast(a) for a in selection.arguments) + ")"
+            arguments = print_arguments(selection)
             out.append(
                 CField(
                     response_name=(selection.alias or selection.name).value,

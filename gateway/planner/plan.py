@@ -66,6 +66,16 @@ class Condition:
 PlanNode = Fetch | Flatten | Sequence | Parallel | Condition
 
 
+def in_sequence(nodes: list[PlanNode]) -> PlanNode:
+    """Run `nodes` one after another, without nesting a Sequence in a Sequence."""
+    if len(nodes) == 1:
+        return nodes[0]
+    flat: list[PlanNode] = []
+    for node in nodes:
+        flat.extend(node.nodes if isinstance(node, Sequence) else (node,))
+    return Sequence(nodes=tuple(flat))
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class QueryPlan:
     node: PlanNode | None

@@ -9,7 +9,7 @@ from .build import build_plan_node
 from .fetch_graph import FetchGraphBuilder, with_conditions
 from .graph import SubgraphView
 from .operation import CSelection, NormalizedOperation, normalize_operation
-from .plan import PlanNode, QueryPlan, Sequence
+from .plan import PlanNode, QueryPlan, in_sequence
 
 
 class QueryPlanner:
@@ -57,11 +57,4 @@ class QueryPlanner:
                 batches.append((subgraph, [item]))
         nodes = [self._plan_selections(root_type, items, operation) for _, items in batches]
         present = [n for n in nodes if n is not None]
-        if not present:
-            return None
-        if len(present) == 1:
-            return present[0]
-        flat: list[PlanNode] = []
-        for node in present:
-            flat.extend(node.nodes if isinstance(node, Sequence) else (node,))
-        return Sequence(nodes=tuple(flat))
+        return in_sequence(present) if present else None

@@ -6,7 +6,7 @@ another when neither depends on the other (which would create a cycle).
 
 from __future__ import annotations
 
-from ..fetch_graph import FetchGroup
+from ..fetch_graph import FetchGroup, input_trees_clash, merge_input_trees
 from ..selection import merge_selection
 
 
@@ -50,19 +50,7 @@ def merge_siblings(groups: dict[int, FetchGroup]) -> dict[int, FetchGroup]:
 def _inputs_clash(keep: FetchGroup, fold: FetchGroup) -> bool:
     for key, tree in fold.inputs.items():
         other = keep.inputs.get(key)
-        if other is not None and _trees_clash(other, tree):
-            return True
-    return False
-
-
-def _trees_clash(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
-    for name, (src, sub, _) in b.items():
-        entry = a.get(name)
-        if entry is None:
-            continue
-        if entry[0] != src:
-            return True
-        if sub is not None and entry[1] is not None and _trees_clash(entry[1], sub):
+        if other is not None and input_trees_clash(other, tree):
             return True
     return False
 
@@ -70,8 +58,7 @@ def _trees_clash(a: dict, b: dict) -> bool:  # type: ignore[type-arg]
 def _fold(groups: dict[int, FetchGroup], *, keep: FetchGroup, fold: FetchGroup) -> None:
     merge_selection(keep.selection, fold.selection)
     for key, tree in fold.inputs.items():
-        target = keep.inputs.setdefault(key, {})
-        _merge_tree(target, tree)
+        merge_input_trees(keep.inputs.setdefault(key, {}), tree)
     keep.deps |= fold.deps
     keep.deps.discard(keep.id)
     keep.conditions &= fold.conditions
@@ -82,19 +69,3 @@ def _fold(groups: dict[int, FetchGroup], *, keep: FetchGroup, fold: FetchGroup) 
             other.deps.discard(fold.id)
             if other.id != keep.id:
                 other.deps.add(keep.id)
-
-
-def _merge_tree(target: dict, source: dict) -> None:  # type: ignore[type-arg]
-    for name, (src, sub, is_key) in source.items():
-        entry = target.get(name)
-        if entry is None:
-            target[name] = [src, None if sub is None else {}, is_key]
-            entry = target[name]
-            if sub is not None:
-                _merge_tree(entry[1], sub)
-            continue
-        entry[2] = entry[2] or is_key
-        if sub is not None:
-            if entry[1] is None:
-                entry[1] = {}
-            _merge_tree(entry[1], sub)

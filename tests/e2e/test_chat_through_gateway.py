@@ -8,7 +8,9 @@ non-member is refused with FORBIDDEN; a client that goes away leaves no upstream
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,24 +34,58 @@ from tests.e2e._stack import (
 )
 
 
-async def test_message_reaches_member_with_sender_profile_and_non_member_is_refused(
-    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
-) -> None:
+@dataclass
+class Chat:
+    """identity + social + a gateway composed from them, and a direct conversation of two users."""
+
+    identity: Served
+    social: Served
+    gateway: Served
+    kv: Any
+    settings: Any
+    api: Api
+    alice: Any
+    bob: Any
+    conversation: str
+
+    @property
+    def upstream(self) -> Any:
+        return self.gateway.app.state.realtime.upstream
+
+
+async def start_chat(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient, tag: str,
+    *, alice: str = "Alice", bob: str = "Bob",
+) -> Chat:
     identity = await start_identity(servers, tmp_path)
-    kv = memory_kv("tributary:test:e2e:chat:")
+    prefix = f"tributary:test:e2e:{tag}:"
+    kv = memory_kv(prefix)
     settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
-                               kv_prefix="tributary:test:e2e:chat:")
+                               kv_prefix=prefix)
     social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
     supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
     gateway = await start_gateway(servers, supergraph, identity=identity)
-    upstream = gateway.app.state.realtime.upstream
     api = Api(http, gateway.graphql)
+    a = await register_and_login(api, f"alice_{tag}", alice)
+    b = await register_and_login(api, f"bob_{tag}", bob)
+    opened = (await api.data(OPEN_DIRECT, {"u": b.id}, token=a.token))["openDirectConversation"]
+    return Chat(identity=identity, social=social, gateway=gateway, kv=kv, settings=settings,
+                api=api, alice=a, bob=b, conversation=opened["id"])
 
-    alice = await register_and_login(api, "alice_e2e", "Alice Liddell")
-    bob = await register_and_login(api, "bob_e2e", "Bob Builder")
+
+async def test_message_reaches_member_with_sender_profile_and_non_member_is_refused(
+    tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
+) -> None:
+    chat = await start_chat(tmp_path, servers, http, "e2e", alice='Alice Liddell', bob='Bob Builder')
+    social = chat.social
+    gateway = chat.gateway
+    kv = chat.kv
+    upstream = chat.upstream
+    api = chat.api
+    alice = chat.alice
+    bob = chat.bob
+    conversation = chat.conversation
     carol = await register_and_login(api, "carol_e2e", "Carol Danvers")
-    opened = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]
-    conversation = opened["id"]
 
     # C, not a member, is refused with FORBIDDEN (and nothing stays open for her).
     outsider = await WsClient.open(gateway.ws)
@@ -125,19 +161,14 @@ async def test_client_completing_one_subscription_closes_its_upstream(
     tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
 ) -> None:
     """`complete` from a client that stays connected also releases the upstream subscription."""
-    identity = await start_identity(servers, tmp_path)
-    kv = memory_kv("tributary:test:e2e:complete:")
-    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
-                               kv_prefix="tributary:test:e2e:complete:")
-    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
-    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
-    gateway = await start_gateway(servers, supergraph, identity=identity)
-    upstream = gateway.app.state.realtime.upstream
-    api = Api(http, gateway.graphql)
-
-    alice = await register_and_login(api, "alice_done", "Alice")
-    bob = await register_and_login(api, "bob_done", "Bob")
-    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+    chat = await start_chat(tmp_path, servers, http, "complete", alice='Alice', bob='Bob')
+    gateway = chat.gateway
+    kv = chat.kv
+    upstream = chat.upstream
+    api = chat.api
+    alice = chat.alice
+    bob = chat.bob
+    conversation = chat.conversation
 
     client = await WsClient.open(gateway.ws)
     try:
@@ -166,19 +197,13 @@ async def test_social_going_away_ends_the_subscription_with_an_error(
     tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
 ) -> None:
     """A subgraph that stops ends the client's subscription with an error, not silence."""
-    identity = await start_identity(servers, tmp_path)
-    kv = memory_kv("tributary:test:e2e:away:")
-    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
-                               kv_prefix="tributary:test:e2e:away:")
-    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
-    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
-    gateway = await start_gateway(servers, supergraph, identity=identity)
-    upstream = gateway.app.state.realtime.upstream
-    api = Api(http, gateway.graphql)
-
-    alice = await register_and_login(api, "alice_away", "Alice")
-    bob = await register_and_login(api, "bob_away", "Bob")
-    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+    chat = await start_chat(tmp_path, servers, http, "away", alice='Alice', bob='Bob')
+    social = chat.social
+    gateway = chat.gateway
+    kv = chat.kv
+    upstream = chat.upstream
+    bob = chat.bob
+    conversation = chat.conversation
 
     client = await WsClient.open(gateway.ws)
     try:
@@ -200,19 +225,13 @@ async def test_expired_token_ends_the_subscription(
     tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
 ) -> None:
     """A token that expires while subscribed ends the subscription (identity's key, two-second life)."""
-    identity = await start_identity(servers, tmp_path)
-    kv = memory_kv("tributary:test:e2e:expiry:")
-    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
-                               kv_prefix="tributary:test:e2e:expiry:")
-    social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
-    supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})
-    gateway = await start_gateway(servers, supergraph, identity=identity)
-    upstream = gateway.app.state.realtime.upstream
-    api = Api(http, gateway.graphql)
-
-    alice = await register_and_login(api, "alice_exp", "Alice")
-    bob = await register_and_login(api, "bob_exp", "Bob")
-    conversation = (await api.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
+    chat = await start_chat(tmp_path, servers, http, "expiry", alice='Alice', bob='Bob')
+    gateway = chat.gateway
+    kv = chat.kv
+    settings = chat.settings
+    upstream = chat.upstream
+    bob = chat.bob
+    conversation = chat.conversation
     # Signed with identity's own key (the one its JWKS publishes), but living two seconds only
     # (`exp` is whole seconds: at least one second is left for the handshake).
     keys = SigningKeys.from_pem((tmp_path / "identity-signing-key.pem").read_bytes())

@@ -129,12 +129,6 @@ class SubgraphView:
             return None
         return join
 
-    def external(self, subgraph: ServiceName, type_name: str, field_name: str) -> bool:
-        type_def = self.types.get(type_name)
-        field_def = type_def.fields.get(field_name) if type_def else None
-        join = field_def.joins.get(subgraph) if field_def else None
-        return bool(join and join.external)
-
     def resolvers(self, type_name: str, field_name: str) -> list[Resolver]:
         type_def = self.types[type_name]
         field_def = type_def.fields.get(field_name)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import fnmatch
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,8 +17,10 @@ __all__ = [
     "KeyValue",
     "MemoryKeyValue",
     "MemoryStore",
+    "RateLimit",
     "RateLimitResult",
     "RedisKeyValue",
+    "ScoreBump",
     "create_kv",
     "enforce_rate_limit",
 ]
@@ -31,6 +33,27 @@ class RateLimitResult:
     allowed: bool
     remaining: int
     retry_after: float  # seconds until the window resets; 0 when allowed
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """One hit counted on `key`: allowed while the window holds at most `limit` hits."""
+
+    key: str
+    limit: int
+    window_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBump:
+    """Add `amount` to `member` in the sorted set `key`, only while the key `guard` exists;
+    then (if `ttl` is set) make `key` expire `ttl` seconds later."""
+
+    key: str
+    member: str
+    amount: float
+    guard: str
+    ttl: float | None = None
 
 
 class KeyValue(Protocol):
@@ -46,6 +69,7 @@ class KeyValue(Protocol):
     async def expire(self, key: str, ttl: float) -> bool: ...
     async def ttl(self, key: str) -> float | None: ...
     async def zincrby(self, key: str, amount: float, member: str) -> float: ...
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int: ...
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int: ...
     async def zrem(self, key: str, *members: str) -> int: ...
     async def zrevrange(self, key: str, start: int, stop: int, *,
@@ -57,6 +81,7 @@ class KeyValue(Protocol):
     def subscribe(self, *channels: str) -> Any: ...  # async CM -> AsyncIterator[(str, bytes)]
     async def rate_limit(self, key: str, *, limit: int,
                          window_seconds: float) -> RateLimitResult: ...
+    async def rate_limit_many(self, limits: Sequence[RateLimit]) -> list[RateLimitResult]: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -94,14 +119,36 @@ def _encode(value: Value) -> bytes:
 # ---------------------------------------------------------------------------------------------
 # Redis
 
-# Fixed window: the first hit of a window starts its clock; atomically, so concurrent hits
-# from many replicas count once each.
+# Fixed windows, one per key (ARGV: each key's window in ms): the first hit of a window starts
+# its clock; atomically, so concurrent hits from many replicas count once each. Returns
+# count1, ttl1, count2, ttl2, ...
 _RATE_LIMIT_LUA = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+local out = {}
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[i])
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('PEXPIRE', key, window) end
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+end
+return out
+"""
+
+# KEYS: guard1, set1, guard2, set2, ...; ARGV: member, amount, ttl ms (0: none) per pair.
+_ZINCRBY_GUARDED_LUA = """
+local applied = 0
+for pair = 0, #KEYS / 2 - 1 do
+  local guard, key = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
+  if redis.call('EXISTS', guard) == 1 then
+    redis.call('ZINCRBY', key, ARGV[pair * 3 + 2], ARGV[pair * 3 + 1])
+    local ttl = tonumber(ARGV[pair * 3 + 3])
+    if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+    applied = applied + 1
+  end
+end
+return applied
 """
 
 _INCR_LUA = """
@@ -119,6 +166,7 @@ class RedisKeyValue:
         self.prefix = prefix
         self._rate_limit = client.register_script(_RATE_LIMIT_LUA)
         self._incr = client.register_script(_INCR_LUA)
+        self._zincrby_guarded = client.register_script(_ZINCRBY_GUARDED_LUA)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -150,6 +198,15 @@ class RedisKeyValue:
 
     async def zincrby(self, key: str, amount: float, member: str) -> float:
         return float(await self.client.zincrby(self._k(key), amount, member))  # type: ignore[arg-type]
+
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int:
+        """Apply the bumps whose guard exists, atomically and in one round trip; how many."""
+        if not bumps:
+            return 0
+        keys = [k for bump in bumps for k in (self._k(bump.guard), self._k(bump.key))]
+        args = [a for bump in bumps for a in (
+            bump.member, bump.amount, 0 if bump.ttl is None else max(1, int(bump.ttl * 1000)))]
+        return int(await self._zincrby_guarded(keys=keys, args=args))
 
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int:
         return int(await self.client.zadd(self._k(key), dict(mapping)))  # type: ignore[arg-type]
@@ -205,9 +262,18 @@ class RedisKeyValue:
                 yield _text(message["channel"])[cut:], _encode(message["data"])
 
     async def rate_limit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitResult:
-        window_ms = max(1, int(window_seconds * 1000))
-        count, ttl_ms = await self._rate_limit(keys=[self._k(key)], args=[window_ms])
-        return _rate_result(int(count), limit, int(ttl_ms) / 1000)
+        return (await self.rate_limit_many([RateLimit(key, limit, window_seconds)]))[0]
+
+    async def rate_limit_many(self, limits: Sequence[RateLimit]) -> list[RateLimitResult]:
+        """Count one hit on each key, in one round trip."""
+        if not limits:
+            return []
+        counts = await self._rate_limit(
+            keys=[self._k(item.key) for item in limits],
+            args=[max(1, int(item.window_seconds * 1000)) for item in limits],
+        )
+        return [_rate_result(int(counts[2 * i]), item.limit, int(counts[2 * i + 1]) / 1000)
+                for i, item in enumerate(limits)]
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())
@@ -345,6 +411,16 @@ class MemoryKeyValue:
         zset[member] = zset.get(member, 0.0) + amount
         return zset[member]
 
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int:
+        applied = 0
+        for bump in bumps:
+            if self.store.exists(self._k(bump.guard)):
+                await self.zincrby(bump.key, bump.amount, bump.member)
+                if bump.ttl is not None:
+                    await self.expire(bump.key, bump.ttl)
+                applied += 1
+        return applied
+
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int:
         zset = self._zset(key, create=True)
         added = sum(1 for m in mapping if m not in zset)
@@ -413,6 +489,10 @@ class MemoryKeyValue:
                         ) -> AsyncIterator[tuple[str, bytes]]:
         while True:
             yield await queue.get()
+
+    async def rate_limit_many(self, limits: Sequence[RateLimit]) -> list[RateLimitResult]:
+        return [await self.rate_limit(item.key, limit=item.limit, window_seconds=item.window_seconds)
+                for item in limits]
 
     async def rate_limit(self, key: str, *, limit: int, window_seconds: float) -> RateLimitResult:
         count = await self.incr(key, ttl=window_seconds)

@@ -151,6 +151,9 @@ def running_stack(*, prefix: str, workdir: Path, timeout_s: float = 180.0) -> It
             "WALLET_JWKS_URL": jwks, "WALLET_REDIS_URL": "redis://127.0.0.1:6379/0",
             "WALLET_KV_PREFIX": f"bench:tips:{secrets.token_hex(4)}:",
             "WALLET_TIP_LIMIT_PER_MINUTE": "100000000", "WALLET_TIP_IP_LIMIT_PER_MINUTE": "100000000",
+            # a pool that holds the load's concurrency: overflow connections are closed on
+            # return, so a pool smaller than the load reconnects (TLS attempt included) all run
+            "WALLET_DB_POOL_SIZE": "40", "WALLET_DB_MAX_OVERFLOW": "10",
         })
         processes.append(wallet)
         for name, process, port in (("identity", identity, identity_port), ("wallet", wallet, wallet_port)):

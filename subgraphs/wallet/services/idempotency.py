@@ -21,7 +21,7 @@ from shared.errors import BadUserInputError, ConflictError
 from subgraphs.wallet.models import IdempotencyRecord
 from subgraphs.wallet.services.ledger import write_transaction
 
-__all__ = ["IdempotentResult", "request_hash", "run_idempotent", "validate_key"]
+__all__ = ["IdempotentResult", "replay", "request_hash", "run_idempotent", "validate_key"]
 
 MAX_KEY_LENGTH = 200
 _ATTEMPTS = 3
@@ -86,16 +86,23 @@ async def run_idempotent(
         except IntegrityError:
             # Most likely a concurrent duplicate committed the same key first: read it back.
             continue
-        if stored_op != operation or stored_hash != digest:
-            raise ConflictError(
-                "This idempotency key was already used for a different request",
-                extensions={"reason": "IDEMPOTENCY_KEY_REUSED", "idempotencyKey": key},
-            )
-        return IdempotentResult(result=stored_result, replayed=True)
+        return replay(key=key, operation=operation, digest=digest, stored_operation=stored_op,
+                      stored_digest=stored_hash, stored_result=stored_result)
     raise ConflictError(
         "Could not complete the request; retry with the same idempotency key",
         extensions={"reason": "IDEMPOTENCY_RACE"},
     )
+
+
+def replay(*, key: str, operation: str, digest: str, stored_operation: str, stored_digest: str,
+           stored_result: dict[str, Any]) -> IdempotentResult:
+    """The stored result of a key seen before, or CONFLICT if it was used for another request."""
+    if stored_operation != operation or stored_digest != digest:
+        raise ConflictError(
+            "This idempotency key was already used for a different request",
+            extensions={"reason": "IDEMPOTENCY_KEY_REUSED", "idempotencyKey": key},
+        )
+    return IdempotentResult(result=stored_result, replayed=True)
 
 
 async def _stored(session: AsyncSession, principal: str, key: str) -> IdempotencyRecord | None:

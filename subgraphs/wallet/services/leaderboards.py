@@ -8,7 +8,6 @@ heals any increment lost between a commit and a crash.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -16,7 +15,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.redis import KeyValue
+from shared.redis import KeyValue, ScoreBump
 from subgraphs.wallet.models import Tip, utcnow
 from subgraphs.wallet.services.money import get_currency
 
@@ -89,21 +88,15 @@ def board(kind: BoardKind, period: Period, currency: str, *, at: datetime | None
 
 async def record_tip(kv: KeyValue, *, sender_id: str, recipient_id: str, currency: str,
                      amount: int, at: datetime) -> None:
-    """Add a committed tip to every board it counts on (boards not built yet are skipped)."""
-
-    async def bump(b: Board, member: str) -> None:
-        if await kv.get(b.marker) is None:
-            return  # the next read rebuilds this board from the tips table, this tip included
-        await kv.zincrby(b.key, float(amount), member)
-        ttl = _BUCKET_TTL[b.period]
-        if ttl is not None:
-            await kv.expire(b.key, ttl)
-
-    jobs = []
-    for period in Period:
-        jobs.append(bump(board(BoardKind.TIPPERS, period, currency, at=at), sender_id))
-        jobs.append(bump(board(BoardKind.CREATORS, period, currency, at=at), recipient_id))
-    await asyncio.gather(*jobs)
+    """Add a committed tip to every board it counts on (boards not built yet are skipped:
+    the next read rebuilds them from the tips table, this tip included). One round trip."""
+    await kv.zincrby_guarded([
+        ScoreBump(key=b.key, member=member, amount=float(amount), guard=b.marker,
+                  ttl=_BUCKET_TTL[b.period])
+        for period in Period
+        for b, member in ((board(BoardKind.TIPPERS, period, currency, at=at), sender_id),
+                          (board(BoardKind.CREATORS, period, currency, at=at), recipient_id))
+    ])
 
 
 async def rebuild(kv: KeyValue, *, session: AsyncSession, b: Board) -> None:

@@ -143,6 +143,7 @@ async def post_entry(
     kind: str,
     postings: Sequence[Posting],
     reference: str | None = None,
+    entry_id: str | None = None,
 ) -> str:
     """Write one balanced journal entry and update the cached balances; returns the entry id.
 
@@ -159,7 +160,7 @@ async def post_entry(
         balance = locked[ref][1]
         if delta < 0 and not ref.allow_negative and balance + delta < 0:
             raise InsufficientFundsError(currency=currency, available=balance, requested=-delta)
-    entry_id = new_id()
+    entry_id = entry_id or new_id()
     await session.execute(sa.insert(JournalEntry).values(
         id=entry_id, kind=kind, currency=currency, reference=reference, created_at=utcnow()
     ))

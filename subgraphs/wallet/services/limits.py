@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import RateLimitedError
-from shared.redis import KeyValue
+from shared.redis import KeyValue, RateLimit
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, emit
 
 __all__ = ["enforce_velocity"]
@@ -31,9 +31,12 @@ async def enforce_velocity(
     The first refusal in a window is also reported to moderation as a suspicious movement
     (one event per user and window, so a flood does not flood the outbox).
     """
-    for scope, subject, limit in (("user", user_id, user_limit), ("ip", ip, ip_limit)):
-        result = await kv.rate_limit(f"vel:{action}:{scope}:{subject}", limit=limit,
-                                     window_seconds=window_seconds)
+    scopes = (("user", user_id, user_limit), ("ip", ip, ip_limit))
+    results = await kv.rate_limit_many([
+        RateLimit(f"vel:{action}:{scope}:{subject}", limit, window_seconds)
+        for scope, subject, limit in scopes
+    ])
+    for (scope, subject, limit), result in zip(scopes, results, strict=True):
         if result.allowed:
             continue
         if await kv.set(f"vel:flagged:{action}:{scope}:{subject}", "1", ttl=window_seconds, nx=True):

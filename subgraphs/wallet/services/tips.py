@@ -7,14 +7,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.errors import BadUserInputError
-from subgraphs.wallet.models import Tip
+from shared.errors import BadUserInputError, ConflictError
+from subgraphs.wallet.models import Tip, utcnow
 from subgraphs.wallet.services.crypto import KeyRing
-from subgraphs.wallet.services.idempotency import request_hash, run_idempotent, validate_key
-from subgraphs.wallet.services.ledger import Posting, new_id, post_entry, user_account
+from subgraphs.wallet.services.idempotency import (
+    IdempotentResult,
+    replay,
+    request_hash,
+    run_idempotent,
+    validate_key,
+)
+from subgraphs.wallet.services.ledger import (
+    InsufficientFundsError,
+    Posting,
+    dialect_of,
+    new_id,
+    post_entry,
+    user_account,
+)
 from subgraphs.wallet.services.money import format_amount, get_currency, parse_amount
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, TOPIC_TIP_SENT, emit
 
@@ -29,6 +44,7 @@ __all__ = [
 ]
 
 _MAX_ID = 128
+_OPERATION = "sendTip"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -72,7 +88,7 @@ async def send_tip(
     suspicious_minor: int | None = None,
 ) -> SentTip:
     """Move `amount` from sender to recipient; commits. Bad input raises before anything is written."""
-    validate_key(idempotency_key)
+    key = validate_key(idempotency_key)
     recipient_id = _check_id(recipient_id, "to")
     if post_id is not None:
         post_id = _check_id(post_id, "postId")
@@ -89,48 +105,125 @@ async def send_tip(
         "to": recipient_id, "amount": minor, "currency": cur.code, "postId": post_id,
         "message": request_hash("message", {"m": message}) if message else None,
     }
-
-    created: list[Tip] = []
-
-    async def perform(tx: AsyncSession) -> dict[str, Any]:
-        tip_id = new_id()
-        entry_id = await post_entry(
-            tx,
-            kind="tip",
-            reference=f"tip:{tip_id}",
-            postings=[
-                Posting(account=user_account(sender_id, cur.code), amount=-minor),
-                Posting(account=user_account(recipient_id, cur.code), amount=minor),
-            ],
-        )
-        kid, blob = keyring.encrypt(message, aad=tip_id.encode()) if message else (None, None)
-        tip = Tip(
-            id=tip_id, sender_id=sender_id, recipient_id=recipient_id, post_id=post_id,
-            currency=cur.code, amount=minor, message_kid=kid, message_ciphertext=blob, entry_id=entry_id,
-        )
-        tx.add(tip)
-        created.append(tip)
-        await emit(tx, topic=TOPIC_TIP_SENT, key=tip_id, payload={
-            "tipId": tip_id, "fromUserId": sender_id, "toUserId": recipient_id, "postId": post_id,
-            "currency": cur.code, "amount": format_amount(minor, cur), "amountMinor": minor,
-            "hasMessage": message is not None,
-        })
-        if suspicious_minor is not None and minor >= suspicious_minor:
-            await emit(tx, topic=TOPIC_SUSPICIOUS, key=sender_id, payload={
-                "reason": "LARGE_TIP", "userId": sender_id, "tipId": tip_id,
-                "recipientId": recipient_id, "currency": cur.code, "amountMinor": minor,
-            })
-        return {"tipId": tip_id, "entryId": entry_id}
-
-    outcome = await run_idempotent(
-        session, principal=f"user:{sender_id}", key=idempotency_key, operation="sendTip",
-        request=request, perform=perform,
+    tip_id, entry_id = new_id(), new_id()
+    kid, blob = keyring.encrypt(message, aad=tip_id.encode()) if message else (None, None)
+    tip = TipView(
+        id=tip_id, sender_id=sender_id, recipient_id=recipient_id, post_id=post_id,
+        currency=cur.code, amount=minor, created_at=utcnow(), message_kid=kid,
+        message_ciphertext=blob,
     )
+    events = _tip_events(tip, amount=format_amount(minor, cur), has_message=message is not None,
+                         suspicious_minor=suspicious_minor)
+    principal = f"user:{sender_id}"
+    if dialect_of(session) == "postgresql":
+        outcome = await _send_tip_postgres(session, principal=principal, key=key,
+                                           request=request, tip=tip, entry_id=entry_id,
+                                           events=events)
+    else:
+
+        async def perform(tx: AsyncSession) -> dict[str, Any]:
+            await post_entry(
+                tx,
+                kind="tip",
+                reference=f"tip:{tip_id}",
+                postings=[
+                    Posting(account=user_account(sender_id, cur.code), amount=-minor),
+                    Posting(account=user_account(recipient_id, cur.code), amount=minor),
+                ],
+                entry_id=entry_id,
+            )
+            tx.add(Tip(
+                id=tip_id, sender_id=sender_id, recipient_id=recipient_id, post_id=post_id,
+                currency=cur.code, amount=minor, message_kid=kid, message_ciphertext=blob,
+                entry_id=entry_id, created_at=tip.created_at,
+            ))
+            for topic, key, payload in events:
+                await emit(tx, topic=topic, key=key, payload=payload)
+            return _result(tip_id, entry_id)
+
+        outcome = await run_idempotent(
+            session, principal=principal, key=key, operation=_OPERATION,
+            request=request, perform=perform,
+        )
     if not outcome.replayed:
-        return SentTip(tip=_view(created[-1]), replayed=False)
-    tip = await get_tip(session=session, tip_id=outcome.result["tipId"])
-    assert tip is not None, "an idempotency record points at a missing tip"
-    return SentTip(tip=tip, replayed=True)
+        return SentTip(tip=tip, replayed=False)
+    stored = await get_tip(session=session, tip_id=outcome.result["tipId"])
+    assert stored is not None, "an idempotency record points at a missing tip"
+    return SentTip(tip=stored, replayed=True)
+
+
+def _result(tip_id: str, entry_id: str) -> dict[str, Any]:
+    return {"tipId": tip_id, "entryId": entry_id}
+
+
+def _tip_events(tip: TipView, *, amount: str, has_message: bool,
+                suspicious_minor: int | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(topic, key, payload) of the outbox events a tip writes with its entry."""
+    events = [(TOPIC_TIP_SENT, tip.id, {
+        "tipId": tip.id, "fromUserId": tip.sender_id, "toUserId": tip.recipient_id,
+        "postId": tip.post_id, "currency": tip.currency, "amount": amount,
+        "amountMinor": tip.amount, "hasMessage": has_message,
+    })]
+    if suspicious_minor is not None and tip.amount >= suspicious_minor:
+        events.append((TOPIC_SUSPICIOUS, tip.sender_id, {
+            "reason": "LARGE_TIP", "userId": tip.sender_id, "tipId": tip.id,
+            "recipientId": tip.recipient_id, "currency": tip.currency, "amountMinor": tip.amount,
+        }))
+    return events
+
+
+# One round trip: see migrations/versions/0003_send_tip_function.py for what the function does.
+_SEND_TIP_SQL = (
+    "SELECT out_replayed, out_operation, out_request_hash, out_result "
+    "FROM wallet_send_tip($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+)
+_INSUFFICIENT = "wallet: insufficient funds"
+_ATTEMPTS = 3
+
+
+async def _send_tip_postgres(
+    session: AsyncSession, *, principal: str, key: str, request: dict[str, Any], tip: TipView,
+    entry_id: str, events: list[tuple[str, str, dict[str, Any]]],
+) -> IdempotentResult:
+    """The tip as one `wallet_send_tip` call on the session's asyncpg connection.
+
+    The call is its own transaction (asyncpg outside a transaction block autocommits), so the
+    session must not have one open. It goes to the driver directly: the statement is fixed and
+    every value is a bound parameter, and skipping SQLAlchemy here is most of the tip's CPU.
+    """
+    digest = request_hash(_OPERATION, request)
+    result = _result(tip.id, entry_id)
+    event_rows = orjson.dumps([
+        {"id": new_id(), "topic": topic, "key": event_key, "payload": payload}
+        for topic, event_key, payload in events
+    ]).decode()
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    if driver.is_in_transaction():
+        raise RuntimeError("the PostgreSQL tip path needs a session with no open transaction")
+    for _ in range(_ATTEMPTS):
+        try:
+            row = await driver.fetchrow(
+                _SEND_TIP_SQL, principal, key, _OPERATION, digest, orjson.dumps(result).decode(),
+                tip.id, entry_id, tip.sender_id, tip.recipient_id, tip.currency, tip.amount,
+                tip.post_id, tip.message_kid, tip.message_ciphertext, event_rows, tip.created_at,
+            )
+        except asyncpg.RaiseError as error:
+            if error.args and error.args[0] == _INSUFFICIENT:
+                raise InsufficientFundsError(currency=tip.currency, available=int(error.detail or 0),
+                                             requested=tip.amount) from None
+            raise
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            continue  # rolled back as a whole; the same ids are free to use again
+        if not row["out_replayed"]:
+            return IdempotentResult(result=result, replayed=False)
+        stored = row["out_result"]  # SQLAlchemy's json codec on this connection decodes it
+        return replay(key=key, operation=_OPERATION, digest=digest,
+                      stored_operation=row["out_operation"], stored_digest=row["out_request_hash"],
+                      stored_result=orjson.loads(stored) if isinstance(stored, str) else dict(stored))
+    raise ConflictError("Could not complete the tip; retry with the same idempotency key",
+                        extensions={"reason": "RETRY"})
 
 
 def _aware(value: datetime) -> datetime:

@@ -131,6 +131,28 @@ async def test_query_and_context(client: httpx.AsyncClient) -> None:
     assert response.json() == {"data": {"hello": "world", "me": None, "extra": "acme"}}
 
 
+async def test_parsed_documents_are_reused_and_syntax_errors_are_not_cached(
+        client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    import strawberry.schema.schema as strawberry_schema
+
+    parsed: list[str] = []
+    real_parse = strawberry_schema.parse
+
+    def counting_parse(source: str, **options: object) -> object:
+        parsed.append(source)
+        return real_parse(source, **options)
+
+    monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
+    query = "{ hello extra } # parse cache " + str(id(parsed))
+    for _ in range(3):
+        assert (await gql(client, query)).json() == {"data": {"hello": "world", "extra": "acme"}}
+    broken = "{ hello # parse cache " + str(id(parsed))
+    for _ in range(2):
+        error = (await gql(client, broken)).json()["errors"][0]
+        assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
+    assert parsed == [query, broken, broken]
+
+
 async def test_get_query_and_federation_sdl(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", params={"query": "{ hello }"})
     assert response.json() == {"data": {"hello": "world"}}

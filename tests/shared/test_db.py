@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, select
 
 from shared.db import Database, create_database, make_model_base, upgrade
+from shared.testing import database_url
+from tests.shared.conftest import PG_DBNAME
 
 DemoBase = make_model_base("shared_demo")
 MIGRATIONS = Path(__file__).parent / "demo_migrations" / "demo" / "migrations"
@@ -105,3 +108,24 @@ async def test_upgrade_existing_database_in_place(database: Database) -> None:
 
     async with database.engine.connect() as conn:
         assert await conn.run_sync(columns) == {"id", "name", "price_cents"}
+
+
+@pytest.mark.postgres
+async def test_connection_closed_by_the_server_is_replaced_at_checkout(tmp_path: Path) -> None:
+    # No pre-ping round trips: a pooled connection the server terminated (a restart, an admin
+    # kill) is noticed at checkout and replaced, so the next session works.
+    url = database_url("postgresql", tmp_path=tmp_path, pg_dbname=PG_DBNAME)
+    database, admin = create_database(url, pool_size=1, max_overflow=0), create_database(url)
+    try:
+        async with database.engine.connect() as conn:
+            pid = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        async with admin.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("SELECT pg_terminate_backend($1)", (pid,))).scalar()
+        for _ in range(50):  # let the event loop read the server's goodbye
+            await asyncio.sleep(0.01)
+        assert await database.ping()
+        async with database.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        await database.dispose()
+        await admin.dispose()

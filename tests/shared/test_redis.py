@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from shared.redis import KeyValue, create_kv
+from shared.redis import KeyValue, RateLimit, ScoreBump, create_kv
 from shared.testing import redis_url
 
 
@@ -56,6 +56,36 @@ async def test_sorted_sets(kv: KeyValue) -> None:
     assert await kv.zcard("board") == 3
     assert await kv.zrem("board", "ann", "nobody") == 1
     assert await kv.zcard("board") == 2
+
+
+async def test_guarded_score_bumps(kv: KeyValue) -> None:
+    await kv.set("built:a", "1")
+    await kv.zadd("board:a", {"ann": 1})
+    applied = await kv.zincrby_guarded([
+        ScoreBump(key="board:a", member="ann", amount=2.5, guard="built:a", ttl=0.3),
+        ScoreBump(key="board:a", member="bob", amount=1, guard="built:a"),
+        ScoreBump(key="board:b", member="ann", amount=7, guard="built:b", ttl=30),
+    ])
+    assert applied == 2
+    assert await kv.zrevrange("board:a", 0, -1, withscores=True) == [("ann", 3.5), ("bob", 1.0)]
+    assert await kv.zcard("board:b") == 0  # no guard: not created
+    assert 0 < (await kv.ttl("board:a") or 0) <= 0.3
+    assert await kv.zincrby_guarded([]) == 0
+    await asyncio.sleep(0.35)
+    assert await kv.zcard("board:a") == 0  # the ttl applied to the set
+
+
+async def test_rate_limit_many_counts_each_key_in_its_window(kv: KeyValue) -> None:
+    limits = [RateLimit("tip:user:u1", 2, 0.3), RateLimit("tip:ip:1.2.3.4", 3, 30)]
+    rounds = [await kv.rate_limit_many(limits) for _ in range(4)]
+    assert [[r.allowed for r in results] for results in rounds] == [
+        [True, True], [True, True], [False, True], [False, False]]
+    assert [r.remaining for r in rounds[0]] == [1, 2]
+    assert 0 < rounds[2][0].retry_after <= 0.3 and rounds[1][0].retry_after == 0
+    assert await kv.rate_limit_many([]) == []
+    await asyncio.sleep(0.35)
+    again = await kv.rate_limit_many(limits)
+    assert [r.allowed for r in again] == [True, False]
 
 
 async def test_rate_limit_window(kv: KeyValue) -> None:

@@ -69,7 +69,8 @@ class KeyValue(Protocol):
     async def expire(self, key: str, ttl: float) -> bool: ...
     async def ttl(self, key: str) -> float | None: ...
     async def zincrby(self, key: str, amount: float, member: str) -> float: ...
-    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int: ...
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump], *,
+                              publish: tuple[str, bytes | str] | None = None) -> int: ...
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int: ...
     async def zrem(self, key: str, *members: str) -> int: ...
     async def zrevrange(self, key: str, start: int, stop: int, *,
@@ -136,10 +137,11 @@ end
 return out
 """
 
-# KEYS: guard1, set1, guard2, set2, ...; ARGV: member, amount, ttl ms (0: none) per pair.
+# KEYS: guard1, set1, guard2, set2, ... and, last, a channel or "" (publish ARGV's last
+# value there afterwards); ARGV: member, amount, ttl ms (0: none) per pair, then the message.
 _ZINCRBY_GUARDED_LUA = """
 local applied = 0
-for pair = 0, #KEYS / 2 - 1 do
+for pair = 0, (#KEYS - 1) / 2 - 1 do
   local guard, key = KEYS[pair * 2 + 1], KEYS[pair * 2 + 2]
   if redis.call('EXISTS', guard) == 1 then
     redis.call('ZINCRBY', key, ARGV[pair * 3 + 2], ARGV[pair * 3 + 1])
@@ -148,6 +150,7 @@ for pair = 0, #KEYS / 2 - 1 do
     applied = applied + 1
   end
 end
+if KEYS[#KEYS] ~= '' then redis.call('PUBLISH', KEYS[#KEYS], ARGV[#ARGV]) end
 return applied
 """
 
@@ -199,13 +202,17 @@ class RedisKeyValue:
     async def zincrby(self, key: str, amount: float, member: str) -> float:
         return float(await self.client.zincrby(self._k(key), amount, member))  # type: ignore[arg-type]
 
-    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int:
-        """Apply the bumps whose guard exists, atomically and in one round trip; how many."""
-        if not bumps:
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump], *,
+                              publish: tuple[str, bytes | str] | None = None) -> int:
+        """Apply the bumps whose guard exists, then publish `(channel, message)` if given:
+        atomically and in one round trip. Returns how many bumps applied."""
+        if not bumps and publish is None:
             return 0
         keys = [k for bump in bumps for k in (self._k(bump.guard), self._k(bump.key))]
-        args = [a for bump in bumps for a in (
+        args: list[Value] = [a for bump in bumps for a in (
             bump.member, bump.amount, 0 if bump.ttl is None else max(1, int(bump.ttl * 1000)))]
+        keys.append(self._k(publish[0]) if publish is not None else "")
+        args.append(publish[1] if publish is not None else "")
         return int(await self._zincrby_guarded(keys=keys, args=args))
 
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int:
@@ -411,7 +418,8 @@ class MemoryKeyValue:
         zset[member] = zset.get(member, 0.0) + amount
         return zset[member]
 
-    async def zincrby_guarded(self, bumps: Sequence[ScoreBump]) -> int:
+    async def zincrby_guarded(self, bumps: Sequence[ScoreBump], *,
+                              publish: tuple[str, bytes | str] | None = None) -> int:
         applied = 0
         for bump in bumps:
             if self.store.exists(self._k(bump.guard)):
@@ -419,6 +427,8 @@ class MemoryKeyValue:
                 if bump.ttl is not None:
                     await self.expire(bump.key, bump.ttl)
                 applied += 1
+        if publish is not None:
+            await self.publish(*publish)
         return applied
 
     async def zadd(self, key: str, mapping: Mapping[str, float]) -> int:

@@ -71,6 +71,13 @@ async def test_guarded_score_bumps(kv: KeyValue) -> None:
     assert await kv.zcard("board:b") == 0  # no guard: not created
     assert 0 < (await kv.ttl("board:a") or 0) <= 0.3
     assert await kv.zincrby_guarded([]) == 0
+    async with kv.subscribe("tips:ann") as messages:
+        bump = ScoreBump(key="board:a", member="cy", amount=1, guard="built:a")
+        assert await kv.zincrby_guarded([bump], publish=("tips:ann", "tip-1")) == 1
+        assert await asyncio.wait_for(anext(messages), 2) == ("tips:ann", b"tip-1")
+        assert await kv.zincrby_guarded([], publish=("tips:ann", b"tip-2")) == 0
+        assert await asyncio.wait_for(anext(messages), 2) == ("tips:ann", b"tip-2")
+    await kv.zrem("board:a", "cy")
     await asyncio.sleep(0.35)
     assert await kv.zcard("board:a") == 0  # the ttl applied to the set
 

@@ -142,7 +142,7 @@ async def _after_tip(kv: Any, tip: tips.TipView) -> None:
     # subscription is a notification, not a record.
     try:
         await leaderboards.record_tip(kv, sender_id=tip.sender_id, recipient_id=tip.recipient_id,
-                                      currency=tip.currency, amount=tip.amount, at=tip.created_at)
-        await kv.publish(tip_channel(tip.recipient_id), tip.id)
+                                      currency=tip.currency, amount=tip.amount, at=tip.created_at,
+                                      announce=(tip_channel(tip.recipient_id), tip.id))
     except Exception:
         log.warning("leaderboard/subscription update failed after tip", exc_info=True)

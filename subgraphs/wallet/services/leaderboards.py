@@ -87,16 +87,18 @@ def board(kind: BoardKind, period: Period, currency: str, *, at: datetime | None
 
 
 async def record_tip(kv: KeyValue, *, sender_id: str, recipient_id: str, currency: str,
-                     amount: int, at: datetime) -> None:
+                     amount: int, at: datetime,
+                     announce: tuple[str, bytes | str] | None = None) -> None:
     """Add a committed tip to every board it counts on (boards not built yet are skipped:
-    the next read rebuilds them from the tips table, this tip included). One round trip."""
+    the next read rebuilds them from the tips table, this tip included), then publish
+    `announce` (channel, message) if given. One round trip."""
     await kv.zincrby_guarded([
         ScoreBump(key=b.key, member=member, amount=float(amount), guard=b.marker,
                   ttl=_BUCKET_TTL[b.period])
         for period in Period
         for b, member in ((board(BoardKind.TIPPERS, period, currency, at=at), sender_id),
                           (board(BoardKind.CREATORS, period, currency, at=at), recipient_id))
-    ])
+    ], publish=announce)
 
 
 async def rebuild(kv: KeyValue, *, session: AsyncSession, b: Board) -> None:

@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from shared.db import Database
 from shared.redis import KeyValue
 from subgraphs.wallet.runtime import WalletRuntime
 
-__all__ = ["client_ip", "kv", "require_user", "runtime", "session", "viewer_id"]
+__all__ = ["client_ip", "database", "kv", "require_user", "runtime", "session", "viewer_id"]
 
 
 def viewer_id(info: Info[Any, Any]) -> str | None:
@@ -25,6 +26,10 @@ def require_user(info: Info[Any, Any]) -> str:
 
 def kv(info: Info[Any, Any]) -> KeyValue:
     return info.context.kv  # type: ignore[no-any-return]
+
+
+def database(info: Info[Any, Any]) -> Database:
+    return info.context.database  # type: ignore[no-any-return]
 
 
 def runtime(info: Info[Any, Any]) -> WalletRuntime:

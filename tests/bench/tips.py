@@ -26,8 +26,7 @@ amount == what recipients gained) and by the wallet's reconciliation service on 
 currency sums to zero, entries balance, cached balances == derived ones).
 
 Bench-only settings (not product defaults): the tip velocity limits are raised past the load,
-argon2 is made cheap because registration is set-up, not what is measured, and the wallet's
-pool holds the load's concurrency.
+and argon2 is made cheap because registration is set-up, not what is measured.
 """
 
 from __future__ import annotations
@@ -173,9 +172,6 @@ def running_stack(*, prefix: str, workdir: Path, wallet_workers: int = 1,
             "WALLET_JWKS_URL": jwks, "WALLET_REDIS_URL": "redis://127.0.0.1:6379/0",
             "WALLET_KV_PREFIX": f"bench:tips:{secrets.token_hex(4)}:",
             "WALLET_TIP_LIMIT_PER_MINUTE": "100000000", "WALLET_TIP_IP_LIMIT_PER_MINUTE": "100000000",
-            # a pool that holds the load's concurrency: overflow connections are closed on
-            # return, so a pool smaller than the load reconnects (TLS attempt included) all run
-            "WALLET_DB_POOL_SIZE": "40", "WALLET_DB_MAX_OVERFLOW": "10",
         })
         processes.append(wallet)
         for name, process, port in (("identity", identity, identity_port), ("wallet", wallet, wallet_port)):

@@ -129,3 +129,38 @@ async def test_connection_closed_by_the_server_is_replaced_at_checkout(tmp_path:
     finally:
         await database.dispose()
         await admin.dispose()
+
+
+@pytest.mark.postgres
+async def test_direct_connections_autocommit_and_are_pooled(tmp_path: Path) -> None:
+    url = database_url("postgresql", tmp_path=tmp_path, pg_dbname=PG_DBNAME)
+    database = create_database(url, pool_size=1, max_overflow=1)
+    try:
+        await _reset(database)
+        async with database.engine.begin() as conn:
+            await conn.run_sync(DemoBase.metadata.create_all)
+        async with database.direct() as connection:
+            assert not connection.is_in_transaction()
+            await connection.execute("INSERT INTO shared_demo_notes (body) VALUES ($1)", "direct")
+            first = await connection.fetchval("SELECT pg_backend_pid()")
+        # committed without a transaction block: the ORM session sees it
+        async with database.session() as session:
+            assert [n.body for n in (await session.exec(select(Note))).all()] == ["direct"]
+        pids = set()
+        for _ in range(5):
+            async with database.direct() as connection:
+                pids.add(await connection.fetchval("SELECT pg_backend_pid()"))
+        assert pids == {first}  # one idle connection, reused
+    finally:
+        await _reset(database)
+        await database.dispose()
+
+
+async def test_direct_connections_are_refused_on_sqlite(tmp_path: Path) -> None:
+    database = create_database(f"sqlite+aiosqlite:///{tmp_path}/demo.db")
+    try:
+        with pytest.raises(RuntimeError, match="PostgreSQL"):
+            async with database.direct():
+                pass
+    finally:
+        await database.dispose()

@@ -35,20 +35,19 @@ class Mutation:
         sender = ctx.require_user(info)
         runtime, kv = ctx.runtime(info), ctx.kv(info)
         settings = runtime.settings
-        async with ctx.session(info) as session:
-            await limits.enforce_velocity(
-                kv, session=session, action="tip", user_id=sender, ip=ctx.client_ip(info),
-                user_limit=settings.tip_limit_per_minute, ip_limit=settings.tip_ip_limit_per_minute,
-                window_seconds=60,
-            )
-        async with ctx.session(info) as session:
-            sent = await tips.send_tip(
-                session=session, keyring=runtime.keyring, sender_id=sender, recipient_id=str(to),
-                amount=amount, currency=currency, idempotency_key=idempotency_key,
-                post_id=str(post_id) if post_id is not None else None, message=message,
-                max_message_length=settings.max_message_length,
-                suspicious_minor=settings.suspicious_tip_minor,
-            )
+        database = ctx.database(info)
+        await limits.enforce_velocity(
+            kv, database=database, action="tip", user_id=sender, ip=ctx.client_ip(info),
+            user_limit=settings.tip_limit_per_minute, ip_limit=settings.tip_ip_limit_per_minute,
+            window_seconds=60,
+        )
+        sent = await tips.send_tip(
+            database=database, keyring=runtime.keyring, sender_id=sender, recipient_id=str(to),
+            amount=amount, currency=currency, idempotency_key=idempotency_key,
+            post_id=str(post_id) if post_id is not None else None, message=message,
+            max_message_length=settings.max_message_length,
+            suspicious_minor=settings.suspicious_tip_minor,
+        )
         if not sent.replayed:
             await _after_tip(kv, sent.tip)
         return Tip.from_view(sent.tip)
@@ -94,12 +93,11 @@ class Mutation:
         user_id = ctx.require_user(info)
         runtime, kv = ctx.runtime(info), ctx.kv(info)
         settings = runtime.settings
-        async with ctx.session(info) as session:
-            await limits.enforce_velocity(
-                kv, session=session, action="cashout", user_id=user_id, ip=ctx.client_ip(info),
-                user_limit=settings.cashout_limit_per_day, ip_limit=settings.cashout_limit_per_day * 4,
-                window_seconds=86400,
-            )
+        await limits.enforce_velocity(
+            kv, database=ctx.database(info), action="cashout", user_id=user_id,
+            ip=ctx.client_ip(info), user_limit=settings.cashout_limit_per_day,
+            ip_limit=settings.cashout_limit_per_day * 4, window_seconds=86400,
+        )
         async with ctx.session(info) as session:
             view, replayed = await cashouts.request_cashout(
                 session=session, user_id=user_id, amount=amount, currency=currency,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from shared.db import Database
 from shared.errors import RateLimitedError
 from shared.redis import KeyValue, RateLimit
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, emit
@@ -18,7 +17,7 @@ log = logging.getLogger("tributary.wallet.limits")
 async def enforce_velocity(
     kv: KeyValue,
     *,
-    session: AsyncSession,
+    database: Database,
     action: str,
     user_id: str,
     ip: str,
@@ -40,11 +39,11 @@ async def enforce_velocity(
         if result.allowed:
             continue
         if await kv.set(f"vel:flagged:{action}:{scope}:{subject}", "1", ttl=window_seconds, nx=True):
-            await emit(session, topic=TOPIC_SUSPICIOUS, key=user_id, payload={
-                "reason": "VELOCITY", "action": action, "scope": scope, "userId": user_id,
-                "ip": ip, "limit": limit, "windowSeconds": window_seconds,
-            })
-            await session.commit()
+            async with database.transaction() as session:
+                await emit(session, topic=TOPIC_SUSPICIOUS, key=user_id, payload={
+                    "reason": "VELOCITY", "action": action, "scope": scope, "userId": user_id,
+                    "ip": ip, "limit": limit, "windowSeconds": window_seconds,
+                })
             log.warning("velocity limit hit", extra={"action": action, "scope": scope})
         raise RateLimitedError(
             f"Too many {action} requests; try again later",

@@ -10,8 +10,9 @@ from typing import Any
 import asyncpg
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Database
 from shared.errors import BadUserInputError, ConflictError
 from subgraphs.wallet.models import Tip, utcnow
 from subgraphs.wallet.services.crypto import KeyRing
@@ -25,7 +26,6 @@ from subgraphs.wallet.services.idempotency import (
 from subgraphs.wallet.services.ledger import (
     InsufficientFundsError,
     Posting,
-    dialect_of,
     new_id,
     post_entry,
     user_account,
@@ -75,7 +75,7 @@ def _check_id(value: str | None, field: str) -> str:
 
 async def send_tip(
     *,
-    session: AsyncSession,
+    database: Database,
     keyring: KeyRing,
     sender_id: str,
     recipient_id: str,
@@ -87,7 +87,11 @@ async def send_tip(
     max_message_length: int = 500,
     suspicious_minor: int | None = None,
 ) -> SentTip:
-    """Move `amount` from sender to recipient; commits. Bad input raises before anything is written."""
+    """Move `amount` from sender to recipient and commit. Bad input raises before anything is written.
+
+    PostgreSQL: one call to the `wallet_send_tip` function. SQLite: the portable ledger path
+    (`run_idempotent` + `post_entry`), serialised by SQLite's single writer.
+    """
     key = validate_key(idempotency_key)
     recipient_id = _check_id(recipient_id, "to")
     if post_id is not None:
@@ -115,8 +119,8 @@ async def send_tip(
     events = _tip_events(tip, amount=format_amount(minor, cur), has_message=message is not None,
                          suspicious_minor=suspicious_minor)
     principal = f"user:{sender_id}"
-    if dialect_of(session) == "postgresql":
-        outcome = await _send_tip_postgres(session, principal=principal, key=key,
+    if database.dialect == "postgresql":
+        outcome = await _send_tip_postgres(database, principal=principal, key=key,
                                            request=request, tip=tip, entry_id=entry_id,
                                            events=events)
     else:
@@ -141,13 +145,15 @@ async def send_tip(
                 await emit(tx, topic=topic, key=key, payload=payload)
             return _result(tip_id, entry_id)
 
-        outcome = await run_idempotent(
-            session, principal=principal, key=key, operation=_OPERATION,
-            request=request, perform=perform,
-        )
+        async with database.session() as session:
+            outcome = await run_idempotent(
+                session, principal=principal, key=key, operation=_OPERATION,
+                request=request, perform=perform,
+            )
     if not outcome.replayed:
         return SentTip(tip=tip, replayed=False)
-    stored = await get_tip(session=session, tip_id=outcome.result["tipId"])
+    async with database.session() as session:
+        stored = await get_tip(session=session, tip_id=outcome.result["tipId"])
     assert stored is not None, "an idempotency record points at a missing tip"
     return SentTip(tip=stored, replayed=True)
 
@@ -182,14 +188,13 @@ _ATTEMPTS = 3
 
 
 async def _send_tip_postgres(
-    session: AsyncSession, *, principal: str, key: str, request: dict[str, Any], tip: TipView,
+    database: Database, *, principal: str, key: str, request: dict[str, Any], tip: TipView,
     entry_id: str, events: list[tuple[str, str, dict[str, Any]]],
 ) -> IdempotentResult:
-    """The tip as one `wallet_send_tip` call on a pooled asyncpg connection of the session's engine.
+    """The tip as one `wallet_send_tip` call on a direct (asyncpg) connection, its own transaction.
 
-    The call is its own transaction (asyncpg outside a transaction block autocommits). It goes
-    to the driver directly, past the session: the statement is fixed and every value is a
-    bound parameter, and the ORM session's bookkeeping was most of a tip's CPU.
+    Every value is a bound parameter of a fixed statement; skipping the ORM session here took
+    most of a tip's CPU away.
     """
     digest = request_hash(_OPERATION, request)
     result = _result(tip.id, entry_id)
@@ -197,23 +202,19 @@ async def _send_tip_postgres(
         {"id": new_id(), "topic": topic, "key": event_key, "payload": payload}
         for topic, event_key, payload in events
     ]).decode()
-    engine = session.bind
-    assert isinstance(engine, AsyncEngine), "the wallet's sessions are bound to one engine"
-    async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None and not driver.is_in_transaction()
-        return await _call_send_tip(driver, principal=principal, key=key, digest=digest,
+    async with database.direct() as connection:
+        return await _call_send_tip(connection, principal=principal, key=key, digest=digest,
                                     result=result, tip=tip, entry_id=entry_id,
                                     event_rows=event_rows)
 
 
 async def _call_send_tip(
-    driver: Any, *, principal: str, key: str, digest: str, result: dict[str, Any], tip: TipView,
+    connection: asyncpg.Connection, *, principal: str, key: str, digest: str, result: dict[str, Any], tip: TipView,
     entry_id: str, event_rows: str,
 ) -> IdempotentResult:
     for _ in range(_ATTEMPTS):
         try:
-            row = await driver.fetchrow(
+            row = await connection.fetchrow(
                 _SEND_TIP_SQL, principal, key, _OPERATION, digest, orjson.dumps(result).decode(),
                 tip.id, entry_id, tip.sender_id, tip.recipient_id, tip.currency, tip.amount,
                 tip.post_id, tip.message_kid, tip.message_ciphertext, event_rows, tip.created_at,
@@ -227,10 +228,9 @@ async def _call_send_tip(
             continue  # rolled back as a whole; the same ids are free to use again
         if not row["out_replayed"]:
             return IdempotentResult(result=result, replayed=False)
-        stored = row["out_result"]  # SQLAlchemy's json codec on this connection decodes it
         return replay(key=key, operation=_OPERATION, digest=digest,
                       stored_operation=row["out_operation"], stored_digest=row["out_request_hash"],
-                      stored_result=orjson.loads(stored) if isinstance(stored, str) else dict(stored))
+                      stored_result=orjson.loads(row["out_result"]))
     raise ConflictError("Could not complete the tip; retry with the same idempotency key",
                         extensions={"reason": "RETRY"})
 

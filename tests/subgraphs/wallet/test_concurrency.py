@@ -22,11 +22,10 @@ AFFORDABLE = 150  # the sender can pay for exactly this many
 
 async def _tip(db, i: int) -> str:  # type: ignore[no-untyped-def]
     try:
-        async with db.session() as session:
-            await send_tip(
-                session=session, keyring=KEYS, sender_id="whale", recipient_id=f"creator-{i % 7}",
-                amount="1.00", currency="USD", idempotency_key=f"tip-{i}", message=f"#{i}",
-            )
+        await send_tip(
+            database=db, keyring=KEYS, sender_id="whale", recipient_id=f"creator-{i % 7}",
+            amount="1.00", currency="USD", idempotency_key=f"tip-{i}", message=f"#{i}",
+        )
         return "ok"
     except BadUserInputError as error:
         return str(error.extensions["reason"])

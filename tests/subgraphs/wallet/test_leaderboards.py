@@ -51,9 +51,8 @@ async def _wipe(store) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _tip(db, kv, sender, to, amount, key):  # type: ignore[no-untyped-def]
-    async with db.session() as session:
-        sent = await send_tip(session=session, keyring=KEYS, sender_id=sender, recipient_id=to,
-                              amount=amount, currency="USD", idempotency_key=key)
+    sent = await send_tip(database=db, keyring=KEYS, sender_id=sender, recipient_id=to,
+                          amount=amount, currency="USD", idempotency_key=key)
     tip = sent.tip
     await record_tip(kv, sender_id=tip.sender_id, recipient_id=tip.recipient_id,
                      currency=tip.currency, amount=tip.amount, at=tip.created_at)

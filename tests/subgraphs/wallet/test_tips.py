@@ -35,11 +35,10 @@ KEYS = _ring("k1")
 
 
 async def _tip(db, *, key="t1", sender="alice", to="bob", amount="1.50", currency="USD", **kw):  # type: ignore[no-untyped-def]
-    async with db.session() as session:
-        return await send_tip(
-            session=session, keyring=KEYS, sender_id=sender, recipient_id=to, amount=amount,
-            currency=currency, idempotency_key=key, **kw,
-        )
+    return await send_tip(
+        database=db, keyring=KEYS, sender_id=sender, recipient_id=to, amount=amount,
+        currency=currency, idempotency_key=key, **kw,
+    )
 
 
 async def test_tip_moves_money_and_encrypts_message(db) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from graphql import parse
 
 from gateway.planner import QueryPlanner, print_plan

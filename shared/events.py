@@ -217,7 +217,7 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish one batch; returns how many events were published."""
-        published = 0
+        published: list[str] = []
         async with self.database.transaction() as session:
             query = (select(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
                      .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
@@ -236,12 +236,16 @@ class OutboxRelay:
                     row.last_error = f"{type(error).__name__}: {error}"[:500]
                     log.warning("publishing event %s failed", row.id, exc_info=error)
                     break  # keep order: later events wait for this one
-                row.published_at = _utcnow()
-                row.attempts += 1
-                published += 1
+                published.append(row.id)
                 if self.on_published is not None:
                     self.on_published(event)
-        return published
+            if published:
+                # one statement for the batch, not one UPDATE per event
+                await session.execute(
+                    sa.update(OutboxEvent).where(col(OutboxEvent.id).in_(published))
+                    .values(published_at=_utcnow(), attempts=col(OutboxEvent.attempts) + 1)
+                    .execution_options(synchronize_session=False))
+        return len(published)
 
     async def run_forever(self) -> None:
         while True:

@@ -345,6 +345,7 @@ async def test_traces_continue_the_callers_trace(tmp_path: Path,
     app = make_app(tmp_path)
     exporter = InMemorySpanExporter()
     app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    app.state.tracing = True
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://test") as client:
@@ -358,6 +359,26 @@ async def test_traces_continue_the_callers_trace(tmp_path: Path,
     assert span.attributes["http.response.status_code"] == 200
     access = [r for r in caplog.records if r.getMessage() == "request"]
     assert access and access[0].trace_id == trace_id and access[0].status == 200
+
+
+async def test_without_an_exporter_no_spans_are_recorded_but_logs_keep_the_trace(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    app = make_app(tmp_path)  # no OTLP endpoint configured
+    exporter = InMemorySpanExporter()
+    app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://test") as client:
+        with caplog.at_level(logging.INFO, logger="tributary.app"):
+            await client.post("/graphql", json={"query": "{ hello }"}, headers={
+                "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"})
+            await client.post("/graphql", json={"query": "{ hello }"})
+    assert exporter.get_finished_spans() == ()
+    access = [r for r in caplog.records if r.getMessage() == "request"]
+    assert [getattr(r, "trace_id", None) for r in access] == [trace_id, None]
 
 
 async def test_errors_that_bypass_the_extension_still_get_codes(tmp_path: Path) -> None:

@@ -140,12 +140,12 @@ def create_database(url: str, *, pool_size: int = 10, max_overflow: int = 20,
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        if database in ("", ":memory:"):
+        path = parsed.database or ""
+        if path in ("", ":memory:"):
             # One shared connection, or every session would see its own empty database.
             kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
         else:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout)
     elif parsed.get_backend_name() == "postgresql":
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout,

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -155,7 +155,9 @@ def drop_event_tables(op: Any) -> None:
 
 
 class Publisher(Protocol):
-    async def publish(self, event: Event) -> None: ...
+    """Sends a batch of events on, in order; raises if any of them could not be sent."""
+
+    async def publish(self, events: Sequence[Event]) -> None: ...
 
 
 class EventRoutes:
@@ -179,13 +181,17 @@ class BrokerPublisher:
         self.broker = broker
         self.routes = routes
 
-    async def publish(self, event: Event) -> None:
-        for queue_name, actor_name in await self.routes.consumers(event.topic):
-            self.broker.declare_queue(queue_name)
-            message: dramatiq.Message[Any] = dramatiq.Message(
-                queue_name=queue_name, actor_name=actor_name, args=(event.envelope(),),
-                kwargs={}, options={})
-            self.broker.enqueue(message)
+    async def publish(self, events: Sequence[Event]) -> None:
+        routes: dict[str, list[tuple[str, str]]] = {}  # looked up once per topic and batch
+        for event in events:
+            if event.topic not in routes:
+                routes[event.topic] = await self.routes.consumers(event.topic)
+            for queue_name, actor_name in routes[event.topic]:
+                self.broker.declare_queue(queue_name)
+                message: dramatiq.Message[Any] = dramatiq.Message(
+                    queue_name=queue_name, actor_name=actor_name, args=(event.envelope(),),
+                    kwargs={}, options={})
+                self.broker.enqueue(message)
 
 
 class KVPublisher:
@@ -194,12 +200,19 @@ class KVPublisher:
     def __init__(self, kv: KeyValue) -> None:
         self.kv = kv
 
-    async def publish(self, event: Event) -> None:
-        await self.kv.publish(f"events:{event.topic}", orjson.dumps(event.envelope()))
+    async def publish(self, events: Sequence[Event]) -> None:
+        await self.kv.publish_many([(f"events:{event.topic}", orjson.dumps(event.envelope()))
+                                    for event in events])
 
 
 class OutboxRelay:
-    """Publishes committed, unpublished outbox rows in order and marks them published."""
+    """Publishes committed, unpublished outbox rows in order and marks them published.
+
+    A batch goes to each publisher at once (a few round trips, not a few per event). If that
+    fails, the batch is sent again one event at a time, so that the events before the failing
+    one are published and marked, and it and everything after it wait, in order, for the next
+    poll. Delivery is at least once: consumers deduplicate (`mark_processed`).
+    """
 
     def __init__(self, database: Database, publishers: Publisher | Iterable[Publisher], *,
                  batch_size: int = 100, poll_interval: float = 0.5,
@@ -217,7 +230,6 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish one batch; returns how many events were published."""
-        published: list[str] = []
         async with self.database.transaction() as session:
             query = (select(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
                      .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
@@ -226,26 +238,39 @@ class OutboxRelay:
                 # Several replicas may relay at once; each row goes to one of them at a time.
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.exec(query)).all()  # type: ignore[attr-defined]
-            for row in rows:
-                event = Event.from_row(row)
-                try:
-                    for publisher in self.publishers:
-                        await publisher.publish(event)
-                except Exception as error:
-                    row.attempts += 1
-                    row.last_error = f"{type(error).__name__}: {error}"[:500]
-                    log.warning("publishing event %s failed", row.id, exc_info=error)
-                    break  # keep order: later events wait for this one
-                published.append(row.id)
-                if self.on_published is not None:
-                    self.on_published(event)
-            if published:
-                # one statement for the batch, not one UPDATE per event
+            if not rows:
+                return 0
+            events = [Event.from_row(row) for row in rows]
+            try:
+                await self._send(events)
+                sent = len(rows)
+            except Exception:  # noqa: BLE001 - retried below, one event at a time
+                sent = await self._send_one_by_one(rows, events)
+            if sent:
+                # one statement for what was sent, not one UPDATE per event
                 await session.execute(
-                    sa.update(OutboxEvent).where(col(OutboxEvent.id).in_(published))
+                    sa.update(OutboxEvent).where(col(OutboxEvent.id).in_([r.id for r in rows[:sent]]))
                     .values(published_at=_utcnow(), attempts=col(OutboxEvent.attempts) + 1)
                     .execution_options(synchronize_session=False))
-        return len(published)
+            if self.on_published is not None:
+                for event in events[:sent]:
+                    self.on_published(event)
+        return sent
+
+    async def _send(self, events: Sequence[Event]) -> None:
+        for publisher in self.publishers:
+            await publisher.publish(events)
+
+    async def _send_one_by_one(self, rows: Sequence[OutboxEvent], events: Sequence[Event]) -> int:
+        for index, (row, event) in enumerate(zip(rows, events, strict=True)):
+            try:
+                await self._send([event])
+            except Exception as error:  # recorded on the row, retried at the next poll
+                row.attempts += 1
+                row.last_error = f"{type(error).__name__}: {error}"[:500]
+                log.warning("publishing event %s failed", row.id, exc_info=error)
+                return index  # keep order: later events wait for this one
+        return len(rows)
 
     async def run_forever(self) -> None:
         while True:

@@ -79,6 +79,7 @@ class KeyValue(Protocol):
     async def zscore(self, key: str, member: str) -> float | None: ...
     async def zcard(self, key: str) -> int: ...
     async def publish(self, channel: str, message: bytes | str) -> int: ...
+    async def publish_many(self, messages: Sequence[tuple[str, bytes | str]]) -> None: ...
     def subscribe(self, *channels: str) -> Any: ...  # async CM -> AsyncIterator[(str, bytes)]
     async def rate_limit(self, key: str, *, limit: int,
                          window_seconds: float) -> RateLimitResult: ...
@@ -238,6 +239,15 @@ class RedisKeyValue:
 
     async def zcard(self, key: str) -> int:
         return int(await self.client.zcard(self._k(key)))
+
+    async def publish_many(self, messages: Sequence[tuple[str, bytes | str]]) -> None:
+        """Publish each (channel, message) in order, in one round trip."""
+        if not messages:
+            return
+        async with self.client.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(self._k(channel), message)
+            await pipe.execute()
 
     async def publish(self, channel: str, message: bytes | str) -> int:
         return int(await self.client.publish(self._k(channel), _encode(message)))
@@ -469,6 +479,10 @@ class MemoryKeyValue:
 
     async def zcard(self, key: str) -> int:
         return len(self._zset(key, create=False))
+
+    async def publish_many(self, messages: Sequence[tuple[str, bytes | str]]) -> None:
+        for channel, message in messages:
+            await self.publish(channel, message)
 
     async def publish(self, channel: str, message: bytes | str) -> int:
         subscribers = self.store.subscribers.get(self.prefix + channel, set())

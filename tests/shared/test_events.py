@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from alembic.migration import MigrationContext
@@ -31,13 +31,16 @@ from shared.redis import MemoryStore, create_kv
 class Recorder:
     def __init__(self, fail: int = 0) -> None:
         self.events: list[Event] = []
+        self.batches: list[int] = []
         self.fail = fail
 
-    async def publish(self, event: Event) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("broker down")
-        self.events.append(event)
+    async def publish(self, events: Sequence[Event]) -> None:
+        self.batches.append(len(events))
+        for event in events:
+            if self.fail:
+                self.fail -= 1
+                raise ConnectionError("broker down")
+            self.events.append(event)
 
 
 @pytest.fixture
@@ -80,7 +83,7 @@ async def test_failed_publish_is_retried_in_order(database: Database) -> None:
         first = await add_event(session, topic="t", payload={"n": 1})
     async with database.transaction() as session:
         second = await add_event(session, topic="t", payload={"n": 2})
-    recorder = Recorder(fail=1)
+    recorder = Recorder(fail=2)  # down for the batch and for the one-by-one retry of it
     relay = OutboxRelay(database, recorder)
     assert await relay.run_once() == 0
     async with database.session() as session:
@@ -89,6 +92,32 @@ async def test_failed_publish_is_retried_in_order(database: Database) -> None:
     assert "broker down" in (row.last_error or "")
     assert await relay.run_once() == 2
     assert [e.id for e in recorder.events] == [first, second]
+    assert recorder.batches == [2, 1, 2]
+
+
+async def test_a_failing_event_holds_back_only_itself_and_what_follows(database: Database) -> None:
+    ids = []
+    for n in range(4):
+        async with database.transaction() as session:
+            ids.append(await add_event(session, topic="t", payload={"n": n}))
+
+    class PoisonThird(Recorder):
+        async def publish(self, events: Sequence[Event]) -> None:
+            self.batches.append(len(events))
+            if any(e.id == ids[2] for e in events):
+                raise ConnectionError("rejected")
+            self.events.extend(events)
+
+    recorder = PoisonThird()
+    relay = OutboxRelay(database, recorder)
+    assert await relay.run_once() == 2  # the batch failed; one by one, the first two went out
+    assert [e.id for e in recorder.events] == ids[:2]
+    assert await relay.run_once() == 0  # the third still fails, the fourth waits behind it
+    async with database.session() as session:
+        rows = {row.id: row for row in (await session.exec(select(OutboxEvent))).all()}
+    assert [rows[i].published_at is not None for i in ids] == [True, True, False, False]
+    assert [rows[i].attempts for i in ids] == [1, 1, 2, 0]
+    assert "rejected" in (rows[ids[2]].last_error or "")
 
 
 async def test_non_json_payload_fails_in_the_business_transaction(database: Database) -> None:
@@ -134,7 +163,7 @@ async def test_relay_to_embedded_worker_with_idempotent_consumer(database: Datab
     async with kv.subscribe("events:user.registered") as live, embedded_worker(broker) as worker:
         assert await relay.run_once() == 1
         # At-least-once: the same event delivered again must not repeat its effect.
-        await BrokerPublisher(broker, routes).publish(recorder.events[0])
+        await BrokerPublisher(broker, routes).publish(recorder.events[:1])
         await worker.join()
         channel, _ = await anext(live)
     assert channel == "events:user.registered"

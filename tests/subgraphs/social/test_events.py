@@ -57,7 +57,7 @@ async def test_tip_event_from_wallet_notifies_once_even_when_redelivered(databas
             recorded = []
             relay = OutboxRelay(wallet, publisher, on_published=recorded.append)
             assert await relay.run_once() == 1
-            await publisher.publish(recorded[0])  # at-least-once: a redelivery
+            await publisher.publish(recorded[:1])  # at-least-once: a redelivery
             notice = await bob.receive()
             assert notice["payload"]["data"]["notificationAdded"] == {
                 "kind": "TIP", "actor": {"id": "alice"}, "subjectId": "p1",

@@ -95,6 +95,14 @@ async def test_rate_limit_many_counts_each_key_in_its_window(kv: KeyValue) -> No
     assert [r.allowed for r in again] == [True, False]
 
 
+async def test_publish_many_delivers_in_order(kv: KeyValue) -> None:
+    async with kv.subscribe("a", "b") as messages:
+        await kv.publish_many([("a", "1"), ("b", b"2"), ("a", "3")])
+        await kv.publish_many([])
+        received = [await asyncio.wait_for(anext(messages), 2) for _ in range(3)]
+    assert received == [("a", b"1"), ("b", b"2"), ("a", b"3")]
+
+
 async def test_rate_limit_window(kv: KeyValue) -> None:
     results = [await kv.rate_limit("login:1.2.3.4", limit=3, window_seconds=0.3)
                for _ in range(5)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gc
 import inspect
 import logging
 import time
@@ -436,6 +437,13 @@ def create_subgraph_app(
         token = service_var.set(settings.service_name)
         for hook in startup_hooks:
             await _call_hook(hook, app)
+        if settings.environment != "test":
+            # Everything loaded so far (schema, models, modules) lives as long as the process:
+            # moved out of the collector's sight, full collections stop walking it and stop
+            # pausing requests for tens of milliseconds. Not in tests, which start many apps
+            # in one process and would keep each one's garbage.
+            gc.collect()
+            gc.freeze()
         tasks = [asyncio.create_task(_call_hook(job, app)) for job in background_jobs]
         log.info("started", extra={"port": settings.port})
         try:

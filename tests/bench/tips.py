@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/bench/tips.py [--duration 15] [--warmup 3] [--connections 50]
                                          [--senders 50] [--recipients 20] [--rate 500]
-                                         [--wallet-workers 2]
+                                         [--read-rate 100] [--wallet-workers 2]
 
 Processes (each its own process group): the identity and wallet subgraphs (uvicorn, uvloop, httptools,
 as `deploy/run-service` starts them; the wallet with W workers on one port, migrated once up front)
@@ -18,6 +18,9 @@ Two measured phases, one table row each:
 - `tips @ R/s`: tips fall due at a fixed rate R (open loop) over up to C connections; a tip's
   latency runs from when it fell due, waiting for a free connection included. This is the
   goal's measurement: R tips/s offered, how many got through, and their p95.
+- `tips @ R/2 /s + reads` and `leaderboard reads @ Q/s`: tips due at half the rate while
+  anonymous leaderboard reads (both kinds, every period, in turn) fall due at Q/s over ten more
+  connections: the boards read at load, whose goal is p95 < 5 ms.
 The load itself uses `_http1` (prebuilt keep-alive requests), which costs the shared two cores
 far less than aiohttp would.
 
@@ -41,7 +44,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests.bench`, `gateway`,
 
 import aiohttp
 import orjson
+import uvloop
 
 from tests.bench._http1 import Http1Connection, Http1Error
 from tests.bench._monitor import group_cpu_seconds
@@ -63,6 +67,8 @@ AMOUNT = "0.01"
 AMOUNT_MINOR = 1
 FUND = "1000.00"
 GOAL = "goal >= 500 tips/s, p95 < 50 ms"
+READ_GOAL = "goal p95 < 5 ms"
+READ_CONNECTIONS = 10
 
 REGISTER = """mutation($input: RegisterInput!) {
   register(input: $input) { accessToken user { id } }
@@ -76,6 +82,9 @@ DEPOSIT = """mutation($amount: String!, $key: String!) {
 CONFIRM = "mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status } }"
 BALANCE = "{ myWallet { balances { currency minorUnits } } }"
 # identity's `users` joined with the wallet's User extension: the entity path through the gateway
+LEADERBOARD = """query($kind: LeaderboardKind!, $period: LeaderboardPeriod!) {
+  leaderboard(kind: $kind, period: $period, first: 10) { rank user { id } total { minorUnits } }
+}"""
 RECEIVED = "query($ids: [ID!]!) { users(ids: $ids) { id tipsReceivedTotal { currency minorUnits } } }"
 
 
@@ -258,13 +267,40 @@ class Load:
     elapsed: float = 0.0
 
 
-async def fire(url: str, *, senders: list[tuple[str, str]], recipients: list[str], connections: int,
-               seconds: float, measure: bool, rate: float | None = None) -> Load:
-    """Send tips for `seconds` over `connections` keep-alive connections, each with its own sender.
+@dataclass(frozen=True)
+class Requests:
+    """What a load sends: per connection its headers, per turn a body, and the data key it checks."""
 
-    Closed loop (`rate` None): every connection sends back to back, which finds the most tips/s.
-    Open loop: tips are due at a fixed `rate`, whatever the answers do; a tip's latency runs from
-    when it was due, so time spent waiting for a free connection counts (no coordinated omission).
+    headers: Callable[[int], dict[str, str]]
+    body: Callable[[int], bytes]
+    field: str
+
+
+def tip_requests(senders: list[tuple[str, str]], recipients: list[str]) -> Requests:
+    """sendTip with a fresh idempotency key; connection i keeps sender i."""
+    return Requests(
+        headers=lambda index: {"Authorization": f"Bearer {senders[index % len(senders)][1]}"},
+        body=lambda turn: orjson.dumps({"query": SEND, "variables": {
+            "to": recipients[turn % len(recipients)], "amount": AMOUNT, "key": uuid.uuid4().hex}}),
+        field="sendTip",
+    )
+
+
+def leaderboard_requests() -> Requests:
+    """Anonymous leaderboard reads, cycling through both kinds and every period."""
+    bodies = [orjson.dumps({"query": LEADERBOARD, "variables": {"kind": kind, "period": period}})
+              for kind in ("CREATORS", "TIPPERS") for period in ("DAY", "WEEK", "MONTH", "ALL_TIME")]
+    return Requests(headers=lambda index: {}, body=lambda turn: bodies[turn % len(bodies)],
+                    field="leaderboard")
+
+
+async def fire(url: str, requests: Requests, *, connections: int, seconds: float, measure: bool,
+               rate: float | None = None) -> Load:
+    """Send `requests` for `seconds` over `connections` keep-alive connections.
+
+    Closed loop (`rate` None): every connection sends back to back, which finds the most per second.
+    Open loop: requests fall due at a fixed `rate`, whatever the answers do; a request's latency
+    runs from when it fell due, so waiting for a free connection counts (no coordinated omission).
     """
     load = Load()
     began = time.perf_counter()
@@ -278,11 +314,10 @@ async def fire(url: str, *, senders: list[tuple[str, str]], recipients: list[str
         errors = result.get("errors")
         if errors:
             return str((errors[0].get("extensions") or {}).get("code", "?"))
-        return "ok" if (result.get("data") or {}).get("sendTip") else "no-data"
+        return "ok" if (result.get("data") or {}).get(requests.field) is not None else "no-data"
 
     async def worker(index: int) -> None:
-        _, token = senders[index % len(senders)]
-        connection = Http1Connection(url, {"Authorization": f"Bearer {token}"})
+        connection = Http1Connection(url, requests.headers(index))
         turn = index
         try:
             while True:
@@ -296,10 +331,8 @@ async def fire(url: str, *, senders: list[tuple[str, str]], recipients: list[str
                         return
                     started = slot
                 turn += 1
-                body = orjson.dumps({"query": SEND, "variables": {
-                    "to": recipients[turn % len(recipients)], "amount": AMOUNT, "key": uuid.uuid4().hex}})
                 try:
-                    status, answer = await connection.post(body)
+                    status, answer = await connection.post(requests.body(turn))
                 except (Http1Error, OSError) as error:
                     load.outcomes[f"http:{type(error).__name__}"] += 1
                     continue
@@ -351,17 +384,20 @@ def _max_rss_mb(pid: int) -> float:
 
 @dataclass
 class Phase:
-    """One measured window: its load and the CPU seconds each process group spent in it."""
+    """One measured window: the loads run in it and the CPU seconds each process group spent."""
 
-    name: str
-    rate: float | None
-    load: Load
+    loads: dict[str, Load]  # "tips", and "leaderboard" in the mixed phase
+    rates: dict[str, float | None]  # None: closed loop
     cpu: dict[str, float]
 
 
-async def drive(stack: Stack, *, duration: float, warmup: float, connections: int,
-                senders: int, recipients: int, rate: float | None) -> dict[str, Any]:
-    """Register, fund, warm up, measure closed loop (and open loop at `rate`), check the ledger."""
+async def drive(stack: Stack, *, duration: float, warmup: float, connections: int, senders: int,
+                recipients: int, rate: float | None, read_rate: float) -> dict[str, Any]:
+    """Register, fund, warm up, run the phases, check the ledger.
+
+    Phases: tips back to back; tips due at `rate`; and, when `read_rate` is set, tips due at
+    half of `rate` while leaderboard reads fall due at `read_rate` (the boards are read "at load").
+    """
     run_id = secrets.token_hex(3)
     connector = aiohttp.TCPConnector(limit=connections + 4, limit_per_host=connections + 4)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
@@ -372,25 +408,34 @@ async def drive(stack: Stack, *, duration: float, warmup: float, connections: in
         await asyncio.gather(*(fund(client, token) for _, token in sender_users))
         received_before = await usd_received(client, recipient_ids)
         before = sum(await asyncio.gather(*(usd_balance(client, t) for _, t in sender_users)))
-        load_args = {"senders": sender_users, "recipients": recipient_ids, "connections": connections}
+        tips_load = tip_requests(sender_users, recipient_ids)
+        reads_load = leaderboard_requests()
 
         _log(f"registered {senders}+{recipients} users and funded the senders; warming up")
-        warm = await fire(stack.gateway_url, seconds=warmup, measure=False, **load_args) if warmup > 0 else Load()
+        warm = (await fire(stack.gateway_url, tips_load, connections=connections, seconds=warmup,
+                           measure=False) if warmup > 0 else Load())
+        plans: list[dict[str, float | None]] = [{"tips": None}]
+        if rate:
+            plans.append({"tips": rate})
+            if read_rate:
+                plans.append({"tips": rate / 2, "leaderboard": read_rate})
         phases = []
-        for name, phase_rate in (("closed", None), ("open", rate)):
-            if name == "open" and not rate:
-                continue
-            _log(f"measuring {duration:.0f}s at {connections} connections"
-                 + (f", tips due at {rate:.0f}/s" if phase_rate else ", back to back"))
+        for plan in plans:
+            _log(f"measuring {duration:.0f}s: " + ", ".join(
+                f"{what} {'back to back' if due is None else f'due at {due:.0f}/s'}" for what, due in plan.items()))
             cpu_before = {name: group_cpu_seconds(pid) for name, pid in stack.pids.items()}
-            load = await fire(stack.gateway_url, seconds=duration, measure=True, rate=phase_rate, **load_args)
+            runs = {what: fire(stack.gateway_url, tips_load if what == "tips" else reads_load,
+                               connections=connections if what == "tips" else READ_CONNECTIONS,
+                               seconds=duration, measure=True, rate=due)
+                    for what, due in plan.items()}
+            loads = dict(zip(runs, await asyncio.gather(*runs.values()), strict=True))
             cpu = {name: group_cpu_seconds(pid) - cpu_before[name] for name, pid in stack.pids.items()}
-            phases.append(Phase(name=name, rate=phase_rate, load=load, cpu=cpu))
+            phases.append(Phase(loads=loads, rates=plan, cpu=cpu))
 
         after = sum(await asyncio.gather(*(usd_balance(client, t) for _, t in sender_users)))
         gained = await usd_received(client, recipient_ids) - received_before
     report = await reconcile_wallet(stack.wallet_url_db)
-    ok_all = warm.outcomes["ok"] + sum(phase.load.outcomes["ok"] for phase in phases)
+    ok_all = warm.outcomes["ok"] + sum(phase.loads["tips"].outcomes["ok"] for phase in phases)
     return {
         "phases": phases, "warmup_outcomes": dict(warm.outcomes), "connections": connections,
         "senders": senders, "recipients": recipients,
@@ -403,42 +448,66 @@ async def drive(stack: Stack, *, duration: float, warmup: float, connections: in
     }
 
 
-def _phase_row(result: dict[str, Any], phase: Phase) -> dict[str, Any]:
-    load, cpu = phase.load, phase.cpu
-    ordered = sorted(load.latencies)
-    ms = {q: (None if (v := _percentile(ordered, q)) is None else round(v * 1000, 2)) for q in (50, 95, 99)}
-    rps = round(load.outcomes["ok"] / load.elapsed, 1) if load.elapsed else 0.0
-    answered = max(1, len(ordered))
-    goal_met = rps >= 500 and ms[95] is not None and ms[95] < 50
+def _ms(latencies: list[float]) -> dict[int, float | None]:
+    ordered = sorted(latencies)
+    return {q: (None if (v := _percentile(ordered, q)) is None else round(v * 1000, 2)) for q in (50, 95, 99)}
+
+
+def _phase_rows(result: dict[str, Any], phase: Phase) -> list[dict[str, Any]]:
+    tips, cpu = phase.loads["tips"], phase.cpu
+    answered = max(1, len(tips.latencies))
+    tip_rate, read_rate = phase.rates["tips"], phase.rates.get("leaderboard")
+    ms = _ms(tips.latencies)
+    rps = round(tips.outcomes["ok"] / tips.elapsed, 1) if tips.elapsed else 0.0
     per_tip = ", ".join(f"{name} {1000 * seconds / answered:.2f}" for name, seconds in cpu.items())
-    busy = ", ".join(f"{name} {100 * seconds / load.elapsed:.0f}%" for name, seconds in cpu.items())
-    how = (f"{result['connections']} connections back to back" if phase.rate is None
-           else f"tips due at {phase.rate:.0f}/s (open loop) over up to {result['connections']} connections")
+    busy = ", ".join(f"{name} {100 * seconds / tips.elapsed:.0f}%" for name, seconds in cpu.items())
     ledger = result["ledger"]
+    ledger_note = (f"ledger after all phases {'OK' if result['invariant_ok'] else 'BROKEN ' + str(ledger)} "
+                   f"(senders lost {ledger['senders_lost']} = ok tips x amount {ledger['ok_tips_x_amount']} = "
+                   f"recipients gained {ledger['recipients_gained']}; {ledger['accounts_reconciled']} "
+                   f"accounts reconciled)")
+    if tip_rate is None:
+        how = f"{result['connections']} connections back to back"
+        name = "tips"
+    else:
+        how = f"due at {tip_rate:.0f}/s (open loop) over up to {result['connections']} connections"
+        name = f"tips @ {tip_rate:.0f}/s" + (" + reads" if read_rate else "")
+    goal_met = rps >= 500 and ms[95] is not None and ms[95] < 50
     note = (f"sendTip through the gateway on PostgreSQL, {how}, {result['wallet_workers']} wallet "
-            f"worker(s); outcomes {dict(load.outcomes)}; ledger after both phases "
-            f"{'OK' if result['invariant_ok'] else 'BROKEN ' + str(ledger)} (senders lost "
-            f"{ledger['senders_lost']} = ok tips x amount {ledger['ok_tips_x_amount']} = recipients "
-            f"gained {ledger['recipients_gained']}; {ledger['accounts_reconciled']} accounts reconciled); "
-            f"CPU ms per tip: {per_tip}; busy: {busy}; load average {os.getloadavg()[0]:.1f} on "
-            f"{os.cpu_count()} cores; {GOAL}: {'met' if goal_met else 'NOT met'}")
-    row = {
-        "rps": rps, "p50_ms": ms[50], "p95_ms": ms[95], "p99_ms": ms[99],
-        "failures": sum(n for outcome, n in load.outcomes.items() if outcome != "ok"),
+            f"worker(s); outcomes {dict(tips.outcomes)}; {ledger_note}; CPU ms per tip: {per_tip}; "
+            f"busy: {busy}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+            + ("" if read_rate else f"; {GOAL}: {'met' if goal_met else 'NOT met'}"))
+    rows = [{
+        "scenario": name, "rps": rps, "p50_ms": ms[50], "p95_ms": ms[95], "p99_ms": ms[99],
+        "failures": sum(n for outcome, n in tips.outcomes.items() if outcome != "ok"),
         "gateway_max_rss_mb": result["gateway_max_rss_mb"],
-        "gateway_cpu_pct": round(100 * cpu["gateway"] / load.elapsed, 1),
-        "gateway_cpu_ms_per_op": round(1000 * cpu["gateway"] / answered, 2),
+        "gateway_cpu_pct": round(100 * cpu["gateway"] / tips.elapsed, 1),
+        "gateway_cpu_ms_per_op": None if read_rate else round(1000 * cpu["gateway"] / answered, 2),
         "subgraph_req_per_op": None, "note": note,
-    }
-    if not result["invariant_ok"]:
-        row["error"] = True
-    return row
+    }]
+    if read_rate:
+        reads = phase.loads["leaderboard"]
+        read_ms = _ms(reads.latencies)
+        rows.append({
+            "scenario": f"leaderboard reads @ {read_rate:.0f}/s",
+            "rps": round(reads.outcomes["ok"] / reads.elapsed, 1) if reads.elapsed else 0.0,
+            "p50_ms": read_ms[50], "p95_ms": read_ms[95], "p99_ms": read_ms[99],
+            "failures": sum(n for outcome, n in reads.outcomes.items() if outcome != "ok"),
+            "gateway_max_rss_mb": result["gateway_max_rss_mb"],
+            "note": (f"leaderboard(kind, period) through the gateway, both kinds and all periods in "
+                     f"turn, due at {read_rate:.0f}/s over up to {READ_CONNECTIONS} connections, while "
+                     f"tips fall due at {tip_rate:.0f}/s; outcomes {dict(reads.outcomes)}; {READ_GOAL}: "
+                     f"{'met' if read_ms[95] is not None and read_ms[95] < 5 else 'NOT met'}"),
+        })
+    for row in rows:
+        if not result["invariant_ok"]:
+            row["error"] = True
+    return rows
 
 
 def rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The table rows: `tips` (closed loop) and `tips @ N/s` (open loop)."""
-    return [{"scenario": "tips" if phase.rate is None else f"tips @ {phase.rate:.0f}/s",
-             **_phase_row(result, phase)} for phase in result["phases"]]
+    """The table rows: one per phase, and one more for the reads of the mixed phase."""
+    return [row for phase in result["phases"] for row in _phase_rows(result, phase)]
 
 
 def _show_errors(workdir: Path) -> None:
@@ -454,16 +523,20 @@ def _show_errors(workdir: Path) -> None:
 
 
 def measure(*, duration: float, warmup: float, connections: int, senders: int = 50, recipients: int = 20,
-            rate: float | None = 500.0, wallet_workers: int = 2, prefix: str = DATABASE,
+            rate: float | None = 500.0, read_rate: float = 100.0, wallet_workers: int = 2,
+            prefix: str = DATABASE,
             keep_databases: bool = True) -> dict[str, Any]:
     """Start the stack, run the load, stop it; the result of `drive`."""
     with tempfile.TemporaryDirectory(prefix="bench-tips-") as tmp:
         workdir = Path(tmp)
         try:
             with running_stack(prefix=prefix, workdir=workdir, wallet_workers=wallet_workers) as stack:
-                result = asyncio.run(drive(stack, duration=duration, warmup=warmup, connections=connections,
-                                           senders=senders, recipients=recipients, rate=rate))
-            outcomes = set(result["warmup_outcomes"]).union(*(p.load.outcomes for p in result["phases"]))
+                # uvloop: the load shares the two cores with what it measures
+                result = uvloop.run(drive(stack, duration=duration, warmup=warmup, connections=connections,
+                                           senders=senders, recipients=recipients, rate=rate,
+                                           read_rate=read_rate))
+            outcomes = set(result["warmup_outcomes"]).union(
+                *(load.outcomes for phase in result["phases"] for load in phase.loads.values()))
             if outcomes - {"ok"}:
                 _show_errors(workdir)
             return result
@@ -500,11 +573,13 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=20)
     parser.add_argument("--rate", type=float, default=500.0,
                         help="tips/s due in the open-loop phase (0: skip it)")
+    parser.add_argument("--read-rate", type=float, default=100.0,
+                        help="leaderboard reads/s due in the mixed phase (0: skip it)")
     parser.add_argument("--wallet-workers", type=int, default=2)
     args = parser.parse_args()
     result = measure(duration=args.duration, warmup=args.warmup, connections=args.connections,
                      senders=args.senders, recipients=args.recipients, rate=args.rate or None,
-                     wallet_workers=args.wallet_workers)
+                     read_rate=args.read_rate, wallet_workers=args.wallet_workers)
     from tests.bench._report import render_table
 
     table = rows(result)

@@ -11,11 +11,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import DocumentNode
+from graphql import DocumentNode, GraphQLError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -28,9 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.extensions import DisableIntrospection, SchemaExtension, ValidationCache
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -344,21 +346,32 @@ async def _metrics(request: Request) -> Response:
                     media_type=CONTENT_TYPE_LATEST)
 
 
-def _validation_cache() -> ValidationCache:
-    return ValidationCache(maxsize=_OPERATION_CACHE_SIZE)
-
-
 _MAX_CACHED_QUERY = 20_000
-_parsed: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = OrderedDict()
 
 
-class _ParseCache(SchemaExtension):
-    """Reuses the parsed document of a query text seen before (an LRU shared by the process).
+@dataclass(slots=True)
+class _CachedOperation:
+    document: DocumentNode
+    # validation errors per (schema, rules): the same document may reach several schemas
+    validated: dict[tuple[int, tuple[Any, ...]], list[GraphQLError]] = field(default_factory=dict)
+
+
+_operations: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], _CachedOperation] = OrderedDict()
+
+
+class _OperationCache(SchemaExtension):
+    """Parses and validates each query text once (an LRU shared by the process).
 
     Unlike strawberry's ParserCache it never parses inside the hook: a miss leaves parsing to
-    strawberry, whose syntax errors then go through TributaryErrorExtension like any other,
-    and only documents that parsed are kept.
+    strawberry, whose syntax errors then go through TributaryErrorExtension like any other, and
+    only documents that parsed are kept. Validation results live on the cached entry, keyed by
+    schema and rules, so a hit costs two dictionary lookups instead of hashing the whole
+    document tree (what strawberry's ValidationCache does on every request).
     """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._entry: _CachedOperation | None = None
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -367,17 +380,31 @@ class _ParseCache(SchemaExtension):
             yield
             return
         key = (query, tuple(sorted(context.parse_options.items())))
-        document = _parsed.get(key)
-        if document is not None:
-            _parsed.move_to_end(key)
-            context.graphql_document = document
+        entry = _operations.get(key)
+        if entry is not None:
+            _operations.move_to_end(key)
+            context.graphql_document = entry.document
+            self._entry = entry
             yield
             return
         yield
         if context.graphql_document is not None:
-            _parsed[key] = context.graphql_document
-            if len(_parsed) > _OPERATION_CACHE_SIZE:
-                _parsed.popitem(last=False)
+            self._entry = _operations[key] = _CachedOperation(context.graphql_document)
+            if len(_operations) > _OPERATION_CACHE_SIZE:
+                _operations.popitem(last=False)
+
+    def on_validate(self) -> Iterator[None]:
+        context, entry = self.execution_context, self._entry
+        if entry is None or entry.document is not context.graphql_document:
+            yield  # not from the cache: strawberry validates as usual
+            return
+        key = (id(context.schema._schema), tuple(context.validation_rules))
+        errors = entry.validated.get(key)
+        if errors is None:
+            errors = entry.validated[key] = validate_document(
+                context.schema._schema, entry.document, context.validation_rules)
+        context.pre_execution_errors = errors
+        yield
 
 
 def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema:
@@ -390,11 +417,9 @@ def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema
     if not settings.introspection and DisableIntrospection not in extensions:
         extensions.append(DisableIntrospection)
     # Clients repeat the same few operations; validation dominated a small query's cost
-    # (~70% in a profile), and parsing was next (~17% of a tip's CPU). Both caches are
-    # process-wide LRUs: parsed documents by query text, validation by the (structurally
-    # hashed) document.
-    extensions.append(_ParseCache)
-    extensions.append(_validation_cache)
+    # (~70% in a profile), and parsing was next (~17% of a tip's CPU): both are done once per
+    # query text.
+    extensions.append(_OperationCache)
     prepared.extensions = tuple(extensions)  # type: ignore[attr-defined]
     return prepared
 

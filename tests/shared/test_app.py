@@ -142,7 +142,17 @@ async def test_parsed_documents_are_reused_and_syntax_errors_are_not_cached(
         parsed.append(source)
         return real_parse(source, **options)
 
+    import shared.app as app_module
+
+    validated: list[object] = []
+    real_validate = app_module.validate_document
+
+    def counting_validate(schema: object, document: object, rules: object) -> object:
+        validated.append(document)
+        return real_validate(schema, document, rules)  # type: ignore[arg-type]
+
     monkeypatch.setattr(strawberry_schema, "parse", counting_parse)
+    monkeypatch.setattr(app_module, "validate_document", counting_validate)
     query = "{ hello extra } # parse cache " + str(id(parsed))
     for _ in range(3):
         assert (await gql(client, query)).json() == {"data": {"hello": "world", "extra": "acme"}}
@@ -150,7 +160,12 @@ async def test_parsed_documents_are_reused_and_syntax_errors_are_not_cached(
     for _ in range(2):
         error = (await gql(client, broken)).json()["errors"][0]
         assert error["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
-    assert parsed == [query, broken, broken]
+    invalid = "{ nope } # parse cache " + str(id(parsed))
+    for _ in range(2):
+        error = (await gql(client, invalid)).json()["errors"][0]
+        assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert parsed == [query, broken, broken, invalid]
+    assert len(validated) == 2  # once per valid-syntax text: the query and the invalid one
 
 
 async def test_get_query_and_federation_sdl(client: httpx.AsyncClient) -> None:

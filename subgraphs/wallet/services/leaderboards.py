@@ -9,8 +9,9 @@ heals any increment lost between a commit and a crash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,13 +93,29 @@ async def record_tip(kv: KeyValue, *, sender_id: str, recipient_id: str, currenc
     """Add a committed tip to every board it counts on (boards not built yet are skipped:
     the next read rebuilds them from the tips table, this tip included), then publish
     `announce` (channel, message) if given. One round trip."""
+    score = float(amount)
     await kv.zincrby_guarded([
-        ScoreBump(key=b.key, member=member, amount=float(amount), guard=b.marker,
-                  ttl=_BUCKET_TTL[b.period])
-        for period in Period
-        for b, member in ((board(BoardKind.TIPPERS, period, currency, at=at), sender_id),
-                          (board(BoardKind.CREATORS, period, currency, at=at), recipient_id))
+        ScoreBump(key=key, member=sender_id if kind is BoardKind.TIPPERS else recipient_id,
+                  amount=score, guard=marker, ttl=ttl)
+        for kind, key, marker, ttl in _bump_targets(_utc_day(at), currency)
     ], publish=announce)
+
+
+def _utc_day(at: datetime) -> date:
+    # naive datetimes are UTC here, as the database hands them back from SQLite
+    return (at if at.tzinfo is None else at.astimezone(UTC)).date()
+
+
+@lru_cache(maxsize=64)
+def _bump_targets(day: date, currency: str) -> tuple[tuple[BoardKind, str, str, float | None], ...]:
+    # The same eight boards for every tip of a day and currency: worked out once, not per tip.
+    at = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return tuple(
+        (b.kind, b.key, b.marker, _BUCKET_TTL[b.period])
+        for period in Period
+        for b in (board(BoardKind.TIPPERS, period, currency, at=at),
+                  board(BoardKind.CREATORS, period, currency, at=at))
+    )
 
 
 async def rebuild(kv: KeyValue, *, session: AsyncSession, b: Board) -> None:

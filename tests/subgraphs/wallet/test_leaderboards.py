@@ -103,3 +103,36 @@ async def test_periods_count_only_their_tips(db, kv) -> None:
     async with db.session() as session:
         with pytest.raises(BadUserInputError):
             await top(kv, session=session, kind=BoardKind.TIPPERS, period=Period.DAY, currency="XXX")
+
+
+async def test_increments_go_to_the_boards_of_the_tips_own_day(db, kv) -> None:
+    # Boards are built (empty) for two days; each tip's increment lands on its own day's board,
+    # on the week/month/all-time boards those days belong to, and nowhere else.
+    from datetime import UTC, datetime
+
+    monday, sunday = datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 22, 23, 59, tzinfo=UTC)
+    async with db.session() as session:
+        for at in (monday, sunday):
+            for period in Period:
+                await top(kv, session=session, kind=BoardKind.CREATORS, period=period, currency="USD", at=at)
+    await record_tip(kv, sender_id="ann", recipient_id="bob", currency="USD", amount=300, at=monday)
+    await record_tip(kv, sender_id="ann", recipient_id="cy", currency="USD", amount=200, at=sunday)
+    await record_tip(kv, sender_id="ann", recipient_id="bob", currency="USD", amount=5,
+                     at=monday.replace(tzinfo=None))  # naive: UTC
+
+    async def board(period: Period, at: datetime) -> list[tuple[str, int]]:
+        async with db.session() as session:
+            ranked = await top(kv, session=session, kind=BoardKind.CREATORS, period=period,
+                               currency="USD", at=at)
+        return [(r.user_id, r.total) for r in ranked]
+
+    assert await board(Period.DAY, monday) == [("bob", 305)]
+    assert await board(Period.DAY, sunday) == [("cy", 200)]
+    assert await board(Period.WEEK, monday) == [("bob", 305)]  # a new ISO week starts on Monday
+    assert await board(Period.WEEK, sunday) == [("cy", 200)]
+    assert await board(Period.MONTH, monday) == [("bob", 305), ("cy", 200)]
+    assert await board(Period.ALL, monday) == [("bob", 305), ("cy", 200)]
+    from subgraphs.wallet.services.leaderboards import board as board_of
+
+    for period in Period:  # the tippers' boards were never built: their increments were skipped
+        assert await kv.zcard(board_of(BoardKind.TIPPERS, period, "USD", at=monday).key) == 0

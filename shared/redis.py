@@ -75,6 +75,8 @@ class KeyValue(Protocol):
     async def zrem(self, key: str, *members: str) -> int: ...
     async def zrevrange(self, key: str, start: int, stop: int, *,
                         withscores: bool = False) -> list[Any]: ...
+    async def zrevrange_guarded(self, guard: str, key: str, start: int,
+                                stop: int) -> list[tuple[str, float]] | None: ...
     async def zrevrank(self, key: str, member: str) -> int | None: ...
     async def zscore(self, key: str, member: str) -> float | None: ...
     async def zcard(self, key: str) -> int: ...
@@ -155,6 +157,12 @@ if KEYS[#KEYS] ~= '' then redis.call('PUBLISH', KEYS[#KEYS], ARGV[#ARGV]) end
 return applied
 """
 
+# KEYS: guard, sorted set; ARGV: start, stop. nil without the guard, else the range with scores.
+_ZREVRANGE_GUARDED_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('ZREVRANGE', KEYS[2], ARGV[1], ARGV[2], 'WITHSCORES')
+"""
+
 _INCR_LUA = """
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) < 0 then
@@ -171,6 +179,7 @@ class RedisKeyValue:
         self._rate_limit = client.register_script(_RATE_LIMIT_LUA)
         self._incr = client.register_script(_INCR_LUA)
         self._zincrby_guarded = client.register_script(_ZINCRBY_GUARDED_LUA)
+        self._zrevrange_guarded = client.register_script(_ZREVRANGE_GUARDED_LUA)
 
     def _k(self, key: str) -> str:
         return self.prefix + key
@@ -228,6 +237,15 @@ class RedisKeyValue:
         if withscores:
             return [(_text(m), float(s)) for m, s in rows]  # type: ignore[str-unpack]
         return [_text(m) for m in rows]
+
+    async def zrevrange_guarded(self, guard: str, key: str, start: int,
+                                stop: int) -> list[tuple[str, float]] | None:
+        """`zrevrange(key, start, stop, withscores=True)`, or None if `guard` does not exist:
+        one round trip for "is this cache built, and what is in it"."""
+        flat = await self._zrevrange_guarded(keys=[self._k(guard), self._k(key)], args=[start, stop])
+        if flat is None:
+            return None
+        return [(_text(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
 
     async def zrevrank(self, key: str, member: str) -> int | None:
         rank: Any = await self.client.zrevrank(self._k(key), member)
@@ -467,6 +485,12 @@ class MemoryKeyValue:
         stop = stop + n if stop < 0 else stop
         window = rows[start:stop + 1] if stop >= start else []
         return list(window) if withscores else [m for m, _ in window]
+
+    async def zrevrange_guarded(self, guard: str, key: str, start: int,
+                                stop: int) -> list[tuple[str, float]] | None:
+        if not self.store.exists(self._k(guard)):
+            return None
+        return await self.zrevrange(key, start, stop, withscores=True)
 
     async def zrevrank(self, key: str, member: str) -> int | None:
         for rank, (m, _) in enumerate(self._ordered(key)):

@@ -103,6 +103,15 @@ async def test_publish_many_delivers_in_order(kv: KeyValue) -> None:
     assert received == [("a", b"1"), ("b", b"2"), ("a", b"3")]
 
 
+async def test_guarded_range_reads_only_a_built_set(kv: KeyValue) -> None:
+    assert await kv.zrevrange_guarded("built", "board", 0, 9) is None
+    await kv.zadd("board", {"ann": 3, "bob": 7, "cy": 5})
+    assert await kv.zrevrange_guarded("built", "board", 0, 9) is None  # the set alone is not enough
+    await kv.set("built", "1")
+    assert await kv.zrevrange_guarded("built", "board", 0, 1) == [("bob", 7.0), ("cy", 5.0)]
+    assert await kv.zrevrange_guarded("built", "empty", 0, 9) == []
+
+
 async def test_rate_limit_window(kv: KeyValue) -> None:
     results = [await kv.rate_limit("login:1.2.3.4", limit=3, window_seconds=0.3)
                for _ in range(5)]

@@ -50,11 +50,10 @@ class Query:
         self, info: Info[Any, Any], kind: LeaderboardKind,
         period: LeaderboardPeriod = LeaderboardPeriod.ALL_TIME, currency: str = "USD", first: int = 10,
     ) -> list[LeaderboardEntry]:
-        async with ctx.session(info) as session:
-            ranked = await leaderboards.top(
-                ctx.kv(info), session=session, kind=leaderboards.BoardKind(kind.value),
-                period=leaderboards.Period(period.value), currency=currency, limit=first,
-            )
+        ranked = await leaderboards.top(
+            ctx.kv(info), database=ctx.database(info), kind=leaderboards.BoardKind(kind.value),
+            period=leaderboards.Period(period.value), currency=currency, limit=first,
+        )
         return [_entry(r, currency.upper()) for r in ranked]
 
     @strawberry.field(description="The caller's own rank (null when not on the board).")
@@ -63,11 +62,10 @@ class Query:
         period: LeaderboardPeriod = LeaderboardPeriod.ALL_TIME, currency: str = "USD",
     ) -> LeaderboardEntry | None:
         user_id = ctx.require_user(info)
-        async with ctx.session(info) as session:
-            ranked = await leaderboards.own_rank(
-                ctx.kv(info), session=session, kind=leaderboards.BoardKind(kind.value),
-                period=leaderboards.Period(period.value), currency=currency, user_id=user_id,
-            )
+        ranked = await leaderboards.own_rank(
+            ctx.kv(info), database=ctx.database(info), kind=leaderboards.BoardKind(kind.value),
+            period=leaderboards.Period(period.value), currency=currency, user_id=user_id,
+        )
         return _entry(ranked, currency.upper()) if ranked is not None else None
 
     @strawberry.field

@@ -16,6 +16,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from shared.db import Database
 from shared.redis import KeyValue, ScoreBump
 from subgraphs.wallet.models import Tip, utcnow
 from subgraphs.wallet.services.money import get_currency
@@ -134,23 +135,29 @@ async def rebuild(kv: KeyValue, *, session: AsyncSession, b: Board) -> None:
     await kv.set(b.marker, "1", ttl=_MARKER_TTL)
 
 
-async def _ensure(kv: KeyValue, session: AsyncSession, b: Board) -> None:
+async def _ensure(kv: KeyValue, database: Database, b: Board) -> None:
     if await kv.get(b.marker) is None:
-        await rebuild(kv, session=session, b=b)
+        async with database.session() as session:
+            await rebuild(kv, session=session, b=b)
 
 
-async def top(kv: KeyValue, *, session: AsyncSession, kind: BoardKind, period: Period,
+async def top(kv: KeyValue, *, database: Database, kind: BoardKind, period: Period,
               currency: str, limit: int = 10, at: datetime | None = None) -> list[RankedUser]:
+    """The board's first `limit` users: one KV round trip, plus a rebuild when it is not built."""
     b = board(kind, period, get_currency(currency).code, at=at)
-    await _ensure(kv, session, b)
-    rows = await kv.zrevrange(b.key, 0, max(1, min(limit, 100)) - 1, withscores=True)
+    stop = max(1, min(limit, 100)) - 1
+    rows = await kv.zrevrange_guarded(b.marker, b.key, 0, stop)
+    if rows is None:
+        async with database.session() as session:
+            await rebuild(kv, session=session, b=b)
+        rows = await kv.zrevrange(b.key, 0, stop, withscores=True)
     return [RankedUser(user_id=user, rank=i + 1, total=int(score)) for i, (user, score) in enumerate(rows)]
 
 
-async def own_rank(kv: KeyValue, *, session: AsyncSession, kind: BoardKind, period: Period,
+async def own_rank(kv: KeyValue, *, database: Database, kind: BoardKind, period: Period,
                    currency: str, user_id: str, at: datetime | None = None) -> RankedUser | None:
     b = board(kind, period, get_currency(currency).code, at=at)
-    await _ensure(kv, session, b)
+    await _ensure(kv, database, b)
     rank = await kv.zrevrank(b.key, user_id)
     if rank is None:
         return None

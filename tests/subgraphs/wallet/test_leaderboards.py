@@ -59,8 +59,7 @@ async def _tip(db, kv, sender, to, amount, key):  # type: ignore[no-untyped-def]
 
 
 async def _board(db, kv, kind, period=Period.ALL):  # type: ignore[no-untyped-def]
-    async with db.session() as session:
-        return [(r.user_id, r.rank, r.total) for r in await top(kv, session=session, kind=kind, period=period, currency="USD")]
+    return [(r.user_id, r.rank, r.total) for r in await top(kv, database=db, kind=kind, period=period, currency="USD")]
 
 
 async def test_boards_build_increment_and_rebuild(db, kv) -> None:
@@ -75,11 +74,10 @@ async def test_boards_build_increment_and_rebuild(db, kv) -> None:
     # Built boards are incremented by each new tip.
     await _tip(db, kv, "carol", "bob", "2.00", "4")
     assert await _board(db, kv, BoardKind.CREATORS) == [("bob", 1, 600), ("dave", 2, 500)]
-    async with db.session() as session:
-        mine = await own_rank(kv, session=session, kind=BoardKind.TIPPERS, period=Period.WEEK,
-                              currency="USD", user_id="carol")
-        nobody = await own_rank(kv, session=session, kind=BoardKind.TIPPERS, period=Period.ALL,
-                                currency="USD", user_id="bob")
+    mine = await own_rank(kv, database=db, kind=BoardKind.TIPPERS, period=Period.WEEK,
+                          currency="USD", user_id="carol")
+    nobody = await own_rank(kv, database=db, kind=BoardKind.TIPPERS, period=Period.ALL,
+                            currency="USD", user_id="bob")
     assert (mine.rank, mine.total) == (2, 300)
     assert nobody is None
     # Losing Redis loses nothing: the next read rebuilds the same board.
@@ -100,9 +98,8 @@ async def test_periods_count_only_their_tips(db, kv) -> None:
     assert await _board(db, kv, BoardKind.CREATORS, Period.MONTH) == [("bob", 1, 100)]
     assert await _board(db, kv, BoardKind.TIPPERS, Period.ALL) == [("old", 1, 900), ("alice", 2, 100)]
     assert await _board(db, kv, BoardKind.TIPPERS, Period.DAY) == [("alice", 1, 100)]
-    async with db.session() as session:
-        with pytest.raises(BadUserInputError):
-            await top(kv, session=session, kind=BoardKind.TIPPERS, period=Period.DAY, currency="XXX")
+    with pytest.raises(BadUserInputError):
+        await top(kv, database=db, kind=BoardKind.TIPPERS, period=Period.DAY, currency="XXX")
 
 
 async def test_increments_go_to_the_boards_of_the_tips_own_day(db, kv) -> None:
@@ -111,19 +108,17 @@ async def test_increments_go_to_the_boards_of_the_tips_own_day(db, kv) -> None:
     from datetime import UTC, datetime
 
     monday, sunday = datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2026, 11, 22, 23, 59, tzinfo=UTC)
-    async with db.session() as session:
-        for at in (monday, sunday):
-            for period in Period:
-                await top(kv, session=session, kind=BoardKind.CREATORS, period=period, currency="USD", at=at)
+    for at in (monday, sunday):
+        for period in Period:
+            await top(kv, database=db, kind=BoardKind.CREATORS, period=period, currency="USD", at=at)
     await record_tip(kv, sender_id="ann", recipient_id="bob", currency="USD", amount=300, at=monday)
     await record_tip(kv, sender_id="ann", recipient_id="cy", currency="USD", amount=200, at=sunday)
     await record_tip(kv, sender_id="ann", recipient_id="bob", currency="USD", amount=5,
                      at=monday.replace(tzinfo=None))  # naive: UTC
 
     async def board(period: Period, at: datetime) -> list[tuple[str, int]]:
-        async with db.session() as session:
-            ranked = await top(kv, session=session, kind=BoardKind.CREATORS, period=period,
-                               currency="USD", at=at)
+        ranked = await top(kv, database=db, kind=BoardKind.CREATORS, period=period,
+                           currency="USD", at=at)
         return [(r.user_id, r.total) for r in ranked]
 
     assert await board(Period.DAY, monday) == [("bob", 305)]

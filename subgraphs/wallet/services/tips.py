@@ -141,8 +141,8 @@ async def send_tip(
                 currency=cur.code, amount=minor, message_kid=kid, message_ciphertext=blob,
                 entry_id=entry_id, created_at=tip.created_at,
             ))
-            for topic, key, payload in events:
-                await emit(tx, topic=topic, key=key, payload=payload)
+            for topic, event_key, payload in events:
+                await emit(tx, topic=topic, key=event_key, payload=payload)
             return _result(tip_id, entry_id)
 
         async with database.session() as session:

@@ -44,7 +44,11 @@ class ServiceSettings(BaseSettings):
         description="SQLAlchemy URL (sqlite+aiosqlite:// or postgresql+asyncpg://); "
         "empty = SQLite file <data_dir>/<service>.db.",
     )
-    db_pool_size: int = Field(10, ge=1, le=1000, description="Connections kept in the pool.")
+    db_pool_size: int = Field(
+        10, ge=1, le=1000,
+        description="Connections kept in the pool. On PostgreSQL, hot paths that are one "
+        "statement (a tip) use a second, asyncpg pool of up to pool size + overflow.",
+    )
     db_max_overflow: int = Field(
         20, ge=0, le=1000, description="Extra connections allowed above the pool size."
     )

@@ -47,10 +47,13 @@ class TributaryError(Exception):
     def __init__(self, message: str, *, extensions: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.extensions: dict[str, Any] = dict(extensions or {})
+        # The code is part of the extensions: graphql-core copies an original error's
+        # `extensions` onto the GraphQL error it becomes, so the code reaches the client even
+        # where no extension formats the result (an error raised as a subscription starts).
+        self.extensions: dict[str, Any] = {**(extensions or {}), "code": self.code}
 
     def graphql_extensions(self) -> dict[str, Any]:
-        return {**self.extensions, "code": self.code}
+        return dict(self.extensions)
 
 
 class BadUserInputError(TributaryError):

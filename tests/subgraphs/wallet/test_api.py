@@ -259,3 +259,21 @@ async def test_creator_subscriptions_through_graphql(api, db) -> None:
     assert mine["data"] == {"mySubscriptions": [{"id": sub_id, "status": "ACTIVE"}],
                             "myWallet": {"balances": [{"amount": "15.00"}]}}
     await assert_balanced(db)
+
+
+async def test_tip_received_without_a_caller_is_unauthenticated(api) -> None:
+    import asyncio
+    import json
+
+    import websockets
+
+    url = str(api.client.base_url).replace("http://", "ws://") + "/graphql"
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { tipReceived { id } }"}}))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    # the error is raised as the subscription starts, where no extension formats the result
+    assert message == {"id": "1", "type": "next", "payload": {"data": None, "errors": [
+        {"message": "Authentication required", "extensions": {"code": "UNAUTHENTICATED"}}]}}

@@ -60,11 +60,11 @@ async def test_reused_refresh_token_revokes_whole_family(session, hasher, alice)
     second = await sessions.refresh_session(session=session, refresh_token=first.refresh_token, refresh_ttl=TTL)
     with pytest.raises(UnauthenticatedError) as info:
         await sessions.refresh_session(session=session, refresh_token=first.refresh_token, refresh_ttl=TTL)
-    assert info.value.extensions == {"reason": "REUSED"}
+    assert info.value.extensions == {"reason": "REUSED", "code": "UNAUTHENTICATED"}
     # The legitimate successor is dead too: the thief and the owner both have to sign in again.
     with pytest.raises(UnauthenticatedError) as info:
         await sessions.refresh_session(session=session, refresh_token=second.refresh_token, refresh_ttl=TTL)
-    assert info.value.extensions == {"reason": "REUSED"}
+    assert info.value.extensions == {"reason": "REUSED", "code": "UNAUTHENTICATED"}
     # Another sign-in (another family) is untouched.
     assert (await sessions.refresh_session(session=session, refresh_token=other.refresh_token, refresh_ttl=TTL)).family_id == other.family_id
     live = await session.execute(
@@ -89,7 +89,7 @@ async def test_expired_refresh_token(session, hasher, alice, count_rows):
     before = await count_rows()
     with pytest.raises(UnauthenticatedError) as info:
         await sessions.refresh_session(session=session, refresh_token=issued.refresh_token, refresh_ttl=TTL)
-    assert info.value.extensions == {"reason": "EXPIRED"}
+    assert info.value.extensions == {"reason": "EXPIRED", "code": "UNAUTHENTICATED"}
     assert await count_rows() == before
 
 
@@ -128,7 +128,7 @@ async def test_concurrent_refreshes_with_one_token_never_both_succeed(database, 
     winners = [r for r in results if isinstance(r, sessions.IssuedSession)]
     losers = [r for r in results if isinstance(r, UnauthenticatedError)]
     assert (len(winners), len(losers)) == (1, 1), results
-    assert losers[0].extensions == {"reason": "REUSED"}
+    assert losers[0].extensions == {"reason": "REUSED", "code": "UNAUTHENTICATED"}
     # The race itself is treated as reuse: the family is revoked, the winner's token included.
     with pytest.raises(UnauthenticatedError):
         await sessions.refresh_session(session=session, refresh_token=winners[0].refresh_token, refresh_ttl=TTL)

@@ -59,7 +59,8 @@ async def test_invalid_handles_are_refused(session, hasher, count_rows, handle):
 async def test_weak_passwords_are_refused(session, hasher, count_rows, password):
     with pytest.raises(BadUserInputError) as info:
         await register(session, hasher, handle="alice", password=password)
-    assert info.value.extensions == {"field": "password", "reason": "WEAK_PASSWORD"}
+    assert info.value.extensions == {"field": "password", "reason": "WEAK_PASSWORD",
+                                    "code": "BAD_USER_INPUT"}
     assert (await count_rows())["identity_users"] == 0
 
 

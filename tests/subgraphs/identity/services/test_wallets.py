@@ -70,7 +70,7 @@ async def test_replayed_nonce_is_refused(session, wallet, count_rows):
     before = await count_rows()
     with pytest.raises(UnauthenticatedError) as info:
         await wallets.sign_in_with_wallet(session=session, nonce=c.nonce, signature=signature)
-    assert info.value.extensions == {"reason": "NONCE_REUSED"}
+    assert info.value.extensions == {"reason": "NONCE_REUSED", "code": "UNAUTHENTICATED"}
     assert await count_rows() == before
 
 
@@ -79,7 +79,7 @@ async def test_wrong_signature_spends_nonce_and_creates_nothing(session, wallet,
     impostor = type(wallet)()
     with pytest.raises(UnauthenticatedError) as info:
         await wallets.sign_in_with_wallet(session=session, nonce=c.nonce, signature=impostor.sign(c.message))
-    assert info.value.extensions == {"reason": "BAD_SIGNATURE"}
+    assert info.value.extensions == {"reason": "BAD_SIGNATURE", "code": "UNAUTHENTICATED"}
     counts = await count_rows()
     assert (counts["identity_users"], counts["identity_wallets"]) == (0, 0)
     # Even the right signature cannot use a nonce that already had its one attempt.
@@ -107,11 +107,11 @@ async def test_expired_and_unknown_nonces(session, wallet, count_rows):
     before = await count_rows()
     with pytest.raises(UnauthenticatedError) as info:
         await wallets.sign_in_with_wallet(session=session, nonce=c.nonce, signature=wallet.sign(c.message))
-    assert info.value.extensions == {"reason": "EXPIRED"}
+    assert info.value.extensions == {"reason": "EXPIRED", "code": "UNAUTHENTICATED"}
     for nonce in ["0" * 32, "' OR 1=1 --", "n" * 1_000_000]:
         with pytest.raises(UnauthenticatedError) as info:
             await wallets.sign_in_with_wallet(session=session, nonce=nonce, signature=wallet.sign(c.message))
-        assert info.value.extensions == {"reason": "UNKNOWN_NONCE"}
+        assert info.value.extensions == {"reason": "UNKNOWN_NONCE", "code": "UNAUTHENTICATED"}
     assert await count_rows() == before
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException
-from graphql import DocumentNode, GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -352,8 +352,10 @@ _MAX_CACHED_QUERY = 20_000
 @dataclass(slots=True)
 class _CachedOperation:
     document: DocumentNode
-    # validation errors per (schema, rules): the same document may reach several schemas
-    validated: dict[tuple[int, tuple[Any, ...]], list[GraphQLError]] = field(default_factory=dict)
+    # validation errors per (schema, rules): the same document may reach several schemas. The
+    # schema itself is the key (not its id, which a new schema could reuse once it is freed).
+    validated: dict[tuple[GraphQLSchema, tuple[Any, ...]], list[GraphQLError]] = field(
+        default_factory=dict)
 
 
 _operations: OrderedDict[tuple[str, tuple[tuple[str, Any], ...]], _CachedOperation] = OrderedDict()
@@ -398,7 +400,7 @@ class _OperationCache(SchemaExtension):
         if entry is None or entry.document is not context.graphql_document:
             yield  # not from the cache: strawberry validates as usual
             return
-        key = (id(context.schema._schema), tuple(context.validation_rules))
+        key = (context.schema._schema, tuple(context.validation_rules))
         errors = entry.validated.get(key)
         if errors is None:
             errors = entry.validated[key] = validate_document(

@@ -23,6 +23,11 @@ class GatewaySettings(BaseSettings):
     )
     subgraph_timeout_seconds: float = Field(default=30.0, description="Per subgraph request; past it the fetch fails with SUBGRAPH_FETCH_FAILED")
     plan_cache_size: int = Field(default=1000, description="Parsed, validated and planned operations kept (LRU)")
+    override_labels: list[str] = Field(
+        default_factory=list,
+        description='Progressive @override labels to treat as active, JSON: ["beta"] '
+        '(a "percent(n)" label is active for n% of requests by itself)',
+    )
     max_depth: int = Field(default=25, description="Deepest selection accepted (MAX_DEPTH_EXCEEDED)")
     max_aliases: int = Field(default=50, description="Most aliases in one operation (MAX_ALIASES_EXCEEDED)")
     max_tokens: int = Field(default=15_000, description="Most lexical tokens in one document (MAX_TOKENS_EXCEEDED)")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random as _random
+import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +97,16 @@ def _aliases(items: list[CSelection]) -> int:
     )
 
 
+_NO_LABELS: frozenset[str] = frozenset()
+_PERCENT = re.compile(r"percent\((\d+(?:\.\d+)?)\)")
+
+
+def _percent(label: str) -> float | None:
+    """n for a `percent(n)` label (composition has checked it is within 0..100), else None."""
+    match = _PERCENT.fullmatch(label)
+    return float(match.group(1)) if match else None
+
+
 class Engine:
     def __init__(
         self,
@@ -104,7 +116,11 @@ class Engine:
         url_overrides: Mapping[str, str] | None = None,
         cache_size: int = 1000,
         limits: Limits | None = None,
+        override_labels: frozenset[str] = frozenset(),
+        random: Callable[[], float] = _random.random,
     ) -> None:
+        """`override_labels`: progressive @override labels that are always active; a
+        `percent(n)` label is active for a random n% of requests (`random` draws in [0, 1))."""
         self.supergraph: Supergraph = parse_supergraph(supergraph_sdl)
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
@@ -115,7 +131,11 @@ class Engine:
         self.executor = PlanExecutor(client, urls)
         self.limits = limits or Limits()
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, str | None], PreparedOperation] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None, frozenset[str]], PreparedOperation] = (
+            OrderedDict())
+        self.enabled_labels = override_labels
+        self.random = random
+        self._percents = {label: _percent(label) for label in self.planner.override_labels}
 
     def _hidden_enum_values(self) -> dict[str, frozenset[str]]:
         hidden = {}
@@ -126,19 +146,30 @@ class Engine:
         return hidden
 
     # -- preparing -----------------------------------------------------------------------------
+    def active_labels(self) -> frozenset[str]:
+        """This request's active progressive @override labels (none when the supergraph has none)."""
+        if not self._percents:
+            return _NO_LABELS
+        return frozenset(
+            label for label, percent in self._percents.items()
+            if (label in self.enabled_labels if percent is None else self.random() * 100 < percent)
+        )
+
     def prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
-        key = (query, operation_name)
+        labels = self.active_labels()
+        key = (query, operation_name, labels)
         prepared = self._cache.get(key)
         if prepared is not None:
             self._cache.move_to_end(key)
             return prepared
-        prepared = self._prepare(query, operation_name)
+        prepared = self._prepare(query, operation_name, labels)
         self._cache[key] = prepared
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return prepared
 
-    def _prepare(self, query: str, operation_name: str | None) -> PreparedOperation:
+    def _prepare(self, query: str, operation_name: str | None,
+                 labels: frozenset[str] = frozenset()) -> PreparedOperation:
         try:
             document = parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as error:
@@ -188,7 +219,7 @@ class Engine:
                 fragments=operation.fragments,
             )
         try:
-            plan = self.planner.plan_operation(planned)
+            plan = self.planner.plan_operation(planned, active_labels=labels)
         except PlanningError as error:
             raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
         return PreparedOperation(

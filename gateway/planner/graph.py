@@ -29,8 +29,11 @@ class Hop:
 
 
 class SubgraphView:
-    def __init__(self, supergraph: Supergraph) -> None:
+    """What each subgraph can resolve, for one set of active progressive-override labels."""
+
+    def __init__(self, supergraph: Supergraph, active_labels: frozenset[str] = frozenset()) -> None:
         self.supergraph = supergraph
+        self.active_labels = active_labels
         self.types = supergraph.types
         self.order = {name: i for i, name in enumerate(supergraph.subgraphs)}
         self.fed1 = supergraph.join_version < (0, 2)
@@ -126,6 +129,12 @@ class SubgraphView:
         if join.external or join.used_overridden:
             # composition already drops @external from keys it can resolve (Federation 1 style
             # extensions); what stays external is resolvable here only through @provides
+            return None
+        # progressive @override: the new owner (`override` set) resolves the field while its
+        # label is active, the subgraph it takes the field from while it is not
+        if join.override_label is not None and (
+            (join.override is not None) != (join.override_label in self.active_labels)
+        ):
             return None
         return join
 

@@ -56,6 +56,7 @@ class Gateway:
             self.client,
             url_overrides=s.subgraph_urls,
             cache_size=s.plan_cache_size,
+            override_labels=frozenset(s.override_labels),
             limits=Limits(
                 max_depth=s.max_depth,
                 max_aliases=s.max_aliases,

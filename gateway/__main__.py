@@ -57,6 +57,8 @@ def _plan(argv: list[str]) -> int:
     parser.add_argument("--supergraph", required=True)
     parser.add_argument("--operation-name")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument("--label", action="append", default=[], metavar="LABEL",
+                        help="a progressive @override label to plan as active (repeatable)")
     parser.add_argument("query", help="the operation, or @file to read it from a file")
     args = parser.parse_args(argv)
     from graphql import GraphQLError, parse, validate
@@ -82,7 +84,8 @@ def _plan(argv: list[str]) -> int:
             print(f"error: {problem.message}", file=sys.stderr)
         return 1
     try:
-        plan = QueryPlanner(parse_supergraph(sdl), schema).plan(document, args.operation_name)
+        plan = QueryPlanner(parse_supergraph(sdl), schema).plan(
+            document, args.operation_name, active_labels=frozenset(args.label))
     except PlanningError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -76,3 +76,14 @@ def test_plans_are_cached_per_label_set() -> None:
     assert on is on_again and off is off_again  # cache hits, one entry per label set
     assert services(print_plan(on.plan)) == ["products", "pricing"]
     assert services(print_plan(off.plan)) == ["products"]
+
+
+def test_the_plan_command_plans_with_the_labels_it_is_given(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from gateway.__main__ import main
+
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(supergraph(), encoding="utf-8")
+    assert main(["plan", "--supergraph", str(path), QUERY]) == 0
+    assert services(capsys.readouterr().out) == ["products"]
+    assert main(["plan", "--supergraph", str(path), "--label", "percent(25)", QUERY]) == 0
+    assert services(capsys.readouterr().out) == ["products", "pricing"]

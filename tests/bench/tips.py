@@ -401,10 +401,10 @@ async def drive(stack: Stack, *, duration: float, warmup: float, connections: in
                 latency_connections: int) -> dict[str, Any]:
     """Register, fund, warm up, run the phases, check the ledger.
 
-    Phases: tips back to back over `connections`, then over `latency_connections`; tips due at
-    `rate`; and, when `read_connections` is set, tips due at half of `rate` while leaderboard reads
-    go back to back over `read_connections` (the boards read "at load"). From light to heavy, so
-    that the saturating phase, and the vacuuming it causes, come last.
+    Phases, from light to heavy so that the saturating one, and the vacuuming it causes, come
+    last: tips due at half of `rate` while leaderboard reads go back to back over
+    `read_connections` (the boards read "at load"); tips back to back over `latency_connections`;
+    tips due at `rate`; tips back to back over `connections`. A zero skips a phase.
     """
     run_id = secrets.token_hex(3)
     connector = aiohttp.TCPConnector(limit=connections + 4, limit_per_host=connections + 4)

@@ -362,7 +362,7 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{key:<{width}}  {value}")
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--role", choices=["driver", "subgraphs", "clients", "gateway"], default="driver")
     parser.add_argument("--subscribers", type=int, default=2000)
@@ -381,7 +381,34 @@ def main() -> int:
     parser.add_argument("--count", type=int)
     parser.add_argument("--offset", type=int)
     parser.add_argument("--out")
-    args = parser.parse_args()
+    return parser
+
+
+async def run(bench_args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The `make bench` row: the default scenario, measured for the bench's duration."""
+    args = _parser().parse_args([])
+    args.duration = bench_args.duration
+    # drive() starts processes and waits on them: a worker thread keeps the runner's loop free
+    result = await asyncio.to_thread(drive, args)
+    missing = result["expected"] - result["delivered"]
+    return [{
+        "scenario": f"subscriptions, {result['connections_held']} held",
+        "rps": round(result["delivered"] / args.duration, 1),
+        "p50_ms": result["p50_ms"], "p95_ms": result["p95_ms"], "p99_ms": result["p99_ms"],
+        "failures": max(0, missing) + result["connect_errors"],
+        "gateway_max_rss_mb": result["gateway_rss_held_mib"],
+        "gateway_cpu_pct": result["gateway_cpu_percent"],
+        "note": (f"deliveries over WebSocket (RPS column: deliveries/s), {result['subscribers']} "
+                 f"subscribers in {result['rooms']} rooms, {result['events_per_second']} events/s, "
+                 f"{result['upstream_subscriptions']} upstream subscriptions, delivered "
+                 f"{result['delivered']}/{result['expected']}, max {result['max_ms']} ms, "
+                 f"{result['kib_per_connection']} KiB per connection; 10,000 subscribers: "
+                 "python tests/bench/subscriptions.py --subscribers 10000 --rooms 100"),
+    }]
+
+
+def main() -> int:
+    args = _parser().parse_args()
     if args.role == "gateway":
         return run_gateway(args.port, args.ws_impl, not args.no_deflate)
     if args.role in ("subgraphs", "clients"):

@@ -52,6 +52,9 @@ class HttpSubgraphClient:
             )
             session = aiohttp.ClientSession(
                 connector=connector,
+                # One session serves every client of the gateway: a cookie a subgraph sets for
+                # one request must never ride along on another user's (and jars cost CPU).
+                cookie_jar=aiohttp.DummyCookieJar(),
                 timeout=aiohttp.ClientTimeout(total=self.options.timeout_seconds),
                 json_serialize=lambda v: orjson.dumps(v).decode(),
                 skip_auto_headers=("User-Agent",),

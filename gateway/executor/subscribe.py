@@ -76,6 +76,8 @@ class WebSocketSubgraphClient:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=0),
+                # shared by every subscriber: no cookie from one handshake may reach another's
+                cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
             )
         return self._session

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from shared.auth import Caller
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.websockets import WebSocket
+    from strawberry.types import Info
 
     from shared.config import ServiceSettings
     from shared.db import Database
     from shared.redis import KeyValue
 
-__all__ = ["RequestContext"]
+__all__ = ["RequestContext", "database", "kv", "require_user", "session", "viewer_id"]
 
 
 @dataclass(kw_only=True)
@@ -41,3 +45,28 @@ class RequestContext:
         if found is None:
             found = self.loaders[name] = factory()
         return found
+
+
+# Typed access from a resolver's `info` (the subgraphs' `_context` modules add their own).
+
+
+def viewer_id(info: Info[Any, Any]) -> str | None:
+    return info.context.caller.user_id  # type: ignore[no-any-return]
+
+
+def require_user(info: Info[Any, Any]) -> str:
+    return info.context.caller.require_user()  # type: ignore[no-any-return]
+
+
+def kv(info: Info[Any, Any]) -> KeyValue:
+    return info.context.kv  # type: ignore[no-any-return]
+
+
+def database(info: Info[Any, Any]) -> Database:
+    return info.context.database  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
+    async with info.context.database.session() as db_session:
+        yield db_session

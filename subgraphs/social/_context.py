@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from shared.context import kv, require_user, session, viewer_id
 from shared.errors import BadUserInputError
-from shared.redis import KeyValue
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.limits import check_rate
 
 __all__ = ["kv", "limit_writes", "page_size", "require_user", "session", "settings", "viewer_id"]
 
 
-def viewer_id(info: Info[Any, Any]) -> str | None:
-    return info.context.caller.user_id  # type: ignore[no-any-return]
-
-
-def require_user(info: Info[Any, Any]) -> str:
-    return info.context.caller.require_user()  # type: ignore[no-any-return]
-
-
-def kv(info: Info[Any, Any]) -> KeyValue:
-    return info.context.kv  # type: ignore[no-any-return]
-
-
 def settings(info: Info[Any, Any]) -> SocialSettings:
     value = info.context.settings
     return value if isinstance(value, SocialSettings) else SocialSettings()
-
-
-@asynccontextmanager
-async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
-    async with info.context.database.session() as db_session:
-        yield db_session
 
 
 async def limit_writes(info: Info[Any, Any], action: str) -> str:

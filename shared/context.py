@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from strawberry.dataloader import DataLoader
 
 from shared.auth import Caller
 
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
     from shared.db import Database
     from shared.redis import KeyValue
 
-__all__ = ["RequestContext", "database", "kv", "require_user", "session", "viewer_id"]
+__all__ = ["RequestContext", "database", "kv", "require_user", "session", "session_loader", "viewer_id"]
 
 
 @dataclass(kw_only=True)
@@ -70,3 +72,21 @@ def database(info: Info[Any, Any]) -> Database:
 async def session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
     async with info.context.database.session() as db_session:
         yield db_session
+
+
+def session_loader(
+    info: Info[Any, Any], name: str,
+    batch: Callable[[AsyncSession, list[Any]], Awaitable[Mapping[Any, Any]]],
+) -> DataLoader[Any, Any]:
+    """The request's DataLoader `name`: each batch of keys is one `batch(session, keys)` call;
+    a key `batch` leaves out loads None. Nothing is cached: a WebSocket context lives as long as
+    its connection, and the values (counts, totals) change meanwhile."""
+    context: RequestContext = info.context
+    database = context.database
+
+    async def load(keys: list[Any]) -> Sequence[Any]:
+        async with database.session() as db_session:
+            found = await batch(db_session, keys)
+        return [found.get(k) for k in keys]
+
+    return context.loader(name, lambda: DataLoader(load_fn=load, cache=False))  # type: ignore[no-any-return]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
+from shared.context import session_loader
 from subgraphs.social.models import Circle, Post, UserStats
 from subgraphs.social.services import circles, follows, posts, reactions
 
@@ -21,31 +20,11 @@ __all__ = [
     "load_stats",
 ]
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _loader(info: Info[Any, Any], name: str, batch: Callable[[Any, list[Any]], Awaitable[dict[Any, Any]]]) -> DataLoader[Any, Any]:
-    loaders: dict[str, DataLoader[Any, Any]] = info.context.loaders
-    loader = loaders.get(name)
-    if loader is None:
-        database = info.context.database
-
-        async def load_fn(keys: list[Any]) -> Sequence[Any]:
-            async with database.session() as session:
-                found = await batch(session, keys)
-            return [found.get(k) for k in keys]
-
-        # No caching: a WebSocket context lives as long as the connection, and counts change.
-        loader = loaders[name] = DataLoader(load_fn=load_fn, cache=False)
-    return loader
-
-
 async def load_stats(info: Info[Any, Any], user_id: str) -> UserStats:
     async def batch(session: Any, keys: list[str]) -> dict[str, UserStats]:
         return await follows.get_stats(session=session, user_ids=keys)
 
-    return await _loader(info, "stats", batch).load(user_id)  # type: ignore[no-any-return]
+    return await session_loader(info, "stats", batch).load(user_id)  # type: ignore[no-any-return]
 
 
 async def load_is_followed(info: Info[Any, Any], viewer: str, user_id: str) -> bool:
@@ -58,14 +37,14 @@ async def load_is_followed(info: Info[Any, Any], viewer: str, user_id: str) -> b
             result.update({(follower, u): u in followed for (f, u) in keys if f == follower})
         return result
 
-    return bool(await _loader(info, "is_followed", batch).load((viewer, user_id)))
+    return bool(await session_loader(info, "is_followed", batch).load((viewer, user_id)))
 
 
 async def load_media_ids(info: Info[Any, Any], post_id: str) -> list[str]:
     async def batch(session: Any, keys: list[str]) -> dict[str, list[str]]:
         return await posts.media_ids(session=session, post_ids=keys)
 
-    return await _loader(info, "media", batch).load(post_id) or []
+    return await session_loader(info, "media", batch).load(post_id) or []
 
 
 async def load_my_reaction(info: Info[Any, Any], viewer: str, post_id: str) -> str | None:
@@ -75,7 +54,7 @@ async def load_my_reaction(info: Info[Any, Any], viewer: str, post_id: str) -> s
         return {(viewer_id, p): kind for p, kind in found.items()}
 
     # One viewer per request, so the batch always shares keys[0][0].
-    return await _loader(info, f"my_reaction:{viewer}", batch).load((viewer, post_id))  # type: ignore[no-any-return]
+    return await session_loader(info, f"my_reaction:{viewer}", batch).load((viewer, post_id))  # type: ignore[no-any-return]
 
 
 async def load_circle_role(info: Info[Any, Any], viewer: str, circle_id: str) -> str | None:
@@ -84,7 +63,7 @@ async def load_circle_role(info: Info[Any, Any], viewer: str, circle_id: str) ->
         found = await circles.circle_roles(session=session, user_id=viewer_id, circle_ids=[k[1] for k in keys])
         return {(viewer_id, c): role for c, role in found.items()}
 
-    return await _loader(info, f"circle_role:{viewer}", batch).load((viewer, circle_id))  # type: ignore[no-any-return]
+    return await session_loader(info, f"circle_role:{viewer}", batch).load((viewer, circle_id))  # type: ignore[no-any-return]
 
 
 async def load_circle(info: Info[Any, Any], circle_id: str) -> Circle | None:
@@ -94,7 +73,7 @@ async def load_circle(info: Info[Any, Any], circle_id: str) -> Circle | None:
         rows = (await session.execute(select(Circle).where(Circle.id.in_(keys)))).scalars()  # type: ignore[attr-defined]
         return {c.id: c for c in rows}
 
-    return await _loader(info, "circle", batch).load(circle_id)  # type: ignore[no-any-return]
+    return await session_loader(info, "circle", batch).load(circle_id)  # type: ignore[no-any-return]
 
 
 async def load_post(info: Info[Any, Any], post_id: str) -> Post | None:
@@ -104,4 +83,4 @@ async def load_post(info: Info[Any, Any], post_id: str) -> Post | None:
         rows = (await session.execute(select(Post).where(Post.id.in_(keys)))).scalars()  # type: ignore[attr-defined]
         return {p.id: p for p in rows}
 
-    return await _loader(info, "post", batch).load(post_id)  # type: ignore[no-any-return]
+    return await session_loader(info, "post", batch).load(post_id)  # type: ignore[no-any-return]

@@ -85,10 +85,10 @@ DEPOSIT = """mutation($amount: String!, $key: String!) {
 }"""
 CONFIRM = "mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status } }"
 BALANCE = "{ myWallet { balances { currency minorUnits } } }"
-# identity's `users` joined with the wallet's User extension: the entity path through the gateway
 LEADERBOARD = """query($kind: LeaderboardKind!, $period: LeaderboardPeriod!) {
   leaderboard(kind: $kind, period: $period, first: 10) { rank user { id } total { minorUnits } }
 }"""
+# identity's `users` joined with the wallet's User extension: the entity path through the gateway
 RECEIVED = "query($ids: [ID!]!) { users(ids: $ids) { id tipsReceivedTotal { currency minorUnits } } }"
 
 

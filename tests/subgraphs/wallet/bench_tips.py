@@ -33,14 +33,8 @@ from typing import Any
 import httpx
 import jwt
 
-SEND = """mutation($to: ID!, $amount: String!, $key: String!) {
-  sendTip(to: $to, amount: $amount, idempotencyKey: $key) { id }
-}"""
-DEPOSIT = """mutation($amount: String!, $key: String!) {
-  createDeposit(amount: $amount, currency: "USD", idempotencyKey: $key) { id }
-}"""
-CONFIRM = "mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status } }"
-BALANCE = "{ myWallet { balances { currency minorUnits } } }"
+from tests.bench.tips import BALANCE, CONFIRM, DEPOSIT, SEND
+
 RECEIVED = """query($r: [_Any!]!) { _entities(representations: $r) {
   ... on User { id tipsReceivedTotal { currency minorUnits } } } }"""
 

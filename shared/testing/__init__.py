@@ -1,6 +1,6 @@
 """pytest helpers for real PostgreSQL/Redis, SQLite files and live HTTP servers."""
 
-from shared.testing._servers import serve_app
+from shared.testing._servers import Served, serve_app, start_server
 from shared.testing._stores import (
     DATABASE_KINDS,
     database_url,
@@ -12,10 +12,12 @@ from shared.testing._stores import (
 
 __all__ = [
     "DATABASE_KINDS",
+    "Served",
     "database_url",
     "ensure_postgres_database",
     "postgres_url",
     "redis_url",
     "serve_app",
     "sqlite_url",
+    "start_server",
 ]

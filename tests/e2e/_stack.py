@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -24,6 +22,7 @@ from gateway.compose import SubgraphSource, compose, fetch_sdl
 from gateway.config import GatewaySettings
 from gateway.server import create_app as create_gateway
 from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
+from shared.testing import Served, start_server
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
 from subgraphs.social.app import create_app as create_social
@@ -51,56 +50,9 @@ subscription($c: ID!) {
 """
 
 
-@dataclass
-class Served:
-    app: Any
-    server: uvicorn.Server
-    task: asyncio.Task[None]
-    port: int
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.base}/graphql"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    @property
-    def websockets(self) -> int:
-        """WebSocket connections this server currently holds (HTTP keep-alives not counted)."""
-        return sum("WebSocket" in type(c).__name__ for c in self.server.server_state.connections)
-
-    async def stop(self) -> None:
-        if self.task.done():
-            return
-        self.server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(self.task), 5)
-        except TimeoutError:
-            self.server.force_exit = True
-            await self.task
-
-
 async def serve(app: Any) -> Served:
     """Serve `app` on a free port (lifespan included) until `Served.stop`."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio",
-                            timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("server stopped before starting")
-        await asyncio.sleep(0.01)
-    return Served(app=app, server=server, task=task, port=sock.getsockname()[1])
+    return await start_server(app, lifespan="on", ws="websockets-sansio")
 
 
 def identity_settings(tmp_path: Path, **overrides: Any) -> IdentitySettings:

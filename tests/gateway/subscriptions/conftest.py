@@ -3,61 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from gateway.config import GatewaySettings
 from gateway.server import create_app
+from shared.testing import Served, start_server
 from tests.gateway.subscriptions._subgraphs import Recorder, chat_app, users_app
 
 SUPERGRAPH = (Path(__file__).parent / "supergraph.graphql").read_text()
 
 
-@dataclass
-class Served:
-    server: uvicorn.Server
-    task: asyncio.Task[None]
-    port: int
-    app: Any
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    async def stop(self) -> None:
-        if self.task.done():
-            return
-        self.server.should_exit = True
-        try:
-            await asyncio.wait_for(asyncio.shield(self.task), 3)
-        except TimeoutError:
-            self.server.force_exit = True
-            await self.task
-
-
 async def serve(app: Any) -> Served:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.005)
-    return Served(server=server, task=task, port=sock.getsockname()[1], app=app)
+    return await start_server(app)
 
 
 @pytest.fixture
@@ -92,7 +53,7 @@ GatewayFactory = Callable[..., Awaitable[Served]]
 async def make_gateway(chat: Served, users: Served, servers: list[Served]) -> GatewayFactory:
     async def factory(**overrides: Any) -> Served:
         settings = GatewaySettings(
-            subgraph_urls={"chat": f"{chat.http}/graphql", "users": f"{users.http}/graphql"},
+            subgraph_urls={"chat": f"{chat.base}/graphql", "users": f"{users.base}/graphql"},
             subgraph_timeout_seconds=5.0,
             **overrides,
         )

@@ -73,11 +73,11 @@ async def test_sse_checks_tokens(make_gateway: GatewayFactory):
     gateway = await make_gateway(**AUTH)
     body = {"query": "subscription { countdown(start: 0) }"}
     async with httpx.AsyncClient(timeout=5) as http:
-        response = await http.post(f"{gateway.http}/graphql/stream", json=body,
+        response = await http.post(f"{gateway.base}/graphql/stream", json=body,
                                    headers={"authorization": "Bearer nope"})
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-        async with http.stream("POST", f"{gateway.http}/graphql/stream", json=body,
+        async with http.stream("POST", f"{gateway.base}/graphql/stream", json=body,
                                headers={"authorization": f"Bearer {token()}"}) as response:
             assert response.status_code == 200
             assert await read_sse(response) == [("next", {"data": {"countdown": 0}}), ("complete", None)]
@@ -110,7 +110,7 @@ async def test_connections_per_user_limit(make_gateway: GatewayFactory):
     await second.send({"type": "connection_init", "payload": {"authorization": f"Bearer {token('u1')}"}})
     assert await second.closed() == (4403, "Too many subscription connections for this user (limit 1).")
     async with httpx.AsyncClient(timeout=5) as http:
-        response = await http.post(f"{gateway.http}/graphql/stream", json={"query": "subscription { countdown(start: 0) }"},
+        response = await http.post(f"{gateway.base}/graphql/stream", json={"query": "subscription { countdown(start: 0) }"},
                                    headers={"authorization": f"Bearer {mine}"})
     assert response.status_code == 429
     assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
@@ -141,7 +141,7 @@ async def test_legacy_protocol_refuses_bad_tokens_with_connection_error(make_gat
 async def test_sse_stream_ends_when_the_token_expires(make_gateway: GatewayFactory, recorder: Recorder):
     gateway = await make_gateway(**AUTH)
     async with httpx.AsyncClient(timeout=10) as http, http.stream(
-        "POST", f"{gateway.http}/graphql/stream", json={"query": MESSAGES, "variables": {"room": "lobby"}},
+        "POST", f"{gateway.base}/graphql/stream", json={"query": MESSAGES, "variables": {"room": "lobby"}},
         headers={"authorization": f"Bearer {token(ttl=2)}"},
     ) as response:
         assert response.status_code == 200

@@ -66,7 +66,7 @@ async def test_legacy_subgraph_failure_is_data_with_errors_then_complete(gateway
 
 async def test_sse_stream_endpoint(gateway: Served):
     async with httpx.AsyncClient(timeout=5) as http, http.stream(
-        "POST", f"{gateway.http}/graphql/stream", json={"query": "subscription { countdown(start: 2) }"},
+        "POST", f"{gateway.base}/graphql/stream", json={"query": "subscription { countdown(start: 2) }"},
         headers={"accept": "text/event-stream"},
     ) as response:
         assert response.status_code == 200
@@ -83,7 +83,7 @@ async def test_sse_stream_endpoint(gateway: Served):
 async def test_sse_on_graphql_with_accept_header_and_entity_fields(gateway: Served, recorder: Recorder):
     params = {"query": MESSAGES, "variables": json.dumps({"room": "lobby"})}
     async with httpx.AsyncClient(timeout=5) as http, http.stream(
-        "GET", f"{gateway.http}/graphql", params=params,
+        "GET", f"{gateway.base}/graphql", params=params,
         headers={"accept": "text/event-stream", "authorization": "Bearer sse-token"},
     ) as response:
         assert response.status_code == 200
@@ -102,17 +102,17 @@ async def test_sse_on_graphql_with_accept_header_and_entity_fields(gateway: Serv
 
 async def test_sse_errors(gateway: Served, chat: Served, recorder: Recorder):
     async with httpx.AsyncClient(timeout=5) as http:
-        response = await http.post(f"{gateway.http}/graphql/stream", json={"query": "subscription { nope }"})
+        response = await http.post(f"{gateway.base}/graphql/stream", json={"query": "subscription { nope }"})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-        response = await http.get(f"{gateway.http}/graphql/stream",
+        response = await http.get(f"{gateway.base}/graphql/stream",
                                   params={"query": 'mutation { postMessage(room: "r", text: "t", authorId: "u1") { id } }'})
         assert response.status_code == 405
-        response = await http.post(f"{gateway.http}/graphql/stream", content=b"{", headers={"content-type": "application/json"})
+        response = await http.post(f"{gateway.base}/graphql/stream", content=b"{", headers={"content-type": "application/json"})
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
         async with http.stream(
-            "POST", f"{gateway.http}/graphql/stream", json={"query": MESSAGES, "variables": {"room": "lobby"}}
+            "POST", f"{gateway.base}/graphql/stream", json={"query": MESSAGES, "variables": {"room": "lobby"}}
         ) as response:
             events = iterate_sse(response)
             await recorder.wait_for(lambda: recorder.active == 1)

@@ -22,7 +22,7 @@ subscription Chat($room: String!) {
 async def post_message(gateway: Served, text: str, author: str = "u1", room: str = "lobby") -> dict:
     async with httpx.AsyncClient() as http:
         response = await http.post(
-            f"{gateway.http}/graphql",
+            f"{gateway.base}/graphql",
             json={
                 "query": "mutation($room: String!, $text: String!, $a: ID!) "
                 "{ postMessage(room: $room, text: $text, authorId: $a) { id } }",

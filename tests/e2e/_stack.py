@@ -8,14 +8,12 @@ composed in Python from the SDLs the running subgraphs report.
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from gateway.compose import SubgraphSource, compose, fetch_sdl
@@ -28,6 +26,7 @@ from subgraphs.identity.config import IdentitySettings
 from subgraphs.social.app import create_app as create_social
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.realtime import conversation_channel
+from tests.gateway.subscriptions._clients import WsClient as TransportWsClient
 
 TIMEOUT = 5.0
 JWKS_PATH = "/.well-known/jwks.json"
@@ -166,49 +165,21 @@ async def register_and_login(api: Api, handle: str, display_name: str) -> User:
                 token=logged["accessToken"])
 
 
-class WsClient:
-    """graphql-transport-ws over the `websockets` library, JSON messages in and out."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-
-    @classmethod
-    async def open(cls, url: str) -> WsClient:
-        connection = await connect(url, subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                                   open_timeout=TIMEOUT)
-        return cls(connection)
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.connection.send(json.dumps(message))
+class WsClient(TransportWsClient):
+    """The subscription tests' graphql-transport-ws client, answering the server's pings and
+    authenticating in `connection_init` with a bearer token."""
 
     async def receive(self) -> dict[str, Any]:
         while True:
-            message = json.loads(await asyncio.wait_for(self.connection.recv(), TIMEOUT))
+            message = await super().receive()
             if message.get("type") == "ping":
                 await self.send({"type": "pong"})
                 continue
             if message.get("type") != "pong":
-                return message  # type: ignore[no-any-return]
+                return message
 
-    async def init(self, token: str) -> dict[str, Any]:
-        await self.send({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
-        return await self.receive()
-
-    async def subscribe(self, operation_id: str, query: str, variables: dict[str, Any]) -> None:
-        await self.send({"id": operation_id, "type": "subscribe",
-                         "payload": {"query": query, "variables": variables}})
-
-    async def close(self) -> None:
-        await self.connection.close()
-
-    async def closed(self) -> tuple[int | None, str | None]:
-        """Wait for the server to close the connection; (code, reason) of its close frame."""
-        try:
-            while True:
-                await asyncio.wait_for(self.connection.recv(), TIMEOUT)
-        except ConnectionClosed as closed:
-            frame = closed.rcvd
-        return (frame.code, frame.reason) if frame is not None else (None, None)
+    async def init(self, token: str) -> dict[str, Any]:  # type: ignore[override]
+        return await super().init({"authorization": f"Bearer {token}"})
 
     @property
     def is_closed(self) -> bool:

@@ -4,9 +4,11 @@ from shared.testing._servers import Served, serve_app, start_server
 from shared.testing._stores import (
     DATABASE_KINDS,
     database_url,
+    drop_process_databases,
     ensure_postgres_database,
     postgres_url,
     redis_url,
+    run_in_thread,
     sqlite_url,
 )
 
@@ -14,9 +16,11 @@ __all__ = [
     "DATABASE_KINDS",
     "Served",
     "database_url",
+    "drop_process_databases",
     "ensure_postgres_database",
     "postgres_url",
     "redis_url",
+    "run_in_thread",
     "serve_app",
     "sqlite_url",
     "start_server",

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
 from shared.db import Database, create_database, upgrade
 from shared.redis import KeyValue, MemoryStore, create_kv
-from shared.testing import DATABASE_KINDS, database_url
-from shared.testing._stores import PG_HOST
+from shared.testing import DATABASE_KINDS, database_url, drop_process_databases, run_in_thread
 from subgraphs.social.models import SocialBase
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "subgraphs" / "social" / "migrations"
@@ -27,59 +23,6 @@ PG_DBNAME = f"{PG_PREFIX}{os.getpid()}"
 _pg_migrated = False
 
 
-async def _drop_databases(names: list[str]) -> None:
-    conn = await asyncpg.connect(f"postgresql://{PG_HOST}/postgres")
-    try:
-        for name in names:
-            # Identifiers cannot be bound parameters; names are built from digits here.
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-async def _stale_databases() -> list[str]:
-    conn = await asyncpg.connect(f"postgresql://{PG_HOST}/postgres")
-    try:
-        rows = await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE $1", PG_PREFIX + "%")
-    finally:
-        await conn.close()
-    stale = []
-    for row in rows:
-        suffix = row["datname"].removeprefix(PG_PREFIX)
-        if suffix.isdigit() and int(suffix) != os.getpid() and not _alive(int(suffix)):
-            stale.append(row["datname"])
-    return stale
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _in_thread(coroutine_fn, *args):
-    """Run a coroutine on its own loop (session fixtures are sync; test loops are per test)."""
-    errors: list[BaseException] = []
-    result: list = []
-
-    def run() -> None:
-        try:
-            result.append(asyncio.run(coroutine_fn(*args)))
-        except BaseException as error:  # noqa: BLE001 - re-raised below
-            errors.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return result[0] if result else None
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _postgres_database_lifecycle(request: pytest.FixtureRequest):
     """Drop leftovers of dead test processes; drop this process's database at the end."""
@@ -88,18 +31,14 @@ def _postgres_database_lifecycle(request: pytest.FixtureRequest):
         yield
         return
     try:
-        _in_thread(lambda: _stale_and_drop())
+        run_in_thread(drop_process_databases, PG_PREFIX, own=False)
     except OSError:
         pass  # PostgreSQL down: the postgres tests report it themselves
     yield
     try:
-        _in_thread(_drop_databases, [PG_DBNAME])
+        run_in_thread(drop_process_databases, PG_PREFIX, own=True)
     except OSError:
         pass
-
-
-async def _stale_and_drop() -> None:
-    await _drop_databases(await _stale_databases())
 
 
 async def _reset_postgres(database: Database) -> None:

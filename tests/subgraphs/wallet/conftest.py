@@ -8,19 +8,18 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 
 from shared.db import Database, create_database, upgrade
-from shared.testing import DATABASE_KINDS, postgres_url, sqlite_url
-from shared.testing._stores import PG_HOST
+from shared.testing import DATABASE_KINDS, drop_process_databases, postgres_url, sqlite_url
 from subgraphs.wallet.migrate import MIGRATIONS_DIR
 from subgraphs.wallet.models import metadata
 
 # One database per test process: the whole suite and this area's tests may run at the same
 # time (several pytest processes), and each resets and empties its own tables.
-PG_DBNAME = f"tributary_test_wallet_{os.getpid()}"
+PG_PREFIX = "tributary_test_wallet_"
+PG_DBNAME = f"{PG_PREFIX}{os.getpid()}"
 
 
 def make_database(url: str) -> Database:
@@ -48,38 +47,12 @@ async def _make_sqlite_template(path: Path) -> None:
         await database.dispose()
 
 
-async def _drop_databases(*, own: str) -> None:
-    """Drop our database and those left behind by test processes that no longer exist."""
-    conn = await asyncpg.connect(f"postgresql://{PG_HOST}/postgres")
-    try:
-        names = await conn.fetch(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'tributary_test_wallet_%'"
-        )
-        for (name,) in names:
-            pid = name.rsplit("_", 1)[-1]
-            if name == own or (pid.isdigit() and not _alive(int(pid))):
-                # Names come from pg_database and match our own pattern.
-                await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @pytest.fixture(scope="session")
 def pg_wallet_url() -> Iterator[str]:
     url = postgres_url(PG_DBNAME)
     asyncio.run(_reset_postgres(url))
     yield url
-    asyncio.run(_drop_databases(own=PG_DBNAME))
+    asyncio.run(drop_process_databases(PG_PREFIX, own=True))
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from shared.errors import BadUserInputError, TributaryError
+from shared.errors import BadUserInputError
 from shared.redis import KeyValue
 from subgraphs.social import _context as ctx
 from subgraphs.social.services import conversations, realtime
@@ -28,16 +26,6 @@ __all__ = ["Subscription"]
 
 MAX_PRESENCE_USERS = 200
 _RECHECK_SECONDS = 0.05
-
-
-@asynccontextmanager
-async def _coded_errors() -> AsyncIterator[None]:
-    # strawberry reports errors raised while a subscription starts without running the schema
-    # extensions that add `extensions.code`, so the code is attached here, where they arise.
-    try:
-        yield
-    except TributaryError as error:
-        raise GraphQLError(error.message, extensions=error.graphql_extensions()) from error
 
 
 async def _open(kv: KeyValue, *channels: str) -> AsyncGenerator[dict[str, Any], None]:
@@ -118,26 +106,23 @@ async def _presence(
 class Subscription:
     @strawberry.subscription(description="New messages of a conversation (members only).")
     async def message_added(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> AsyncGenerator[Message, None]:
-        async with _coded_errors():
-            user_id = ctx.require_user(info)
-            async with ctx.session(info) as session:
-                await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
+        user_id = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.conversation_channel(str(conversation_id)))
         return _messages(opened, user_id)
 
     @strawberry.subscription(description="Typing indicators of the other members (members only).")
     async def typing(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> AsyncGenerator[TypingEvent, None]:
-        async with _coded_errors():
-            user_id = ctx.require_user(info)
-            async with ctx.session(info) as session:
-                await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
+        user_id = ctx.require_user(info)
+        async with ctx.session(info) as session:
+            await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
         opened = await _open(ctx.kv(info), realtime.typing_channel(str(conversation_id)))
         return _typing(opened, user_id)
 
     @strawberry.subscription(description="The caller's new notifications.")
     async def notification_added(self, info: Info[Any, Any]) -> AsyncGenerator[Notification, None]:
-        async with _coded_errors():
-            user_id = ctx.require_user(info)
+        user_id = ctx.require_user(info)
         opened = await _open(ctx.kv(info), realtime.notification_channel(user_id))
         return _notifications(opened)
 
@@ -146,10 +131,9 @@ class Subscription:
         self, info: Info[Any, Any], user_ids: list[strawberry.ID]
     ) -> AsyncGenerator[Presence, None]:
         ids = list(dict.fromkeys(str(u) for u in user_ids))
-        async with _coded_errors():
-            ctx.require_user(info)
-            if not 1 <= len(ids) <= MAX_PRESENCE_USERS:
-                raise BadUserInputError(f"Give 1 to {MAX_PRESENCE_USERS} users", extensions={"argument": "userIds"})
+        ctx.require_user(info)
+        if not 1 <= len(ids) <= MAX_PRESENCE_USERS:
+            raise BadUserInputError(f"Give 1 to {MAX_PRESENCE_USERS} users", extensions={"argument": "userIds"})
         kv = ctx.kv(info)
         opened = await _open(kv, *(realtime.presence_channel(u) for u in ids))
         return _presence(kv, opened, ids)

@@ -135,10 +135,14 @@ async def rebuild(kv: KeyValue, *, session: AsyncSession, b: Board) -> None:
     await kv.set(b.marker, "1", ttl=_MARKER_TTL)
 
 
+async def _rebuild(kv: KeyValue, database: Database, b: Board) -> None:
+    async with database.session() as session:
+        await rebuild(kv, session=session, b=b)
+
+
 async def _ensure(kv: KeyValue, database: Database, b: Board) -> None:
     if await kv.get(b.marker) is None:
-        async with database.session() as session:
-            await rebuild(kv, session=session, b=b)
+        await _rebuild(kv, database, b)
 
 
 async def top(kv: KeyValue, *, database: Database, kind: BoardKind, period: Period,
@@ -148,8 +152,7 @@ async def top(kv: KeyValue, *, database: Database, kind: BoardKind, period: Peri
     stop = max(1, min(limit, 100)) - 1
     rows = await kv.zrevrange_guarded(b.marker, b.key, 0, stop)
     if rows is None:
-        async with database.session() as session:
-            await rebuild(kv, session=session, b=b)
+        await _rebuild(kv, database, b)
         rows = await kv.zrevrange(b.key, 0, stop, withscores=True)
     return [RankedUser(user_id=user, rank=i + 1, total=int(score)) for i, (user, score) in enumerate(rows)]
 

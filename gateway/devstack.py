@@ -7,9 +7,9 @@ import contextlib
 import importlib
 import importlib.util
 import inspect
+import json
 import logging
 import os
-import secrets
 import signal
 import sys
 from collections.abc import Iterator
@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from shared.auth import SigningKeys
+from shared.service_auth import dev_key_path, public_key_text
 
 __all__ = ["DEV_PORTS", "Service", "discover_subgraphs", "main", "prepare_environment", "run"]
 
@@ -60,37 +63,43 @@ def discover_subgraphs(root: Path = ROOT) -> list[str]:
     return sorted(names, key=lambda n: (n != "identity", n))
 
 
-def _secret(path: Path) -> str:
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value)
-    return value
+def _public_keys(names: list[str], data_dir: Path) -> dict[str, str]:
+    """Each service's dev key (created once under the data dir) by name, public halves only."""
+    keys = {}
+    for name in names:
+        own = SigningKeys.load(path=dev_key_path(data_dir, name), create=True)
+        keys[name] = public_key_text(own)
+    return keys
 
 
 def prepare_environment(names: list[str], *, data_dir: Path,
                         environ: dict[str, str] | Any = os.environ) -> list[Service]:
     """Ports and embedded defaults for each subgraph; variables already set win."""
-    secret = _secret(data_dir / "service-token-secret")
     ports = dict(DEV_PORTS)
     extra = 4107
-    services = []
-    identity_port = int(environ.get("IDENTITY_PORT", ports["identity"]))
     for name in names:
-        prefix = f"{name.upper()}_"
         if name not in ports:
             ports[name] = extra
             extra += 1
-        environ.setdefault(f"{prefix}PORT", str(ports[name]))
+    public_ports = {name: int(environ.get(f"{name.upper()}_PORT", ports[name])) for name in names}
+    internal_urls = {
+        name: f"http://127.0.0.1:{environ.get(f'{name.upper()}_INTERNAL_PORT', port + 1000)}"
+        for name, port in public_ports.items()}
+    public_keys = json.dumps(_public_keys(names, data_dir))
+    services = []
+    identity_port = public_ports.get("identity", ports["identity"])
+    for name in names:
+        prefix = f"{name.upper()}_"
+        environ.setdefault(f"{prefix}PORT", str(public_ports[name]))
         environ.setdefault(f"{prefix}HOST", "127.0.0.1")
         environ.setdefault(f"{prefix}DATA_DIR", str(data_dir))
         environ.setdefault(f"{prefix}ENVIRONMENT", "dev")
         # The gateway polls every subgraph for its SDL; per-request lines would drown the rest.
         environ.setdefault(f"{prefix}LOG_LEVEL", "WARNING")
-        environ.setdefault(f"{prefix}SERVICE_TOKEN_SECRET", secret)
+        # Every service trusts every other's dev key and can reach its internal port.
+        environ.setdefault(f"{prefix}SERVICE_PUBLIC_KEYS", public_keys)
+        environ.setdefault(f"{prefix}PEERS", json.dumps(
+            {other: url for other, url in internal_urls.items() if other != name}))
         if name != "identity" and "identity" in names:
             environ.setdefault(f"{prefix}JWKS_URL", f"http://127.0.0.1:{identity_port}{JWKS_PATH}")
         services.append(Service(name=name, port=int(environ[f"{prefix}PORT"])))

@@ -39,7 +39,6 @@ from strawberry.types.unset import UNSET, UnsetType
 from shared.auth import (
     ANONYMOUS,
     ApiKeyResolver,
-    ServiceTokens,
     TokenVerifier,
     authenticate_request,
 )
@@ -55,6 +54,8 @@ from shared.errors import (
     format_error,
 )
 from shared.events import EventsRuntime
+from shared.internal import InternalRoute, InternalServer, internal_app
+from shared.peers import Peers
 from shared.redis import KeyValue
 from shared.telemetry import (
     ServiceMetrics,
@@ -96,14 +97,12 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
 
     def __init__(self, schema: BaseSchema, *, app_state: Any, graphiql: bool,
                  context_factory: ContextFactory | None,
-                 api_key_resolver: ApiKeyResolver | None,
-                 service_tokens: ServiceTokens | None) -> None:
+                 api_key_resolver: ApiKeyResolver | None) -> None:
         super().__init__(schema, graphql_ide="graphiql" if graphiql else None,
                          allow_queries_via_get=True)
         self.app_state = app_state
         self.context_factory = context_factory
         self.api_key_resolver = api_key_resolver
-        self.service_tokens = service_tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -143,15 +142,14 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
         auth_error: UnauthenticatedError | None = None
         try:
             caller = await authenticate_request(
-                request.headers, state.verifier, api_key_resolver=self.api_key_resolver,
-                service_tokens=self.service_tokens)
+                request.headers, state.verifier, api_key_resolver=self.api_key_resolver)
         except UnauthenticatedError as error:
             if isinstance(request, Request):
                 raise _AuthFailedError(error) from None
             auth_error = error  # WebSockets may still authenticate in connection_init
         context = RequestContext(caller=caller, request_id=request_id, database=state.database,
                                  kv=state.kv, settings=state.settings, request=request,
-                                 response=response)
+                                 response=response, references=state.references)
         if auth_error is not None:
             context.extra["auth_error"] = auth_error
         if self.context_factory is not None:
@@ -438,19 +436,28 @@ def create_subgraph_app(
     on_shutdown: Iterable[Hook] = (),
     extra_routes: Iterable[BaseRoute] = (),
     api_key_resolver: ApiKeyResolver | None = None,
-    service_tokens: ServiceTokens | None = None,
     background: Iterable[Hook] = (),
     events: EventsRuntime | None = None,
+    internal_routes: Iterable[InternalRoute] = (),
+    peers: Peers | None = None,
 ) -> Starlette:
     """A Starlette app serving one subgraph. Hooks are `async def hook(app)` (or no-arg).
 
     `background` coroutines start after `on_startup` and are cancelled at shutdown.
     `events` (an EventsRuntime) relays the outbox and runs the in-process job worker.
     The app owns `database` and `kv`: they are closed when it shuts down.
+    `internal_routes` are served on the internal port (`settings.internal_port`), never on
+    the public one; API keys default to identity's verdict when identity is a peer.
     """
     configure_logging(settings.log_level)
-    if service_tokens is None and settings.service_token_secret:
-        service_tokens = ServiceTokens(settings.service_token_secret)
+    peers = peers or Peers.from_settings(settings)
+    if api_key_resolver is None:
+        api_key_resolver = peers.api_keys
+    internal_routes = list(internal_routes)
+    internal_server = InternalServer(
+        app=internal_app(internal_routes, keyring=peers.keyring),
+        host=settings.internal_host, port=settings.internal_port or 0,
+    ) if internal_routes else None
     startup_hooks, shutdown_hooks, background_jobs = (list(on_startup), list(on_shutdown),
                                                       list(background))
     if events is not None:
@@ -464,6 +471,9 @@ def create_subgraph_app(
         token = service_var.set(settings.service_name)
         for hook in startup_hooks:
             await _call_hook(hook, app)
+        if internal_server is not None:
+            # After the startup hooks: internal callers expect a migrated database.
+            app.state.internal_url = await internal_server.start()
         if settings.environment != "test":
             # Everything loaded so far (schema, models, modules) lives as long as the process:
             # moved out of the collector's sight, full collections stop walking it and stop
@@ -477,6 +487,8 @@ def create_subgraph_app(
             yield
         finally:
             app.state.draining = True
+            if internal_server is not None:
+                await internal_server.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -487,6 +499,7 @@ def create_subgraph_app(
                     await _call_hook(hook, app)
                 except Exception:
                     log.exception("shutdown hook failed")
+            await peers.client.close()
             await database.dispose()
             await kv.close()
             tracer_provider.shutdown()
@@ -502,6 +515,8 @@ def create_subgraph_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     state = app.state
     state.settings, state.database, state.kv, state.verifier = settings, database, kv, verifier
+    state.peers, state.references = peers, peers.references
+    state.internal_url = None
     state.metrics = ServiceMetrics.create()
     state.tracer_provider = tracer_provider
     state.tracer = tracer_for(tracer_provider)
@@ -509,7 +524,7 @@ def create_subgraph_app(
     state.draining = False
     view = _SubgraphGraphQL(_prepare_schema(schema, settings), app_state=state,
                             graphiql=settings.graphiql, context_factory=context_factory,
-                            api_key_resolver=api_key_resolver, service_tokens=service_tokens)
+                            api_key_resolver=api_key_resolver)
     state.graphql = view
     app.router.routes.append(Route("/graphql", view))
     app.router.routes.append(WebSocketRoute("/graphql", view))

@@ -26,7 +26,6 @@ __all__ = [
     "ANONYMOUS",
     "ApiKeyResolver",
     "Caller",
-    "ServiceTokens",
     "SigningKeys",
     "TokenIssuer",
     "TokenVerifier",
@@ -35,7 +34,6 @@ __all__ = [
 
 _EDDSA = "EdDSA"
 _HS256 = "HS256"
-_SERVICE_AUDIENCE = "tributary-internal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,45 +329,16 @@ def _parse_jwks(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-class ServiceTokens:
-    """Short-lived HS256 tokens for service-to-service internal APIs (shared secret)."""
-
-    def __init__(self, secret: str, *, ttl: int = 300) -> None:
-        assert len(secret) >= 16, "service token secret must be at least 16 characters"
-        self.secret = secret
-        self.ttl = ttl
-
-    def issue(self, service: str) -> str:
-        now = int(time.time())
-        return jwt.encode({"svc": service, "aud": _SERVICE_AUDIENCE, "iat": now,
-                           "exp": now + self.ttl}, self.secret, algorithm=_HS256)
-
-    def verify(self, token: str) -> Caller:
-        try:
-            claims = jwt.decode(token, self.secret, algorithms=[_HS256],
-                                audience=_SERVICE_AUDIENCE, options={"require": ["exp", "svc"]})
-        except jwt.ExpiredSignatureError:
-            raise UnauthenticatedError("Service token expired") from None
-        except jwt.PyJWTError:
-            raise UnauthenticatedError("Invalid service token") from None
-        return Caller(user_id=None, roles=frozenset({"SERVICE"}), service=str(claims["svc"]))
-
-
 ApiKeyResolver = Callable[[str], Awaitable[Caller | None]]
 
 
 async def authenticate_request(headers: Mapping[str, str], verifier: TokenVerifier | None, *,
-                               api_key_resolver: ApiKeyResolver | None = None,
-                               service_tokens: ServiceTokens | None = None) -> Caller:
-    """The caller behind `Authorization: Bearer|ApiKey ...`, `x-api-key` or `x-service-token`.
+                               api_key_resolver: ApiKeyResolver | None = None) -> Caller:
+    """The caller behind `Authorization: Bearer|ApiKey ...` or `x-api-key`.
 
     No credentials -> ANONYMOUS; bad credentials -> UnauthenticatedError (never silently anonymous).
+    Services authenticate only on internal ports (`shared.internal`), never here.
     """
-    service_token = headers.get("x-service-token")
-    if service_token:
-        if service_tokens is None:
-            raise UnauthenticatedError("Service tokens are not accepted here")
-        return service_tokens.verify(service_token)
     authorization = (headers.get("authorization") or "").strip()
     api_key = (headers.get("x-api-key") or "").strip()
     if authorization:

@@ -81,8 +81,27 @@ class ServiceSettings(BaseSettings):
     jwt_dev_hs256_secret: str | None = Field(
         None, description="Dev only: also accept HS256 tokens with this secret (refused in prod)."
     )
-    service_token_secret: str | None = Field(
-        None, description="Shared secret for service-to-service internal APIs."
+    service_key: str | None = Field(
+        None,
+        description="This service's own Ed25519 key (PKCS#8 PEM) signing its service tokens; "
+        "empty: dev/test generate <data_dir>/service-keys/<service>.pem; prod requires it.",
+    )
+    service_public_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: service name -> base64url Ed25519 public key of each service "
+        "whose calls this one accepts (`python -m shared.service_auth NAME...` makes them).",
+    )
+    peers: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON object: service name -> internal base URL of each service this one "
+        "calls (e.g. {\"identity\": \"http://identity:5101\"}).",
+    )
+    internal_host: str = Field(
+        "127.0.0.1", description="Interface of the internal API (service-to-service only)."
+    )
+    internal_port: int | None = Field(
+        None, description="Port of the internal API; empty = the public port + 1000 "
+        "(in test: any free port; 0 = any free port)."
     )
     data_dir: str = Field("./.data", description="Directory for SQLite files and dev keys.")
     outbox_poll_interval: float = Field(
@@ -91,7 +110,7 @@ class ServiceSettings(BaseSettings):
 
     @field_validator(
         "redis_url", "otlp_endpoint", "jwks_url", "jwt_dev_hs256_secret",
-        "service_token_secret", mode="before",
+        "service_key", "internal_port", mode="before",
     )
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
@@ -143,6 +162,12 @@ class ServiceSettings(BaseSettings):
         if self.database_url == "":
             path = Path(self.data_dir) / f"{self.service_name}.db"
             object.__setattr__(self, "database_url", f"sqlite+aiosqlite:///{path.as_posix()}")
+        if self.internal_port is None:
+            # Tests start many services at once: each takes any free internal port.
+            beside = 0 < self.port <= 64535 and self.environment != "test"
+            object.__setattr__(self, "internal_port", self.port + 1000 if beside else 0)
+        if prod and self.service_key is None:
+            raise ValueError("service_key: prod needs this service's own Ed25519 key")
         if prod and self.jwt_dev_hs256_secret is not None:
             raise ValueError("jwt_dev_hs256_secret: HS256 tokens are a dev-only option")
         return self

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from shared.config import ServiceSettings
     from shared.db import Database
     from shared.redis import KeyValue
+    from shared.references import References
 
-__all__ = ["RequestContext", "database", "kv", "require_user", "session", "session_loader", "viewer_id"]
+__all__ = ["RequestContext", "database", "kv", "references", "require_user", "session",
+           "session_loader", "viewer_id"]
 
 
 @dataclass(kw_only=True)
@@ -36,6 +38,8 @@ class RequestContext:
     settings: ServiceSettings
     request: Request | WebSocket
     response: Response | WebSocket | None = None
+    # Checks ids of other subgraphs' entities with their owners (None only in bare tests).
+    references: References | None = None
     loaders: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     # Set by strawberry from the graphql-transport-ws connection_init payload.
@@ -58,6 +62,12 @@ def viewer_id(info: Info[Any, Any]) -> str | None:
 
 def require_user(info: Info[Any, Any]) -> str:
     return info.context.caller.require_user()  # type: ignore[no-any-return]
+
+
+def references(info: Info[Any, Any]) -> References:
+    found = info.context.references
+    assert found is not None, "this context was built without a References checker"
+    return found  # type: ignore[no-any-return]
 
 
 def kv(info: Info[Any, Any]) -> KeyValue:

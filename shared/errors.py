@@ -23,9 +23,11 @@ __all__ = [
     "InternalError",
     "NotFoundError",
     "RateLimitedError",
+    "ServiceUnavailableError",
     "TributaryError",
     "TributaryErrorExtension",
     "UnauthenticatedError",
+    "error_class",
     "format_error",
 ]
 
@@ -86,8 +88,23 @@ class RateLimitedError(TributaryError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailableError(TributaryError):
+    """A service this one depends on cannot answer now; the operation wrote nothing."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 class InternalError(TributaryError):
     code = "INTERNAL_SERVER_ERROR"
+
+
+def error_class(code: str) -> type[TributaryError]:
+    """The TributaryError subclass that carries `code` (InternalError when none does)."""
+    for cls in (BadUserInputError, UnauthenticatedError, ForbiddenError, NotFoundError,
+                ConflictError, ServiceUnavailableError):
+        if cls.code == code:
+            return cls
+    return InternalError
 
 
 def _original(error: GraphQLError) -> BaseException | None:

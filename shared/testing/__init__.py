@@ -1,5 +1,6 @@
 """pytest helpers for real PostgreSQL/Redis, SQLite files and live HTTP servers."""
 
+from shared.testing._keys import service_key_pem
 from shared.testing._servers import Served, serve_app, start_server
 from shared.testing._stores import (
     DATABASE_KINDS,
@@ -22,6 +23,7 @@ __all__ = [
     "redis_url",
     "run_in_thread",
     "serve_app",
+    "service_key_pem",
     "sqlite_url",
     "start_server",
 ]

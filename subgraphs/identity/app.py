@@ -14,6 +14,7 @@ from shared.context import RequestContext
 from shared.db import Database, database_from_settings
 from shared.redis import KeyValue, create_kv
 from subgraphs.identity.config import IdentitySettings
+from subgraphs.identity.internal import internal_routes
 from subgraphs.identity.migrate import migrate
 from subgraphs.identity.resolvers._context import RUNTIME_KEY
 from subgraphs.identity.runtime import IdentityRuntime, build_runtime
@@ -67,4 +68,5 @@ def create_app(
         on_startup=[upgrade_schema],
         extra_routes=[Route(JWKS_PATH, jwks, methods=["GET"])],
         api_key_resolver=resolve_key,
+        internal_routes=internal_routes(database=database),
     )

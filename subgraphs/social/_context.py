@@ -6,12 +6,13 @@ from typing import Any
 
 from strawberry.types import Info
 
-from shared.context import kv, require_user, session, viewer_id
+from shared.context import kv, references, require_user, session, viewer_id
 from shared.errors import BadUserInputError
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.limits import check_rate
 
-__all__ = ["kv", "limit_writes", "page_size", "require_user", "session", "settings", "viewer_id"]
+__all__ = ["kv", "limit_writes", "page_size", "references", "require_user", "session", "settings",
+           "viewer_id"]
 
 
 def settings(info: Info[Any, Any]) -> SocialSettings:

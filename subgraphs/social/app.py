@@ -14,6 +14,7 @@ from shared.events import EventsRuntime
 from shared.redis import KeyValue, create_kv
 from subgraphs.social import workers
 from subgraphs.social.config import SocialSettings
+from subgraphs.social.internal import internal_routes
 from subgraphs.social.schema import schema
 
 __all__ = ["MIGRATIONS", "create_app"]
@@ -50,6 +51,7 @@ def create_app(
         verifier=verifier,
         on_startup=[migrate],
         events=events,
+        internal_routes=internal_routes(database=database),
     )
     app.state.events = events
     return app

@@ -6,10 +6,11 @@ from typing import Any
 
 from strawberry.types import Info
 
-from shared.context import database, kv, require_user, session, viewer_id
+from shared.context import database, kv, references, require_user, session, viewer_id
 from subgraphs.wallet.runtime import WalletRuntime
 
-__all__ = ["client_ip", "database", "kv", "require_user", "runtime", "session", "viewer_id"]
+__all__ = ["client_ip", "database", "kv", "references", "require_user", "runtime", "session",
+           "viewer_id"]
 
 
 def runtime(info: Info[Any, Any]) -> WalletRuntime:

@@ -11,6 +11,7 @@ from shared.context import RequestContext
 from shared.db import Database, database_from_settings, upgrade
 from shared.events import EventsRuntime
 from shared.jobs import configure_broker
+from shared.peers import Peers
 from shared.redis import KeyValue, create_kv
 from subgraphs.wallet import workers
 from subgraphs.wallet.config import WalletSettings
@@ -43,6 +44,7 @@ def create_app(
     configure_broker(settings.redis_url)
     runtime.enqueue_cashout = workers.enqueue_cashout
     events = EventsRuntime(settings=settings, database=database, routes_kv=routes_kv)
+    peers = Peers.from_settings(settings)
 
     async def migrate() -> None:
         if settings.migrate_on_startup:
@@ -66,10 +68,10 @@ def create_app(
         on_startup=[migrate],
         background=[sweep],
         events=events,
-        extra_routes=[
-            *webhook_routes(database=database, providers=runtime.providers),
-            *escrow_routes(database=database, service_token_secret=settings.service_token_secret),
-        ],
+        extra_routes=webhook_routes(database=database, providers=runtime.providers),
+        internal_routes=escrow_routes(database=database, verifier=verifier,
+                                      api_keys=peers.api_keys, references=peers.references),
+        peers=peers,
     )
     app.state.wallet = runtime
     app.state.wallet_events = events

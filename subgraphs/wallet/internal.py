@@ -1,24 +1,21 @@
-"""The internal escrow API for other subgraphs (`/internal/escrow/...`), service-authenticated.
+"""The wallet's internal escrow API for other services, served on the internal port only.
 
-Never part of the public GraphQL schema. Callers present a service token
-(`Authorization: Bearer <token>` or `x-service-token`) minted with the shared
-`service_token_secret`, and an `Idempotency-Key` header on every write.
+A hold moves a user's money, so the calling service's word is not enough: the request carries
+the paying user's own credential (`x-user-authorization`, exactly what the user sent: `Bearer
+<access token>` or `ApiKey <key>` with the `wallet:escrow` scope), and the payer is whoever
+that credential proves. Capture, release and reads act only on holds the calling service
+created. Every write carries an `Idempotency-Key`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import orjson
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-
-from shared.auth import ServiceTokens
+from shared.auth import ApiKeyResolver, Caller, TokenVerifier, authenticate_request
 from shared.db import Database
-from shared.errors import BadUserInputError, TributaryError, UnauthenticatedError
-from subgraphs.wallet._http import BodyTooLargeError, read_body
+from shared.errors import BadUserInputError, ForbiddenError, UnauthenticatedError
+from shared.internal import InternalRequest, InternalRoute
+from shared.references import USER, References
 from subgraphs.wallet.services.escrow import (
     Capture,
     capture_hold,
@@ -27,105 +24,91 @@ from subgraphs.wallet.services.escrow import (
     release_hold,
 )
 
-__all__ = ["escrow_routes"]
+__all__ = ["ESCROW_CALLERS", "ESCROW_SCOPE", "USER_AUTHORIZATION_HEADER", "escrow_routes"]
 
-_STATUS = {
-    "BAD_USER_INPUT": 400, "UNAUTHENTICATED": 401, "FORBIDDEN": 403, "NOT_FOUND": 404,
-    "CONFLICT": 409, "RATE_LIMITED": 429,
-}
-_MAX_BODY = 64 * 1024
-
-Handler = Callable[[Request, str], Awaitable[dict[str, Any]]]
+# Bounties and prediction markets live in markets; no other service holds users' money.
+ESCROW_CALLERS = frozenset({"markets"})
+ESCROW_SCOPE = "wallet:escrow"
+USER_AUTHORIZATION_HEADER = "x-user-authorization"
 
 
-def escrow_routes(*, database: Database, service_token_secret: str | None) -> list[Route]:
-    tokens = ServiceTokens(service_token_secret) if service_token_secret else None
+async def _payer(request: InternalRequest, verifier: TokenVerifier | None,
+                 api_keys: ApiKeyResolver | None) -> str:
+    proof = request.headers.get(USER_AUTHORIZATION_HEADER, "")
+    if not proof:
+        raise UnauthenticatedError("A hold needs the paying user's own credential",
+                                   extensions={"reason": "USER_PROOF_REQUIRED"})
+    caller: Caller = await authenticate_request({"authorization": proof}, verifier,
+                                                api_key_resolver=api_keys)
+    payer = caller.require_user()
+    if caller.api_key_id is not None and not caller.has_scope(ESCROW_SCOPE):
+        raise ForbiddenError(f"This API key lacks the {ESCROW_SCOPE} scope",
+                             extensions={"reason": "INSUFFICIENT_SCOPE"})
+    claimed = request.body.get("payerId")
+    if claimed is not None and claimed != payer:
+        raise ForbiddenError("payerId is not the user whose credential came with the hold",
+                             extensions={"reason": "PAYER_MISMATCH"})
+    return payer
 
-    def authenticated(handler: Handler) -> Callable[[Request], Awaitable[JSONResponse]]:
-        async def endpoint(request: Request) -> JSONResponse:
-            try:
-                service = _authenticate(request, tokens)
-                return JSONResponse(await handler(request, service))
-            except TributaryError as error:
-                return JSONResponse(
-                    {"error": {"code": error.code, "message": error.message, **error.extensions}},
-                    status_code=_STATUS.get(error.code, 500),
-                )
-        return endpoint
 
-    async def hold(request: Request, service: str) -> dict[str, Any]:
-        body = await _json(request)
+def _captures(body: dict[str, Any]) -> list[Capture]:
+    raw = body.get("captures")
+    if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
+        raise BadUserInputError("captures must be a list of {recipientId, amountMinor}",
+                                extensions={"field": "captures", "reason": "INVALID_CAPTURES"})
+    return [Capture(recipient_id=c.get("recipientId"), amount=c.get("amountMinor")) for c in raw]
+
+
+def escrow_routes(*, database: Database, verifier: TokenVerifier | None,
+                  api_keys: ApiKeyResolver | None, references: References
+                  ) -> list[InternalRoute]:
+    async def hold(request: InternalRequest) -> dict[str, Any]:
+        payer = await _payer(request, verifier, api_keys)
+        body = request.body
         async with database.session() as session:
             view = await create_hold(
-                session=session, service=service, payer_id=body.get("payerId"),
+                session=session, service=request.caller, payer_id=payer,
                 amount=body.get("amountMinor"), currency=str(body.get("currency", "")),
-                reference=body.get("reference"), idempotency_key=request.headers.get("idempotency-key"),
+                reference=body.get("reference"),
+                idempotency_key=request.headers.get("idempotency-key"),
             )
         return view.as_json()
 
-    async def capture(request: Request, service: str) -> dict[str, Any]:
-        body = await _json(request)
-        raw = body.get("captures")
-        if not isinstance(raw, list) or not all(isinstance(c, dict) for c in raw):
-            raise BadUserInputError("captures must be a list of {recipientId, amountMinor}",
-                                    extensions={"field": "captures", "reason": "INVALID_CAPTURES"})
-        captures = [Capture(recipient_id=c.get("recipientId"), amount=c.get("amountMinor")) for c in raw]
+    async def capture(request: InternalRequest) -> dict[str, Any]:
+        captures = _captures(request.body)
+        recipients = [c.recipient_id for c in captures if isinstance(c.recipient_id, str)]
+        await references.require(USER, recipients, field_name="captures")
         async with database.session() as session:
             view = await capture_hold(
-                session=session, service=service, hold_id=request.path_params["hold_id"],
-                captures=captures, fee=body.get("feeMinor") or 0,
+                session=session, service=request.caller,
+                hold_id=request.path_params["hold_id"], captures=captures,
+                fee=request.body.get("feeMinor") or 0,
                 idempotency_key=request.headers.get("idempotency-key"),
             )
         return view.as_json()
 
-    async def release(request: Request, service: str) -> dict[str, Any]:
+    async def release(request: InternalRequest) -> dict[str, Any]:
         async with database.session() as session:
             view = await release_hold(
-                session=session, service=service, hold_id=request.path_params["hold_id"],
+                session=session, service=request.caller,
+                hold_id=request.path_params["hold_id"],
                 idempotency_key=request.headers.get("idempotency-key"),
             )
         return view.as_json()
 
-    async def show(request: Request, service: str) -> dict[str, Any]:
+    async def show(request: InternalRequest) -> dict[str, Any]:
         async with database.session() as session:
-            view = await get_hold(session=session, service=service, hold_id=request.path_params["hold_id"])
+            view = await get_hold(session=session, service=request.caller,
+                                  hold_id=request.path_params["hold_id"])
         return view.as_json()
 
+    def route(path: str, handler: Any, *methods: str) -> InternalRoute:
+        return InternalRoute(path=path, handler=handler, callers=ESCROW_CALLERS,
+                             methods=methods or ("POST",))
+
     return [
-        Route("/internal/escrow/holds", authenticated(hold), methods=["POST"]),
-        Route("/internal/escrow/holds/{hold_id}", authenticated(show), methods=["GET"]),
-        Route("/internal/escrow/holds/{hold_id}/capture", authenticated(capture), methods=["POST"]),
-        Route("/internal/escrow/holds/{hold_id}/release", authenticated(release), methods=["POST"]),
+        route("/internal/escrow/holds", hold),
+        route("/internal/escrow/holds/{hold_id}", show, "GET"),
+        route("/internal/escrow/holds/{hold_id}/capture", capture),
+        route("/internal/escrow/holds/{hold_id}/release", release),
     ]
-
-
-def _authenticate(request: Request, tokens: ServiceTokens | None) -> str:
-    if tokens is None:
-        raise UnauthenticatedError("The internal API is disabled: no service token secret configured")
-    token = request.headers.get("x-service-token") or ""
-    if not token:
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        token = credentials.strip() if scheme.lower() == "bearer" else ""
-    if not token:
-        raise UnauthenticatedError("Service token required")
-    return _service(tokens, token)
-
-
-def _service(tokens: ServiceTokens, token: str) -> str:
-    caller = tokens.verify(token)
-    assert caller.service is not None
-    return caller.service
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await read_body(request, limit=_MAX_BODY)
-    except BodyTooLargeError:
-        raise BadUserInputError("Request body too large", extensions={"reason": "TOO_LARGE"}) from None
-    try:
-        data = orjson.loads(body or b"{}")
-    except orjson.JSONDecodeError:
-        raise BadUserInputError("Request body must be JSON", extensions={"reason": "INVALID_JSON"}) from None
-    if not isinstance(data, dict):
-        raise BadUserInputError("Request body must be a JSON object", extensions={"reason": "INVALID_JSON"})
-    return data

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from shared.body import BodyTooLargeError, read_body
 from shared.db import Database
-from subgraphs.wallet._http import BodyTooLargeError, read_body
 from subgraphs.wallet.services.deposits import handle_webhook
 from subgraphs.wallet.services.providers.base import PaymentProvider, WebhookRejectedError
 

@@ -19,7 +19,9 @@ from websockets.exceptions import ConnectionClosed
 from gateway.compose import SubgraphSource, compose, fetch_sdl
 from gateway.config import GatewaySettings
 from gateway.server import create_app as create_gateway
+from shared.auth import SigningKeys
 from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
+from shared.service_auth import public_key_text
 from shared.testing import Served, start_server
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
@@ -31,6 +33,14 @@ from tests.gateway.subscriptions._clients import WsClient as TransportWsClient
 TIMEOUT = 5.0
 JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
+# Each service its own key; every service trusts the others' public halves.
+SERVICE_KEYS = {name: SigningKeys.generate() for name in ("identity", "social", "wallet", "gateway")}
+PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
+
+
+def service_keys(name: str) -> dict[str, Any]:
+    return {"service_key": SERVICE_KEYS[name].to_pem().decode(),
+            "service_public_keys": dict(PUBLIC_KEYS)}
 
 REGISTER = """
 mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id handle } } }
@@ -64,13 +74,18 @@ def identity_settings(tmp_path: Path, **overrides: Any) -> IdentitySettings:
         "argon2_memory_kib": 8192,
         "argon2_parallelism": 1,
         "log_level": "WARNING",
+        **service_keys("identity"),
     }
     values.update(overrides)
     return IdentitySettings(**values)
 
 
-def social_settings(tmp_path: Path, *, jwks_url: str, **overrides: Any) -> SocialSettings:
+def social_settings(tmp_path: Path, *, identity: Served, **overrides: Any) -> SocialSettings:
+    """Social settings that verify `identity`'s tokens and check ids with it."""
+    jwks_url = identity.base + JWKS_PATH
     values: dict[str, Any] = {
+        **service_keys("social"),
+        "peers": {"identity": identity.app.state.internal_url},
         "environment": "test",
         "port": 0,
         "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'social.db').as_posix()}",

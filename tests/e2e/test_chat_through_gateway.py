@@ -60,7 +60,7 @@ async def start_chat(
     identity = await start_identity(servers, tmp_path)
     prefix = f"tributary:test:e2e:{tag}:"
     kv = memory_kv(prefix)
-    settings = social_settings(tmp_path, jwks_url=identity.base + "/.well-known/jwks.json",
+    settings = social_settings(tmp_path, identity=identity,
                                kv_prefix=prefix)
     social = await start_social(servers, settings, kv=kv, routes_kv=memory_kv("tributary:test:e2e:routes:"))
     supergraph = await supergraph_of({"identity": identity.graphql, "social": social.graphql})

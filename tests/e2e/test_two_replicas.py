@@ -81,12 +81,11 @@ async def test_message_crosses_gateways_and_social_replicas(
     pg_url: str, redis_prefix: str, tmp_path: Path, servers: list[Served], http: httpx.AsyncClient
 ) -> None:
     identity = await start_identity(servers, tmp_path)
-    jwks = identity.base + "/.well-known/jwks.json"
     social_prefix = redis_prefix + "social:"
     replicas = []
     routes_clients = []
     for index in (1, 2):  # started one after the other: the first migrates, the second finds head
-        settings = social_settings(tmp_path / f"social{index}", jwks_url=jwks, database_url=pg_url,
+        settings = social_settings(tmp_path / f"social{index}", identity=identity, database_url=pg_url,
                                    redis_url=redis_url(), kv_prefix=social_prefix, db_pool_size=4)
         routes_clients.append(redis_client := aioredis.Redis.from_url(redis_url()))
         routes = RedisKeyValue(redis_client, prefix=redis_prefix + "events:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 from pathlib import Path
@@ -28,13 +29,19 @@ def test_discovery_and_environment(tmp_path: Path) -> None:
     if "social" in by_name:
         assert by_name["social"].port == 5999  # what the user set wins
         assert environ["SOCIAL_JWKS_URL"] == "http://127.0.0.1:4101/.well-known/jwks.json"
-        assert environ["SOCIAL_SERVICE_TOKEN_SECRET"] == environ["IDENTITY_SERVICE_TOKEN_SECRET"]
+        # Every service trusts the others' own keys (never one shared secret) and reaches
+        # their internal ports beside the public ones.
+        keys = json.loads(environ["SOCIAL_SERVICE_PUBLIC_KEYS"])
+        assert set(keys) == set(names) and len(set(keys.values())) == len(names)
+        peers = json.loads(environ["SOCIAL_PEERS"])
+        assert peers["identity"] == "http://127.0.0.1:5101" and "social" not in peers
+        assert json.loads(environ["IDENTITY_PEERS"])["social"] == "http://127.0.0.1:6999"
     assert "IDENTITY_JWKS_URL" not in environ
-    secret_file = tmp_path / "service-token-secret"
-    assert oct(secret_file.stat().st_mode & 0o777) == "0o600"
+    key_file = tmp_path / "service-keys" / "identity.pem"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     again: dict[str, str] = {}
     prepare_environment(names, data_dir=tmp_path, environ=again)
-    assert again["IDENTITY_SERVICE_TOKEN_SECRET"] == environ["IDENTITY_SERVICE_TOKEN_SECRET"]
+    assert again["IDENTITY_SERVICE_PUBLIC_KEYS"] == environ["IDENTITY_SERVICE_PUBLIC_KEYS"]
 
 
 async def test_stack_serves_and_stops(tmp_path: Path) -> None:

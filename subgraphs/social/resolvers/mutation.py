@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from shared.references import MEDIA, USER
 from subgraphs.social import _context as ctx
 from subgraphs.social.services import (
     circles,
@@ -50,11 +51,18 @@ class AddCommentInput:
     mention_user_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
+async def _require_mentions(info: Info[Any, Any], mention_ids: list[strawberry.ID]) -> None:
+    if mention_ids:
+        await ctx.references(info).require(USER, [str(u) for u in mention_ids],
+                                           field_name="mentionUserIds")
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Follow a user (idempotent); returns the followed user.")
     async def follow(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
         me = await ctx.limit_writes(info, "follow")
+        await ctx.references(info).require(USER, [str(user_id)], field_name="userId")
         async with ctx.session(info) as session:
             await follows.follow(session=session, kv=ctx.kv(info), follower_id=me, followee_id=str(user_id))
         return User(id=user_id)
@@ -68,6 +76,10 @@ class Mutation:
     @strawberry.mutation
     async def create_post(self, info: Info[Any, Any], input: CreatePostInput) -> Post:
         user_id = await ctx.limit_writes(info, "post")
+        await _require_mentions(info, input.mention_user_ids)
+        if input.media_ids:
+            await ctx.references(info).require(MEDIA, [str(m) for m in input.media_ids],
+                                               field_name="mediaIds")
         async with ctx.session(info) as session:
             row = await posts.create_post(
                 session=session, kv=ctx.kv(info), author_id=user_id, text=input.text,
@@ -86,6 +98,7 @@ class Mutation:
     @strawberry.mutation
     async def add_comment(self, info: Info[Any, Any], input: AddCommentInput) -> Comment:
         user_id = await ctx.limit_writes(info, "comment")
+        await _require_mentions(info, input.mention_user_ids)
         async with ctx.session(info) as session:
             row = await comments.add_comment(
                 session=session, kv=ctx.kv(info), author_id=user_id, post_id=str(input.post_id),
@@ -127,6 +140,7 @@ class Mutation:
         self, info: Info[Any, Any], circle_id: strawberry.ID, user_id: strawberry.ID,
         role: CircleRole = CircleRole.MEMBER,
     ) -> CircleMember:
+        await ctx.references(info).require(USER, [str(user_id)], field_name="userId")
         async with ctx.session(info) as session:
             row = await circles.add_member(
                 session=session, kv=ctx.kv(info), actor_id=ctx.require_user(info), circle_id=str(circle_id),
@@ -160,6 +174,8 @@ class Mutation:
     async def create_conversation(
         self, info: Info[Any, Any], member_ids: list[strawberry.ID], title: str | None = None
     ) -> Conversation:
+        await ctx.references(info).require(USER, [str(m) for m in member_ids],
+                                           field_name="memberIds")
         async with ctx.session(info) as session:
             row = await conversations.create_group(
                 session=session, creator_id=ctx.require_user(info), member_ids=[str(m) for m in member_ids], title=title
@@ -168,6 +184,7 @@ class Mutation:
 
     @strawberry.mutation(description="The direct conversation with `userId`, created on first use.")
     async def open_direct_conversation(self, info: Info[Any, Any], user_id: strawberry.ID) -> Conversation:
+        await ctx.references(info).require(USER, [str(user_id)], field_name="userId")
         async with ctx.session(info) as session:
             row = await conversations.open_direct(session=session, user_id=ctx.require_user(info), other_id=str(user_id))
         return Conversation.from_row(row)
@@ -176,6 +193,7 @@ class Mutation:
     async def add_conversation_members(
         self, info: Info[Any, Any], conversation_id: strawberry.ID, user_ids: list[strawberry.ID]
     ) -> Conversation:
+        await ctx.references(info).require(USER, [str(u) for u in user_ids], field_name="userIds")
         async with ctx.session(info) as session:
             row = await conversations.add_members(
                 session=session, actor_id=ctx.require_user(info), conversation_id=str(conversation_id),

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from shared.errors import ForbiddenError, NotFoundError
+from shared.references import POST, USER
 from subgraphs.wallet import _context as ctx
 from subgraphs.wallet.services import cashouts, deposits, leaderboards, limits, subscriptions, tips
 from subgraphs.wallet.types.plan import CreatorSubscription, SubscriptionPlan
@@ -41,6 +42,11 @@ class Mutation:
             user_limit=settings.tip_limit_per_minute, ip_limit=settings.tip_ip_limit_per_minute,
             window_seconds=60,
         )
+        # Before anything is written: a tip to an id nobody has would move money to a ghost.
+        references = ctx.references(info)
+        await references.require(USER, [str(to)], field_name="to")
+        if post_id is not None:
+            await references.require(POST, [str(post_id)], field_name="postId")
         sent = await tips.send_tip(
             database=database, keyring=runtime.keyring, sender_id=sender, recipient_id=str(to),
             amount=amount, currency=currency, idempotency_key=idempotency_key,

@@ -16,6 +16,7 @@ from shared.testing import DATABASE_KINDS, redis_url, serve_app
 from subgraphs.social.app import create_app
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services import realtime
+from tests._peers import peer_stack
 
 from ._client import WsClient, gql, wait_subscribed, wait_unsubscribed
 from .conftest import make_database
@@ -30,6 +31,9 @@ CREATE = """
 mutation($m: [ID!]!) { createConversation(memberIds: $m, title: "t") { id kind } }
 """
 
+# Everyone these tests name (identity knows them; the peers are real services on loopback).
+PEOPLE = ("alice", "bob", "carol", "mallory", "watcher")
+
 
 def token(issuer: TokenIssuer, user_id: str) -> str:
     return issuer.issue_access_token(user_id=user_id, roles=["user"])
@@ -38,7 +42,10 @@ def token(issuer: TokenIssuer, user_id: str) -> str:
 @asynccontextmanager
 async def social_server(database, kv, issuer: TokenIssuer, *, routes_kv=None, **overrides) -> AsyncIterator:
     """Serve a social app; yields its base URL, or (URL, app) when `routes_kv` is given."""
-    settings = SocialSettings(environment="test", port=0, migrate_on_startup=False, **overrides)
+    stack = peer_stack()
+    stack.add_users(*PEOPLE)
+    settings = SocialSettings(environment="test", port=0, migrate_on_startup=False,
+                              **{**stack.settings_for("social"), **overrides})
     routes = routes_kv or create_kv(None, prefix=f"test:routes:{uuid.uuid4().hex}:", store=MemoryStore())
     app = create_app(settings, verifier=TokenVerifier.for_issuer(issuer), database=database, kv=kv,
                      routes_kv=routes)

@@ -8,14 +8,29 @@ from typing import Any
 
 from shared.auth import ANONYMOUS, Caller
 from shared.context import RequestContext
+from shared.internal import InternalClient
+from shared.references import References
+from shared.service_auth import ServiceIdentity
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.schema import schema
+from tests._peers import peer_stack
+
+# Everyone these tests name; any other id is unknown to identity.
+PEOPLE = ("a", "b", "c", "u", "v", "x", "star", "alice", "bob", "carol", "stranger")
+
+
+def _references() -> References:
+    stack = peer_stack()
+    stack.add_users(*PEOPLE)
+    return References(InternalClient(ServiceIdentity(name="social", keys=stack.keys["social"]),
+                                     stack.urls))
 
 
 async def run(database, kv, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None):
     context = RequestContext(
         caller=Caller(user_id=user) if user else ANONYMOUS, request_id="test", database=database,
         kv=kv, settings=SocialSettings(environment="test"), request=None,  # type: ignore[arg-type]
+        references=_references(),
     )
     result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [{"message": e.message, "code": (e.extensions or {}).get("code")} for e in result.errors or ()]
@@ -57,12 +72,12 @@ async def test_user_entity_carries_social_counts(database, kv):
 async def test_post_flow_through_graphql(database, kv):
     call = partial(run, database, kv)
     data, errors = await call(
-        """mutation { createPost(input: {text: "hi", mediaIds: ["m1"], visibility: FOLLOWERS}) {
+        """mutation { createPost(input: {text: "hi", visibility: FOLLOWERS}) {
              id visibility author { id } media { id } } }""", user="alice")
     assert errors == []
     post = data["createPost"]
     assert post["visibility"] == "FOLLOWERS" and post["author"] == {"id": "alice"}
-    assert post["media"] == [{"id": "m1"}]
+    assert post["media"] == []
     entity = """query($r: [_Any!]!) { _entities(representations: $r) { ... on Post { id text } } }"""
     data, errors = await call(entity, {"r": [{"__typename": "Post", "id": post["id"]}]}, user="stranger")
     assert errors == [] and data == {"_entities": [None]}  # not visible to a non-follower
@@ -164,7 +179,8 @@ async def test_writes_are_rate_limited_per_user(database, kv):
     from shared.context import RequestContext
 
     settings = SocialSettings(environment="test", message_rate_limit=2)
-    context = partial(RequestContext, request_id="t", database=database, kv=kv, settings=settings, request=None)
+    context = partial(RequestContext, request_id="t", database=database, kv=kv, settings=settings, request=None,
+                      references=_references())
     data = await schema.execute('mutation { openDirectConversation(userId: "b") { id } }',
                                 context_value=context(caller=Caller(user_id="a")))
     conversation_id = data.data["openDirectConversation"]["id"]
@@ -202,3 +218,33 @@ async def test_hostile_input_is_bad_user_input_not_a_database_error(database, kv
         assert codes(errors) in (["BAD_USER_INPUT"], ["NOT_FOUND"]), (query, errors)
     data, errors = await call("{ myCircles { nodes { id } } notifications { nodes { id } } }", user="u")
     assert errors == [] and len(data["myCircles"]["nodes"]) == 1 and data["notifications"]["nodes"] == []
+
+
+async def test_writes_naming_unknown_users_write_nothing(database, kv):
+    call = partial(run, database, kv)
+    ghost = "nobody-has-this-id"
+    data, _ = await call('mutation { createCircle(name: "c") { id } }', user="u")
+    circle_id = data["createCircle"]["id"]
+    cases = [
+        ("mutation($u: ID!) { follow(userId: $u) { id } }", {"u": ghost}),
+        ("mutation($u: ID!) { openDirectConversation(userId: $u) { id } }", {"u": ghost}),
+        ("mutation($u: ID!) { createConversation(memberIds: [\"v\", $u]) { id } }", {"u": ghost}),
+        ('mutation($u: ID!) { createPost(input: {text: "t", mentionUserIds: [$u]}) { id } }', {"u": ghost}),
+        ("mutation($c: ID!, $u: ID!) { addCircleMember(circleId: $c, userId: $u) { role } }",
+         {"c": circle_id, "u": ghost}),
+    ]
+    for query, variables in cases:
+        _data, errors = await call(query, variables, user="u")
+        assert codes(errors) == ["NOT_FOUND"], (query, errors)
+        assert ghost in errors[0]["message"]
+    # A post naming media is refused while no content service owns media.
+    _data, errors = await call('mutation { createPost(input: {text: "t", mediaIds: ["m1"]}) { id } }', user="u")
+    assert codes(errors) == ["SERVICE_UNAVAILABLE"]
+    async with database.session() as session:
+        from sqlalchemy import func, select
+
+        from subgraphs.social.models import Conversation, Follow, Post
+
+        for model in (Follow, Post, Conversation):
+            count = (await session.execute(select(func.count()).select_from(model))).scalar_one()
+            assert count == 0, model

@@ -17,6 +17,7 @@ from shared.testing import serve_app
 from subgraphs.wallet.app import create_app
 from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, list_events
+from tests._peers import peer_stack
 from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, fund
 
 ISSUER = TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")
@@ -44,8 +45,13 @@ class Api:
 
 def _settings(tmp_path, **overrides: Any) -> WalletSettings:  # type: ignore[no-untyped-def]
     key = base64.b64encode(os.urandom(32)).decode()
+    # The real identity and social on loopback know the people and posts the tests tip.
+    stack = peer_stack()
+    stack.add_users("alice", "bob", "carol", "dave", "creator", "fan")
+    stack.add_posts("p1", "p2", author_id="bob")
+    values = {**stack.settings_for("wallet"), **overrides}
     return WalletSettings(environment="test", data_dir=str(tmp_path), migrate_on_startup=False,
-                          encryption_keys=f"t1:{key}", **overrides)
+                          encryption_keys=f"t1:{key}", **values)
 
 
 @pytest.fixture
@@ -152,6 +158,37 @@ async def test_missing_key_argument_and_anonymous_caller(api, db) -> None:
                                       headers={"authorization": "Bearer not-a-token"})
     assert response.status_code == 401
     assert await count_entries(db) == 0
+
+
+async def test_a_tip_to_an_unknown_user_or_post_moves_nothing(api, db) -> None:
+    await fund(db, "alice", 10_000)
+    entries = await count_entries(db)
+    ghost = await api(SEND, {"to": "nobody-has-this-id", "amount": "5.00", "key": "g1"}, user="alice")
+    assert ghost["data"] is None and _code(ghost)[0] == "NOT_FOUND"
+    assert ghost["errors"][0]["extensions"]["field"] == "to"
+    ghost_post = await api(SEND, {"to": "bob", "amount": "5.00", "key": "g2", "postId": "p-ghost"},
+                           user="alice")
+    assert _code(ghost_post)[0] == "NOT_FOUND"
+    assert ghost_post["errors"][0]["extensions"]["field"] == "postId"
+    assert await count_entries(db) == entries
+    wallet = await api("{ myWallet { balances { amount } } }", user="alice")
+    assert wallet["data"]["myWallet"]["balances"] == [{"amount": "100.00"}]
+    board = await api("{ leaderboard(kind: CREATORS, period: DAY) { rank } }")
+    assert board["data"]["leaderboard"] == []
+    # The same key after the mistake is fixed: nothing was claimed by the refused attempt.
+    fixed = await api(SEND, {"to": "bob", "amount": "5.00", "key": "g1"}, user="alice")
+    assert fixed["data"]["sendTip"]["to"] == {"id": "bob"}
+
+
+@pytest.mark.parametrize("api", [{"peers": {"identity": "http://127.0.0.1:9",
+                                            "social": "http://127.0.0.1:9"}}], indirect=True)
+async def test_a_tip_fails_closed_when_identity_cannot_answer(api, db) -> None:
+    await fund(db, "alice", 10_000)
+    entries = await count_entries(db)
+    result = await api(SEND, {"to": "bob", "amount": "5.00", "key": "u1"}, user="alice")
+    assert _code(result)[0] == "SERVICE_UNAVAILABLE"
+    assert "127.0.0.1" not in result["errors"][0]["message"]
+    assert await count_entries(db) == entries
 
 
 async def test_leaderboards_through_graphql(api, db) -> None:
@@ -277,3 +314,13 @@ async def test_tip_received_without_a_caller_is_unauthenticated(api) -> None:
     # the error is raised as the subscription starts, where no extension formats the result
     assert message == {"id": "1", "type": "next", "payload": {"data": None, "errors": [
         {"message": "Authentication required", "extensions": {"code": "UNAUTHENTICATED"}}]}}
+
+
+async def test_escrow_is_served_on_the_internal_port_only(api) -> None:
+    public = await api.client.post("/internal/escrow/holds", json={})
+    assert public.status_code == 404
+    internal_url = api.app.state.internal_url
+    assert internal_url and internal_url != str(api.client.base_url)
+    async with httpx.AsyncClient(base_url=internal_url) as internal:
+        refused = await internal.post("/internal/escrow/holds", json={})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHENTICATED"

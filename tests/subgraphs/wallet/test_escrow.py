@@ -1,26 +1,41 @@
-"""Escrow through the internal HTTP API: service auth, hold/capture/release, idempotency."""
+"""Escrow through the internal API: the caller's own key, the payer's own credential, idempotency."""
 
 from __future__ import annotations
 
 import httpx
-from starlette.applications import Starlette
 
-from shared.auth import ServiceTokens
+from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
+from shared.internal import InternalClient, internal_app
+from shared.references import References
+from shared.service_auth import ServiceIdentity, ServiceKeyring
 from subgraphs.wallet.internal import escrow_routes
 from subgraphs.wallet.services.ledger import SystemAccount, balance_of, system_account, user_account
+from tests._peers import peer_stack
 from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, fund
 
-SECRET = "service-secret-for-wallet-tests-0123456789"
+ISSUER = TokenIssuer(SigningKeys.generate(), issuer="tributary-identity", audience="tributary")
+VERIFIER = TokenVerifier.for_issuer(ISSUER)
 
 
-def _client(db, secret: str | None = SECRET) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
-    app = Starlette(routes=escrow_routes(database=db, service_token_secret=secret))
+def _client(db) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    stack = peer_stack()
+    stack.add_users("payer", "attacker", "w", "w1", "w2")
+    wallet = ServiceIdentity(name="wallet", keys=stack.keys["wallet"])
+    references = References(InternalClient(wallet, stack.urls))
+    app = internal_app(escrow_routes(database=db, verifier=VERIFIER, api_keys=None,
+                                     references=references),
+                       keyring=ServiceKeyring(owner="wallet", public_keys=stack.public_keys))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet")
 
 
-def _h(key: str | None = None, token: str | None = None) -> dict[str, str]:
+def _h(key: str | None = None, *, service: str = "markets", user: str | None = "payer",
+       service_keys: SigningKeys | None = None) -> dict[str, str]:
     # a fresh token per request: service tokens are short-lived and the suite can run long
-    headers = {"authorization": f"Bearer {token or ServiceTokens(SECRET).issue('markets')}"}
+    keys = service_keys or peer_stack().keys[service]
+    headers = {"x-service-token": ServiceIdentity(name=service, keys=keys).issue(audience="wallet")}
+    if user:
+        token = ISSUER.issue_access_token(user_id=user, roles=["USER"])
+        headers["x-user-authorization"] = f"Bearer {token}"
     if key:
         headers["idempotency-key"] = key
     return headers
@@ -81,10 +96,10 @@ async def test_auth_and_bad_requests(db) -> None:
     await fund(db, "payer", 1_000)
     body = {"payerId": "payer", "amountMinor": 100, "currency": "USD"}
     async with _client(db) as client:
-        assert (await client.post("/internal/escrow/holds", json=body, headers={"idempotency-key": "k"})).status_code == 401
-        forged = ServiceTokens("some-other-secret-value-0123456789abcdef").issue("markets")
-        assert (await client.post("/internal/escrow/holds", json=body, headers=_h("k", forged))).status_code == 401
-        assert (await client.post("/internal/escrow/holds", json=body, headers=_h("k", "not-a-jwt"))).status_code == 401
+        bare = await client.post("/internal/escrow/holds", json=body, headers={"idempotency-key": "k"})
+        assert bare.status_code == 401
+        forged = _h("k", service_keys=SigningKeys.generate())
+        assert (await client.post("/internal/escrow/holds", json=body, headers=forged)).status_code == 401
         cases = [
             ({**body, "amountMinor": -5}, "NOT_POSITIVE"),
             ({**body, "amountMinor": 0}, "NOT_POSITIVE"),
@@ -92,7 +107,6 @@ async def test_auth_and_bad_requests(db) -> None:
             ({**body, "amountMinor": 2**63}, "TOO_LARGE"),
             ({**body, "amountMinor": 5_000}, "INSUFFICIENT_FUNDS"),
             ({**body, "currency": "DOGE"}, "UNKNOWN_CURRENCY"),
-            ({**body, "payerId": None}, "INVALID_ID"),
         ]
         for case, reason in cases:
             response = await client.post("/internal/escrow/holds", json=case, headers=_h(f"k-{reason}"))
@@ -108,12 +122,33 @@ async def test_auth_and_bad_requests(db) -> None:
         too_much = await client.post(f"/internal/escrow/holds/{hold['id']}/capture", headers=_h("c"),
                                      json={"captures": [{"recipientId": "w", "amountMinor": 101}]})
         assert too_much.json()["error"]["reason"] == "EXCEEDS_HOLD"
-        other_service = ServiceTokens(SECRET).issue("bounties")
-        hidden = await client.get(f"/internal/escrow/holds/{hold['id']}", headers=_h(None, other_service))
-        assert hidden.status_code == 404
+        ghost = await client.post(f"/internal/escrow/holds/{hold['id']}/capture", headers=_h("c2"),
+                                  json={"captures": [{"recipientId": "ghost-user", "amountMinor": 50}]})
+        assert ghost.status_code == 404 and ghost.json()["error"]["ids"] == ["ghost-user"]
         missing = await client.post("/internal/escrow/holds/nope/release", headers=_h("x"))
         assert missing.status_code == 404
-    async with _client(db, secret=None) as disabled:
-        assert (await disabled.post("/internal/escrow/holds", json=body, headers=_h("z"))).status_code == 401
     assert await count_entries(db) == 2  # the fund and the one good hold
+    assert await _bal(db, "escrow") == 100
     await assert_balanced(db)
+
+
+async def test_the_escrow_drain_is_refused(db) -> None:
+    """A service credential alone cannot move a user's money, nor can another user's token."""
+    await fund(db, "payer", 1_000)
+    body = {"payerId": "payer", "amountMinor": 900, "currency": "USD"}
+    async with _client(db) as client:
+        no_proof = await client.post("/internal/escrow/holds", json=body, headers=_h("a1", user=None))
+        assert no_proof.status_code == 401
+        assert no_proof.json()["error"]["reason"] == "USER_PROOF_REQUIRED"
+        # markets with the attacker's own token, naming the victim as payer
+        mismatch = await client.post("/internal/escrow/holds", json=body, headers=_h("a2", user="attacker"))
+        assert mismatch.status_code == 403 and mismatch.json()["error"]["reason"] == "PAYER_MISMATCH"
+        # another service's real credential, with the victim's real token
+        social = await client.post("/internal/escrow/holds", json=body, headers=_h("a3", service="social"))
+        assert social.status_code == 403 and social.json()["error"]["code"] == "FORBIDDEN"
+        # the payer defaults to the credential's user: the attacker can only hold their own money
+        own = await client.post("/internal/escrow/holds", json={"amountMinor": 900, "currency": "USD"},
+                                headers=_h("a4", user="attacker"))
+        assert own.json()["error"]["reason"] == "INSUFFICIENT_FUNDS"
+    assert (await _bal(db, "payer"), await _bal(db, "escrow")) == (1_000, 0)
+    assert await count_entries(db) == 1

@@ -1,4 +1,4 @@
-"""Reading request bodies with a size limit (the wallet's non-GraphQL endpoints)."""
+"""Reading request bodies with a size limit (endpoints outside GraphQL: webhooks, internal APIs)."""
 
 from __future__ import annotations
 

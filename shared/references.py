@@ -1,0 +1,84 @@
+"""References to other subgraphs' entities: checked with their owner before anything is written.
+
+One mechanism everywhere: the owner answers an internal lookup (`POST /internal/<kind>/lookup`
+with `{"ids": [...]}` -> `{"found": [...]}`), and the answer is cached briefly. Only existence
+is cached, never absence, so an id created a moment ago is found at once; an owner that cannot
+answer fails the write closed (SERVICE_UNAVAILABLE) rather than letting a ghost in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from shared.errors import BadUserInputError, NotFoundError
+from shared.internal import InternalClient
+
+__all__ = ["POST", "USER", "EntityKind", "References"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityKind:
+    typename: str  # as the supergraph names it
+    owner: str  # the service that owns it
+    path: str  # its internal lookup route
+
+
+USER = EntityKind(typename="User", owner="identity", path="/internal/users/lookup")
+POST = EntityKind(typename="Post", owner="social", path="/internal/posts/lookup")
+MEDIA = EntityKind(typename="Media", owner="content", path="/internal/media/lookup")
+
+_MAX_IDS = 200
+MAX_ID = 64  # the longest id any subgraph issues or stores as a reference
+
+
+@dataclass
+class References:
+    """Checks ids against their owners, with a short cache of ids known to exist."""
+
+    client: InternalClient
+    ttl: float = 30.0
+    size: int = 10_000
+    _known: OrderedDict[tuple[str, str], float] = field(default_factory=OrderedDict)
+
+    async def require(self, kind: EntityKind, ids: Iterable[str], *, field_name: str) -> None:
+        """Pass if every id names an existing `kind`; else NOT_FOUND naming the missing ones."""
+        wanted = list(dict.fromkeys(ids))
+        for entity_id in wanted:
+            if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > MAX_ID:
+                raise BadUserInputError(
+                    f"{field_name} must hold IDs of 1 to {MAX_ID} characters",
+                    extensions={"field": field_name, "reason": "INVALID_ID"})
+        missing = await self.missing(kind, wanted)
+        if missing:
+            noun = kind.typename.lower()
+            raise NotFoundError(
+                f"No {noun} with id {', '.join(repr(i) for i in missing)}",
+                extensions={"field": field_name, "typename": kind.typename, "ids": missing})
+
+    async def missing(self, kind: EntityKind, ids: list[str]) -> list[str]:
+        now = time.monotonic()
+        unknown = [i for i in ids if self._known.get((kind.typename, i), 0.0) <= now]
+        if not unknown:
+            return []
+        found: set[str] = set()
+        for start in range(0, len(unknown), _MAX_IDS):
+            batch = unknown[start:start + _MAX_IDS]
+            answer = await self.client.call(kind.owner, kind.path, {"ids": batch})
+            found.update(i for i in answer.get("found", []) if isinstance(i, str))
+        for i in found:
+            self._remember(kind, i, now)
+        return [i for i in unknown if i not in found]
+
+    def forget(self, kind: EntityKind, entity_id: str) -> None:
+        """Drop a cached existence (the owner said it was deleted or suspended)."""
+        self._known.pop((kind.typename, entity_id), None)
+
+    def _remember(self, kind: EntityKind, entity_id: str, now: float) -> None:
+        key = (kind.typename, entity_id)
+        self._known[key] = now + self.ttl
+        self._known.move_to_end(key)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)

@@ -123,8 +123,9 @@ async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
 
 
 async def start_social(servers: list[Served], settings: SocialSettings, *, kv: KeyValue | None,
-                       routes_kv: KeyValue) -> Served:
-    servers.append(served := await serve(create_social(settings, kv=kv, routes_kv=routes_kv)))
+                       routes_kv: KeyValue, database: Database | None = None) -> Served:
+    app = create_social(settings, database=database, kv=kv, routes_kv=routes_kv)
+    servers.append(served := await serve(app))
     return served
 
 

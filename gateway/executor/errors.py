@@ -12,3 +12,6 @@ MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
 MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
 MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# A non-null field came back null with no subgraph error to explain it (e.g. an owner answered
+# `null` for an entity it does not know): the gateway's own error must still carry a code.
+RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"

@@ -25,6 +25,7 @@ from graphql import (
 )
 
 from ..planner.operation import CField, CSelection
+from .errors import RESPONSE_VALIDATION_FAILED
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable parent
 
@@ -269,6 +270,7 @@ class Shaper:
                             "message": f"Cannot return null for non-nullable field "
                             f"{entry.parent_type}.{entry.field_name}.",
                             "path": concrete,
+                            "extensions": {"code": RESPONSE_VALIDATION_FAILED},
                         }
                     )
                 return _BUBBLE

@@ -15,6 +15,7 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLSchema
 
 from ..planner.operation import CSelection
+from .errors import RESPONSE_VALIDATION_FAILED
 from .shape import (
     _ABSTRACT,
     _BUBBLE,
@@ -39,7 +40,8 @@ def _null_error(errors: list[dict[str, Any]], path: LinkedPath, coordinate: str)
     concrete = _materialize(path)
     if not explained(errors, concrete):
         errors.append(
-            {"message": f"Cannot return null for non-nullable field {coordinate}.", "path": concrete}
+            {"message": f"Cannot return null for non-nullable field {coordinate}.", "path": concrete,
+             "extensions": {"code": RESPONSE_VALIDATION_FAILED}}
         )
     return _BUBBLE
 

@@ -8,7 +8,11 @@ composed in Python from the SDLs the running subgraphs report.
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from gateway.compose import SubgraphSource, compose, fetch_sdl
 from gateway.config import GatewaySettings
 from gateway.server import create_app as create_gateway
 from shared.auth import SigningKeys
+from shared.db import Database
 from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
 from shared.service_auth import public_key_text
 from shared.testing import Served, start_server
@@ -28,6 +33,8 @@ from subgraphs.identity.config import IdentitySettings
 from subgraphs.social.app import create_app as create_social
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.realtime import conversation_channel
+from subgraphs.wallet.app import create_app as create_wallet
+from subgraphs.wallet.config import WalletSettings
 from tests.gateway.subscriptions._clients import WsClient as TransportWsClient
 
 TIMEOUT = 5.0
@@ -57,6 +64,17 @@ subscription($c: ID!) {
   messageAdded(conversationId: $c) { id text conversationId sender { id handle displayName } }
 }
 """
+
+
+@asynccontextmanager
+async def stopping() -> AsyncIterator[list[Served]]:
+    """A list to start servers into; on exit they stop in reverse order (gateways first)."""
+    started: list[Served] = []
+    try:
+        yield started
+    finally:
+        for served in reversed(started):
+            await served.stop()
 
 
 async def serve(app: Any) -> Served:
@@ -98,6 +116,27 @@ def social_settings(tmp_path: Path, *, identity: Served, **overrides: Any) -> So
     return SocialSettings(**values)
 
 
+def wallet_settings(tmp_path: Path, *, identity: Served, social: Served | None = None,
+                    **overrides: Any) -> WalletSettings:
+    """Wallet settings that verify `identity`'s tokens and check ids with it (and `social`)."""
+    peers = {"identity": identity.app.state.internal_url}
+    if social is not None:
+        peers["social"] = social.app.state.internal_url
+    values: dict[str, Any] = {
+        **service_keys("wallet"),
+        "peers": peers,
+        "environment": "test",
+        "port": 0,
+        "data_dir": str(tmp_path),
+        "jwks_url": identity.base + JWKS_PATH,
+        "encryption_keys": f"e2e:{base64.b64encode(os.urandom(32)).decode()}",
+        "kv_prefix": f"tributary:test:e2e:{uuid.uuid4().hex}:wallet:",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return WalletSettings(**values)
+
+
 async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
     # An in-memory KV of its own: rate-limit counters of other tests never leak in.
     kv = create_kv(None, prefix="tributary:test:e2e:identity:", store=MemoryStore())
@@ -106,8 +145,17 @@ async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
 
 
 async def start_social(servers: list[Served], settings: SocialSettings, *, kv: KeyValue | None,
-                       routes_kv: KeyValue) -> Served:
-    servers.append(served := await serve(create_social(settings, kv=kv, routes_kv=routes_kv)))
+                       routes_kv: KeyValue, database: Database | None = None) -> Served:
+    app = create_social(settings, database=database, kv=kv, routes_kv=routes_kv)
+    servers.append(served := await serve(app))
+    return served
+
+
+async def start_wallet(servers: list[Served], settings: WalletSettings, *, database: Database) -> Served:
+    """The wallet on `database` (already migrated by the caller's fixture), with in-memory KVs."""
+    app = create_wallet(settings, database=database, kv=memory_kv(settings.kv_prefix),
+                        routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    servers.append(served := await serve(app))
     return served
 
 
@@ -237,5 +285,6 @@ async def listeners(kv: KeyValue, conversation_id: str) -> int:
 __all__ = [
     "LOGIN", "MESSAGE_ADDED", "OPEN_DIRECT", "REGISTER", "SEND", "Api", "ConnectionClosed", "Served",
     "User", "WsClient", "listeners", "memory_kv", "register_and_login", "serve", "social_settings",
-    "start_gateway", "start_identity", "start_social", "subscriber_count", "supergraph_of", "wait_until",
+    "start_gateway", "start_identity", "start_social", "start_wallet", "stopping", "subscriber_count",
+    "supergraph_of", "wait_until", "wallet_settings",
 ]

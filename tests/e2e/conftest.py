@@ -7,16 +7,14 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.e2e._stack import Served
+from tests.e2e._stack import Served, stopping
 
 
 @pytest.fixture
 async def servers() -> AsyncIterator[list[Served]]:
     """Every server a test started; stopped in reverse order (gateways before subgraphs)."""
-    started: list[Served] = []
-    yield started
-    for served in reversed(started):
-        await served.stop()
+    async with stopping() as started:
+        yield started
 
 
 @pytest.fixture

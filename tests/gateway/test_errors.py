@@ -155,6 +155,27 @@ async def test_null_propagation_stops_at_a_nullable_entity_field(shop):
     }
 
 
+async def test_entity_its_owner_answers_null_for_nulls_only_that_field_with_a_code(shop, clean):
+    # accounts answers `null` (no error) for a user it no longer has: the other items resolve,
+    # the missing one's nullable field is null, and the gateway's own error carries a code
+    del STATE.users["2"]
+    result = await post(shop, "{ topProducts(first: 3) { upc createdBy { id username } } }")
+    assert result == {
+        "errors": [
+            {"message": "Cannot return null for non-nullable field User.id.",
+             "path": ["topProducts", 1, "createdBy", "id"],
+             "extensions": {"code": "RESPONSE_VALIDATION_FAILED"}},
+        ],
+        "data": {
+            "topProducts": [
+                {"upc": "1", "createdBy": {"id": "1", "username": "ada"}},
+                {"upc": "2", "createdBy": None},
+                {"upc": "3", "createdBy": None},
+            ]
+        },
+    }
+
+
 async def test_root_field_error_keeps_the_subgraph_code(shop):
     result = await post(shop, '{ review(id: "boom") { id } latestReviews { id } }')
     assert result == {

@@ -38,7 +38,7 @@ class CircleMember:
         return cls(role=CircleRole(row.role), joined_at=row.joined_at, user_id=row.user_id)
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.user_id))
 
 
@@ -58,7 +58,7 @@ class Circle:
         )
 
     @strawberry.field
-    def owner(self) -> User:
+    def owner(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.owner_id))
 
     @strawberry.field(description="The caller's role, or null when not a member.")

@@ -41,7 +41,7 @@ class Comment:
         )
 
     @strawberry.field
-    def author(self) -> User:
+    def author(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.author_id))
 
     @strawberry.field

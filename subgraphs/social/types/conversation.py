@@ -51,7 +51,7 @@ class Message:
         )
 
     @strawberry.field(description="The sender, a User reference the gateway resolves in identity.")
-    def sender(self) -> User:
+    def sender(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.sender_id))
 
 
@@ -71,7 +71,7 @@ class ConversationMember:
         )
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.user_id))
 
 
@@ -83,7 +83,7 @@ class TypingEvent:
     user_id: strawberry.Private[str]
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.user_id))
 
 
@@ -127,7 +127,9 @@ class Conversation:
             return await conversations.unread_count(session=session, member=member)
 
     @strawberry.field(description="Members typing right now (indicators expire by themselves).")
-    async def typing(self, info: Info[Any, Any]) -> list[User]:
+    async def typing(self, info: Info[Any, Any]) -> list[User | None]:
+        # `[User]!`: the list is ours, its items are identity's; one it cannot resolve is a
+        # null item, not a null list (docs/entity-references.md).
         async with ctx.session(info) as session:
             await conversations.require_member(session=session, conversation_id=str(self.id), user_id=ctx.require_user(info))
             rows = await conversations.list_members(session=session, conversation_id=str(self.id))

@@ -71,11 +71,14 @@ class Post:
         return cls.from_row(row)
 
     @strawberry.field
-    def author(self) -> User:
+    def author(self) -> User | None:
+        # identity's entity: nullable, so an author identity cannot resolve nulls this field,
+        # not the post and every feed holding it (docs/entity-references.md).
         return User(id=strawberry.ID(self.author_id))
 
     @strawberry.field(description="References to content's Media entities, in display order.")
-    async def media(self, info: Info[Any, Any]) -> list[Media]:
+    async def media(self, info: Info[Any, Any]) -> list[Media | None]:
+        # `[Media]!`: content's entities; one it cannot resolve is a null item, not a null post.
         return [Media(id=strawberry.ID(m)) for m in await loaders.load_media_ids(info, str(self.id))]
 
     @strawberry.field(description="The circle a CIRCLE post belongs to.")

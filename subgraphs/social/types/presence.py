@@ -32,5 +32,5 @@ class Presence:
         return cls(status=PresenceStatus(state.status), expires_at=expires, user_id=state.user_id)
 
     @strawberry.field
-    def user(self) -> User:
+    def user(self) -> User | None:  # identity's entity: nullable (docs/entity-references.md)
         return User(id=strawberry.ID(self.user_id))

@@ -24,7 +24,9 @@ __all__ = ["FollowConnection", "FollowEdge", "User"]
 class FollowEdge:
     cursor: str
     followed_at: datetime
-    node: User
+    # identity's entity: nullable, so a follow of a user identity cannot resolve nulls this
+    # edge's node, not the whole follower/following list (docs/entity-references.md).
+    node: User | None
 
 
 @strawberry.type

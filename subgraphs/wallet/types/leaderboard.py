@@ -29,5 +29,7 @@ class LeaderboardPeriod(Enum):
 @strawberry.type
 class LeaderboardEntry:
     rank: int
-    user: User
+    # identity's entity: nullable, so a user identity cannot resolve nulls this field, not
+    # the whole list (docs/entity-references.md).
+    user: User | None
     total: Money

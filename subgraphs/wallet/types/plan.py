@@ -17,7 +17,7 @@ __all__ = ["CreatorSubscription", "CreatorSubscriptionStatus", "SubscriptionPlan
 @strawberry.type(description="A creator's monthly plan.")
 class SubscriptionPlan:
     id: strawberry.ID
-    creator: User
+    creator: User | None  # identity's entity: nullable (docs/entity-references.md)
     name: str
     price: Money
 
@@ -39,7 +39,7 @@ class CreatorSubscriptionStatus(Enum):
 class CreatorSubscription:
     id: strawberry.ID
     plan_id: strawberry.ID
-    creator: User
+    creator: User | None  # identity's entity: nullable (docs/entity-references.md)
     price: Money
     status: CreatorSubscriptionStatus
     current_period_end: datetime

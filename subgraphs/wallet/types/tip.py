@@ -20,8 +20,10 @@ __all__ = ["Tip"]
 @strawberry.type
 class Tip:
     id: strawberry.ID
-    from_user: User = strawberry.field(name="from")
-    to: User
+    # identity's entities: nullable, so a user identity cannot resolve nulls this field, not
+    # the tip and every list holding it (docs/entity-references.md).
+    from_user: User | None = strawberry.field(name="from")
+    to: User | None
     post: Post | None
     amount: Money
     created_at: datetime

@@ -24,6 +24,7 @@ def _references() -> References:
     stack.add_users(*PEOPLE)
     return References(InternalClient(ServiceIdentity(name="social", keys=stack.keys["social"]),
                                      stack.urls))
+from tests.subgraphs._references import non_null_references
 
 
 async def run(database, kv, query: str, variables: dict[str, Any] | None = None, *, user: str | None = None):
@@ -46,6 +47,12 @@ def test_sdl_declares_entities_and_the_media_stub():
     assert 'type User @key(fields: "id")' in sdl
     assert 'type Post @key(fields: "id")' in sdl
     assert 'type Media @key(fields: "id", resolvable: false)' in sdl
+
+
+def test_references_to_other_subgraphs_entities_are_nullable():
+    # identity owns User, content will own Media: a ghost id must null one field or list item,
+    # not a follow list, a feed or a conversation
+    assert non_null_references(schema._schema, {"User", "Media"}) == []
 
 
 async def test_user_entity_carries_social_counts(database, kv):

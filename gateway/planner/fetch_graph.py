@@ -101,6 +101,9 @@ class Position:
     conditions: tuple[str, ...]
     touched: set[int] | None
     client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
+    # subgraphs that could equally answer this response path from the nearest entity (or the
+    # root) down: a union member only some of them know is not safe to select here
+    candidates: frozenset[ServiceName] | None = None
 
 
 class _NeedsParent(Exception):
@@ -210,6 +213,7 @@ class FetchGraphBuilder:
             provided=None,
             conditions=(),
             touched=None,
+            candidates=frozenset(self.view.supergraph.subgraphs),
         )
         join = self.view.local(best.subgraph, root_type, f.name)
         try:
@@ -294,7 +298,7 @@ class FetchGraphBuilder:
         subgraph, abstract = pos.group.subgraph, pos.type_name
         self.touch(pos)
         pos.sel.add_leaf("__typename", "__typename")
-        runtime = self.view.runtime_types(subgraph, abstract)
+        runtime = self.safe_members(pos)
         if self.interface_fast_path(subgraph, abstract, runtime, items):
             for f, conds in self.collect(abstract, items):
                 if f.name == "__typename":
@@ -329,6 +333,7 @@ class FetchGraphBuilder:
                         provided=pos.provided,
                         conditions=pos.conditions,
                         touched=pos.touched,
+                        candidates=pos.candidates,
                     ),
                     items,
                 )
@@ -427,6 +432,42 @@ class FetchGraphBuilder:
         join = field_def.joins.get(pos.group.subgraph) if field_def else None
         return bool(field_def and join and join.type and join.type != field_def.type)
 
+    def child_candidates(
+        self, pos: Position, field_name: str, child_type: str
+    ) -> frozenset[ServiceName]:
+        """The subgraphs that could answer `field_name`'s value as well as this position's."""
+        here = pos.group.subgraph
+        entity = self.entity_candidates(child_type, here)
+        if entity is not None:
+            return entity
+        parents = pos.candidates
+        if parents is None:
+            parents = self.entity_candidates(pos.type_name, here) or frozenset({here})
+        return frozenset(
+            s for s in parents if s == here or self.view.local(s, pos.type_name, field_name)
+        )
+
+    def entity_candidates(
+        self, type_name: str, here: ServiceName
+    ) -> frozenset[ServiceName] | None:
+        """For an entity type, every subgraph that can be entered at it by key (and `here`)."""
+        if self.view.kind(type_name) != "object":
+            return None
+        keyed = frozenset(s for s in self.view.supergraph.subgraphs if self.view.keys(s, type_name))
+        return keyed | {here} if keyed else None
+
+    def safe_members(self, pos: Position) -> tuple[str, ...]:
+        """Runtime types to select at an abstract position. For a union, only the members every
+        candidate subgraph knows: which of them answers must not change the response (Hive
+        Router and the audit's `partial-union-complex` agree)."""
+        runtime = self.view.runtime_types(pos.group.subgraph, pos.type_name)
+        if self.view.kind(pos.type_name) != "union" or not pos.candidates:
+            return runtime
+        for other in pos.candidates:
+            known = self.view.runtime_types(other, pos.type_name)
+            runtime = tuple(t for t in runtime if t in known)
+        return runtime
+
     def touch(self, pos: Position) -> None:
         if pos.touched is not None:
             pos.touched.add(pos.group.id)
@@ -498,6 +539,7 @@ class FetchGraphBuilder:
             provided=provided,
             conditions=pos.conditions + conditions,
             touched=pos.touched,
+            candidates=self.child_candidates(pos, f.name, child_type),
         )
         try:
             self.plan_selections(child_pos, f.selections)

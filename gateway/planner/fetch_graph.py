@@ -201,9 +201,12 @@ class FetchGraphBuilder:
                 self.view.order[r.subgraph],
             ),
         )
-        group = chosen.get(best.subgraph) or self.group(
-            best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False
-        )
+        group = chosen.get(best.subgraph)
+        if group is None:
+            group = self.group(best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False)
+        else:
+            # the fetch is skippable only under conditions every one of its root fields shares
+            group.conditions &= frozenset(f.conditions + conds)
         chosen[best.subgraph] = group
         position = Position(
             group=group,

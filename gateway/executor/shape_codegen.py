@@ -30,6 +30,7 @@ from .shape import (
     _materialize,
     enum_error,
     explained,
+    reorder,
 )
 
 ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[str, Any]]], Any]
@@ -95,7 +96,12 @@ class CompiledShaper:
         lines = ["def shape(data, variables, path, errors):", "    out = {}"]
         for index, entry in enumerate(entries):
             lines.extend(self._entry_lines(index, entry, type_name, env))
-        lines.append("    return out")
+        order = self.fallback.response_order(selections, type_name)
+        if order is None:
+            lines.append("    return out")
+        else:
+            env["order"], env["reorder"] = order, reorder
+            lines.append("    return reorder(out, order, variables)")
         exec("\n".join(lines), env)  # noqa: S102 - generated from our own compiled entries
         return env["shape"]  # type: ignore[no-any-return]
 

@@ -67,6 +67,26 @@ def test_skip_and_include_are_evaluated_per_request() -> None:
     assert shape_both("enum_inaccessible", query, data, {"a": False})[0] == {"users": [{"type": "REGULAR"}]}
 
 
+def test_response_key_order_follows_the_first_included_occurrence() -> None:
+    # CollectFields runs after @skip/@include: a skipped first `name` leaves `id` first
+    query = "query($s: Boolean!) { users { name @skip(if: $s) id name } }"
+    data = {"users": [{"id": "u1", "name": "Ada"}]}
+    skipped = shape_both("type_mismatch", query, data, {"s": True})[0]
+    assert list(skipped["users"][0]) == ["id", "name"]
+    kept = shape_both("type_mismatch", query, data, {"s": False})[0]
+    assert list(kept["users"][0]) == ["name", "id"]
+
+
+def test_response_key_order_through_conditional_fragments() -> None:
+    query = """query($a: Boolean!, $b: Boolean!) {
+      users { ... @include(if: $a) { id name } name ... @include(if: $b) { id } }
+    }"""
+    data = {"users": [{"id": "u1", "name": "Ada"}]}
+    assert list(shape_both("type_mismatch", query, data, {"a": True, "b": True})[0]["users"][0]) == ["id", "name"]
+    assert list(shape_both("type_mismatch", query, data, {"a": False, "b": True})[0]["users"][0]) == ["name", "id"]
+    assert list(shape_both("type_mismatch", query, data, {"a": False, "b": False})[0]["users"][0]) == ["name"]
+
+
 def test_reserved_aliases_are_renamed_back() -> None:
     data = {"accounts": [{"__typename": "User", "_tr1_id": "u1"}, {"__typename": "Admin", "id": "a1"}]}
     rename_keys(data, ((("accounts", "@"), "_tr1_id", "id"),))

@@ -100,7 +100,6 @@ class Position:
     provided: dict | None  # type: ignore[type-arg]
     conditions: tuple[str, ...]
     touched: set[int] | None
-    client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
     # subgraphs that could equally answer this response path from the nearest entity (or the
     # root) down: a union member only some of them know is not safe to select here
     candidates: frozenset[ServiceName] | None = None
@@ -138,6 +137,9 @@ class FetchGraphBuilder:
         self.by_key: dict[tuple[object, ...], FetchGroup] = {}
         self.internal_alias_count = 0
         self.root_type = ""
+        # response name -> every `field(args)` the client asks under it, anywhere in the operation
+        self.client_heads: dict[str, set[str]] = {}
+        self.reserved: dict[tuple[int, str], str] = {}  # (id of a Selection, head) -> alias
 
     # -- groups --------------------------------------------------------------------------------
     def group(
@@ -171,6 +173,7 @@ class FetchGraphBuilder:
     # -- entry ---------------------------------------------------------------------------------
     def plan_root(self, root_type: str, items: list[CSelection]) -> None:
         self.root_type = root_type
+        _collect_client_heads(items, self.client_heads)
         chosen: dict[ServiceName, FetchGroup] = {}
         for f, conds in self.collect(root_type, items):
             if f.name != "__typename":  # the gateway answers the root's __typename
@@ -235,6 +238,16 @@ class FetchGraphBuilder:
                 for g, g_conds in self.collect(root_type, [again]):
                     self.plan_root_field(root_type, g, g_conds, chosen, tried | unreached.tried)
 
+    def client_claims(self, response_name: str, head: str) -> bool:
+        """Does the client use `response_name` for something other than `head`? Then an
+        internal field fetched under that name would overwrite, or be overwritten by, the
+        client's value (or make the subgraph reject two fields on one response name)."""
+        return any(h != head for h in self.client_heads.get(response_name, ()))
+
+    def reserved_alias(self, field_name: str) -> str:
+        self.internal_alias_count += 1
+        return f"_tr{self.internal_alias_count}_{field_name}"
+
     # -- selections ----------------------------------------------------------------------------
     def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:
         out: list[tuple[CField, tuple[str, ...]]] = []
@@ -283,8 +296,6 @@ class FetchGraphBuilder:
         pending: list[tuple[CField, tuple[str, ...]]] = []
         self.touch(pos)
         collected = self.collect(type_name, items)
-        if pos.client_names is None:
-            pos.client_names = {f.response_name: f"{f.name}{f.arguments}" for f, _ in collected}
         for f, conds in collected:
             if f.name == "__typename":
                 self.add_typename(pos, f, conds)
@@ -501,8 +512,7 @@ class FetchGraphBuilder:
         if self.subgraph_type_differs(pos, f.name):
             # another fragment may select this response name with the supergraph's type: ask
             # under a reserved alias and rename back when the answer arrives
-            self.internal_alias_count += 1
-            alias = f"_tr{self.internal_alias_count}_{f.response_name}"
+            alias = self.reserved_alias(f.response_name)
             head = f"{alias}: {f.name}{f.arguments}"
             relative = pos.path[len(group.merge_at):]
             group.renames.append((relative, alias, f.response_name))
@@ -741,12 +751,14 @@ class FetchGraphBuilder:
             response_name = f.name
             existing = pos.sel.head_for(f.name)
             wanted_head = f"{f.name}{f.arguments}"
-            taken = pos.client_names.get(f.name) if pos.client_names else None
-            if (existing is not None and existing != wanted_head) or (
-                taken is not None and taken != wanted_head
+            if (existing is not None and existing != wanted_head) or self.client_claims(
+                f.name, wanted_head
             ):
-                self.internal_alias_count += 1
-                response_name = f"_tr{self.internal_alias_count}_{f.name}"
+                # one reserved alias per field of a selection, however many hops need it
+                response_name = self.reserved.get((id(pos.sel), wanted_head)) or self.reserved_alias(
+                    f.name
+                )
+                self.reserved[(id(pos.sel), wanted_head)] = response_name
             cfield = CField(
                 response_name=response_name,
                 name=f.name,
@@ -778,8 +790,14 @@ class FetchGraphBuilder:
         items: list[CSelection] = []
         for f in fields:
             sub_specs = None
-            cfield = CField(response_name=f.name, name=f.name, alias=None, arguments=f.arguments,
-                            variables=frozenset(), conditions=(), selections=[])
+            response_name = f.name
+            if self.client_claims(f.name, f"{f.name}{f.arguments}"):
+                response_name = self.reserved_alias(f.name)
+            cfield = CField(
+                response_name=response_name, name=f.name,
+                alias=response_name if response_name != f.name else None,
+                arguments=f.arguments, variables=frozenset(), conditions=(), selections=[],
+            )
             if f.selections:
                 sub_specs, cfield.selections = self._internal_items(f.selections)
             item: CSelection = cfield
@@ -788,7 +806,7 @@ class FetchGraphBuilder:
             items.append(item)
             specs.append(
                 InputSpec(
-                    name=f.name, source=f.name, is_key=False, selections=sub_specs,
+                    name=f.name, source=response_name, is_key=False, selections=sub_specs,
                     type_condition=f.type_condition,
                 )
             )
@@ -847,7 +865,6 @@ class FetchGraphBuilder:
             provided=pos.provided,
             conditions=pos.conditions,
             touched=touched,
-            client_names=pos.client_names,
         )
         required: list[InputSpec] = []
         if assembled_key:
@@ -863,6 +880,13 @@ class FetchGraphBuilder:
         for f, conds in fields:
             join = self.view.local(entered.group.subgraph, entered.type_name, f.name)
             self.add_field(entered, f, conds, None, join.provides if join else None)
+
+
+def _collect_client_heads(items: list[CSelection], out: dict[str, set[str]]) -> None:
+    for item in items:
+        if isinstance(item, CField):
+            out.setdefault(item.response_name, set()).add(f"{item.name}{item.arguments}")
+        _collect_client_heads(item.selections, out)
 
 
 def _common_conditions(fields: list[tuple[CField, tuple[str, ...]]]) -> tuple[str, ...]:

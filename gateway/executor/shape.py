@@ -26,6 +26,7 @@ from graphql import (
 )
 
 from ..planner.operation import CField, CSelection
+from .errors import RESPONSE_VALIDATION_FAILED
 
 _BUBBLE = object()  # a null that must propagate to the nearest nullable parent
 
@@ -277,13 +278,7 @@ class Shaper:
             if result is None:
                 concrete = _materialize(path)
                 if not explained(errors, concrete):
-                    errors.append(
-                        {
-                            "message": f"Cannot return null for non-nullable field "
-                            f"{entry.parent_type}.{entry.field_name}.",
-                            "path": concrete,
-                        }
-                    )
+                    errors.append(null_error(f"{entry.parent_type}.{entry.field_name}", concrete))
                 return _BUBBLE
             return result
         if value is None:
@@ -349,11 +344,20 @@ def reorder(out: dict[str, Any], order: ResponseOrder, variables: dict[str, Any]
     return {name: out[name] for name in sorted(out, key=first.__getitem__)}
 
 
+def null_error(coordinate: str, path: list[str | int]) -> dict[str, Any]:
+    return {
+        "message": f"Cannot return null for non-nullable field {coordinate}.",
+        "path": path,
+        "extensions": {"code": RESPONSE_VALIDATION_FAILED},
+    }
+
+
 def enum_error(errors: list[dict[str, Any]], path: LinkedPath, enum: str, value: Any) -> None:
     errors.append(
         {
             "message": f"Enum \"{enum}\" cannot represent value: {orjson.dumps(value).decode()}",
             "path": _materialize(path),
+            "extensions": {"code": RESPONSE_VALIDATION_FAILED},
         }
     )
 

@@ -30,6 +30,7 @@ from .shape import (
     _materialize,
     enum_error,
     explained,
+    null_error,
     reorder,
 )
 
@@ -39,9 +40,7 @@ ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[
 def _null_error(errors: list[dict[str, Any]], path: LinkedPath, coordinate: str) -> object:
     concrete = _materialize(path)
     if not explained(errors, concrete):
-        errors.append(
-            {"message": f"Cannot return null for non-nullable field {coordinate}.", "path": concrete}
-        )
+        errors.append(null_error(coordinate, concrete))
     return _BUBBLE
 
 

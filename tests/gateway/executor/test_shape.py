@@ -33,7 +33,11 @@ def test_enum_value_the_api_hides_becomes_null_with_an_error() -> None:
     shaped, errors = shape_both("enum_inaccessible", "{ users { id type } }", data)
     assert shaped == {"users": [{"id": "u1", "type": "REGULAR"}, {"id": "u2", "type": None}]}
     assert errors == [
-        {"message": 'Enum "UserType" cannot represent value: "ANONYMOUS"', "path": ["users", 1, "type"]}
+        {
+            "message": 'Enum "UserType" cannot represent value: "ANONYMOUS"',
+            "path": ["users", 1, "type"],
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
     ]
 
 
@@ -42,6 +46,19 @@ def test_non_null_enum_bubbles_to_the_list_item() -> None:
     shaped, errors = shape_both("enum_inaccessible", "{ users { id typeNN } }", data)
     assert shaped == {"users": [None]}
     assert [e["path"] for e in errors] == [["users", 0, "typeNN"]]
+
+
+def test_null_in_a_non_null_position_bubbles_with_a_coded_error() -> None:
+    data = {"users": [{"id": "u1", "typeNN": None}]}
+    shaped, errors = shape_both("enum_inaccessible", "{ users { id typeNN } }", data)
+    assert shaped == {"users": [None]}
+    assert errors == [
+        {
+            "message": "Cannot return null for non-nullable field User.typeNN.",
+            "path": ["users", 0, "typeNN"],
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
+    ]
 
 
 def test_request_order_typename_and_fragments_by_runtime_type() -> None:
@@ -104,5 +121,9 @@ def test_inaccessible_enum_value_becomes_null_silently_unknown_value_errors() ->
     shaped = engine.shaper.shape_root(operation.selections, "Query", data, {}, errors)
     assert shaped == {"users": [{"id": "u1", "type": None}, {"id": "u2", "type": None}]}
     assert errors == [
-        {"message": 'Enum "UserType" cannot represent value: "MARTIAN"', "path": ["users", 1, "type"]}
+        {
+            "message": 'Enum "UserType" cannot represent value: "MARTIAN"',
+            "path": ["users", 1, "type"],
+            "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+        }
     ]

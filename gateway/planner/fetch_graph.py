@@ -245,8 +245,12 @@ class FetchGraphBuilder:
         return any(h != head for h in self.client_heads.get(response_name, ()))
 
     def reserved_alias(self, field_name: str) -> str:
-        self.internal_alias_count += 1
-        return f"_tr{self.internal_alias_count}_{field_name}"
+        # a client may spell an alias like ours: skip the numbers it took
+        while True:
+            self.internal_alias_count += 1
+            alias = f"_tr{self.internal_alias_count}_{field_name}"
+            if alias not in self.client_heads:
+                return alias
 
     # -- selections ----------------------------------------------------------------------------
     def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:

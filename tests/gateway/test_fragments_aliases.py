@@ -137,3 +137,10 @@ async def test_client_alias_named_like_a_nested_requires_field(shop):
             ]
         }
     }
+
+
+async def test_client_alias_spelled_like_a_reserved_alias(shop):
+    result = await post(shop, "{ topProducts(first: 2) { sku: inStock _tr1_sku: name } }")
+    assert result == {
+        "data": {"topProducts": [{"sku": True, "_tr1_sku": "Table"}, {"sku": False, "_tr1_sku": "Couch"}]}
+    }

@@ -125,3 +125,38 @@ QueryPlan {
     },
   },
 }"""
+
+
+def test_reserved_alias_skips_a_name_the_client_chose() -> None:
+    assert plan("shop", "{ topProducts(first: 3) { sku: inStock _tr1_sku: name } }") == """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "products") {
+      {
+        topProducts(first: 3) {
+          _tr1_sku: name
+          _tr2_sku: sku
+          package
+          __typename
+        }
+      }
+    },
+    Flatten(path: "topProducts.@") {
+      Fetch(service: "inventory") {
+        ... on Product {
+          __typename
+          sku <- _tr2_sku
+          package
+        }
+        =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Product {
+              sku: inStock
+            }
+          }
+        }
+      },
+    },
+  },
+}"""

@@ -2,6 +2,9 @@
 
 SUBGRAPH_FETCH_FAILED = "SUBGRAPH_FETCH_FAILED"
 SUBGRAPH_INVALID_RESPONSE = "SUBGRAPH_INVALID_RESPONSE"
+# shaping found a value the schema does not allow there (a null in a non-null position, an
+# enum value the API lacks); Apollo Router uses the same code for these
+RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -12,6 +15,3 @@ MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
 MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
 MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
-# A non-null field came back null with no subgraph error to explain it (e.g. an owner answered
-# `null` for an entity it does not know): the gateway's own error must still carry a code.
-RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"

@@ -8,6 +8,7 @@ request, so per-request work is proportional to the response, not to the schema.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import orjson
@@ -101,6 +102,7 @@ class Shaper:
         # as Apollo does; values nobody declared are a subgraph bug and get an error
         self.hidden_enum_values = hidden_enum_values or {}
         self._compiled: dict[tuple[int, str], list[_Entry]] = {}
+        self._orders: dict[tuple[int, str], ResponseOrder | None] = {}
         self._merged: dict[tuple[int, ...], list[CSelection]] = {}
         self._sub_cache: dict[tuple[str, str], bool] = {}
 
@@ -117,8 +119,11 @@ class Shaper:
         parent = self.schema.get_type(type_name)
         fields_def = getattr(parent, "fields", {}) if parent is not None else {}
         by_name: dict[str, _Entry] = {}
+        # (position in field collection, conditions) of every occurrence, per response name
+        positions: dict[str, list[tuple[int, Conditions]]] = {}
+        counter = itertools.count()
 
-        def walk(items: list[CSelection], conditions: tuple[tuple[bool, str], ...]) -> None:
+        def walk(items: list[CSelection], conditions: Conditions) -> None:
             for item in items:
                 own = conditions + tuple(_parse_condition(c) for c in item.conditions)
                 if isinstance(item, CField):
@@ -126,6 +131,7 @@ class Shaper:
                     if entry is None:
                         entry = by_name[item.response_name] = self._entry(item, type_name, fields_def)
                     entry.occurrences.append((own, item.selections))
+                    positions.setdefault(item.response_name, []).append((next(counter), own))
                 elif self._applies(item.type_condition, type_name):
                     walk(item.selections, own)
 
@@ -134,7 +140,13 @@ class Shaper:
             unconditional = [sel for conds, sel in entry.occurrences if not conds]
             entry.conditions = len(unconditional) != len(entry.occurrences)
             entry.selections = self._merge([s for _, s in entry.occurrences])
+        self._orders[(id(selections), type_name)] = _response_order(positions)
         return list(by_name.values())
+
+    def response_order(self, selections: list[CSelection], type_name: str) -> ResponseOrder | None:
+        """How to order keys per request, or None when request order is the entries' order."""
+        self._entries(selections, type_name)
+        return self._orders[(id(selections), type_name)]
 
     def _entry(self, item: CField, type_name: str, fields_def: Any) -> _Entry:
         entry = _Entry()
@@ -247,7 +259,8 @@ class Shaper:
             if completed is _BUBBLE:
                 return _BUBBLE
             out[name] = completed
-        return out
+        order = self._orders.get((id(selections), type_name))
+        return out if order is None else reorder(out, order, variables)
 
     def _complete(
         self,
@@ -265,14 +278,7 @@ class Shaper:
             if result is None:
                 concrete = _materialize(path)
                 if not explained(errors, concrete):
-                    errors.append(
-                        {
-                            "message": f"Cannot return null for non-nullable field "
-                            f"{entry.parent_type}.{entry.field_name}.",
-                            "path": concrete,
-                            "extensions": {"code": RESPONSE_VALIDATION_FAILED},
-                        }
-                    )
+                    errors.append(null_error(f"{entry.parent_type}.{entry.field_name}", concrete))
                 return _BUBBLE
             return result
         if value is None:
@@ -310,11 +316,48 @@ class Shaper:
         return None if result is _BUBBLE else result
 
 
+Conditions = tuple[tuple[bool, str], ...]  # (is @include, variable name)
+# per response name, its occurrences' (collection position, conditions), in collection order
+ResponseOrder = tuple[tuple[str, tuple[tuple[int, Conditions], ...]], ...]
+
+
+def _response_order(positions: dict[str, list[tuple[int, Conditions]]]) -> ResponseOrder | None:
+    # a response key sits where its first *included* occurrence is (CollectFields runs after
+    # @skip/@include), so only a conditional first occurrence with later ones can move it
+    if not any(len(seen) > 1 and seen[0][1] for seen in positions.values()):
+        return None
+    return tuple((name, tuple(seen)) for name, seen in positions.items())
+
+
+def reorder(out: dict[str, Any], order: ResponseOrder, variables: dict[str, Any]) -> dict[str, Any]:
+    """`out`'s keys in the order their first included occurrences have."""
+    first: dict[str, int] = {}
+    for name, seen in order:
+        if name in out:
+            first[name] = next(
+                (
+                    index for index, conds in seen
+                    if all(bool(variables.get(var)) == inc for inc, var in conds)
+                ),
+                seen[0][0],
+            )
+    return {name: out[name] for name in sorted(out, key=first.__getitem__)}
+
+
+def null_error(coordinate: str, path: list[str | int]) -> dict[str, Any]:
+    return {
+        "message": f"Cannot return null for non-nullable field {coordinate}.",
+        "path": path,
+        "extensions": {"code": RESPONSE_VALIDATION_FAILED},
+    }
+
+
 def enum_error(errors: list[dict[str, Any]], path: LinkedPath, enum: str, value: Any) -> None:
     errors.append(
         {
             "message": f"Enum \"{enum}\" cannot represent value: {orjson.dumps(value).decode()}",
             "path": _materialize(path),
+            "extensions": {"code": RESPONSE_VALIDATION_FAILED},
         }
     )
 

@@ -15,7 +15,6 @@ from typing import Any
 from graphql import GraphQLObjectType, GraphQLSchema
 
 from ..planner.operation import CSelection
-from .errors import RESPONSE_VALIDATION_FAILED
 from .shape import (
     _ABSTRACT,
     _BUBBLE,
@@ -31,6 +30,8 @@ from .shape import (
     _materialize,
     enum_error,
     explained,
+    null_error,
+    reorder,
 )
 
 ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[str, Any]]], Any]
@@ -39,10 +40,7 @@ ShapeFunction = Callable[[dict[str, Any], dict[str, Any], LinkedPath, list[dict[
 def _null_error(errors: list[dict[str, Any]], path: LinkedPath, coordinate: str) -> object:
     concrete = _materialize(path)
     if not explained(errors, concrete):
-        errors.append(
-            {"message": f"Cannot return null for non-nullable field {coordinate}.", "path": concrete,
-             "extensions": {"code": RESPONSE_VALIDATION_FAILED}}
-        )
+        errors.append(null_error(coordinate, concrete))
     return _BUBBLE
 
 
@@ -97,7 +95,12 @@ class CompiledShaper:
         lines = ["def shape(data, variables, path, errors):", "    out = {}"]
         for index, entry in enumerate(entries):
             lines.extend(self._entry_lines(index, entry, type_name, env))
-        lines.append("    return out")
+        order = self.fallback.response_order(selections, type_name)
+        if order is None:
+            lines.append("    return out")
+        else:
+            env["order"], env["reorder"] = order, reorder
+            lines.append("    return reorder(out, order, variables)")
         exec("\n".join(lines), env)  # noqa: S102 - generated from our own compiled entries
         return env["shape"]  # type: ignore[no-any-return]
 

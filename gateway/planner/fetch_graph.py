@@ -100,7 +100,9 @@ class Position:
     provided: dict | None  # type: ignore[type-arg]
     conditions: tuple[str, ...]
     touched: set[int] | None
-    client_names: dict[str, str] | None = None  # response name -> `field(args)` the client uses
+    # subgraphs that could equally answer this response path from the nearest entity (or the
+    # root) down: a union member only some of them know is not safe to select here
+    candidates: frozenset[ServiceName] | None = None
 
 
 class _NeedsParent(Exception):
@@ -135,6 +137,9 @@ class FetchGraphBuilder:
         self.by_key: dict[tuple[object, ...], FetchGroup] = {}
         self.internal_alias_count = 0
         self.root_type = ""
+        # response name -> every `field(args)` the client asks under it, anywhere in the operation
+        self.client_heads: dict[str, set[str]] = {}
+        self.reserved: dict[tuple[int, str], str] = {}  # (id of a Selection, head) -> alias
 
     # -- groups --------------------------------------------------------------------------------
     def group(
@@ -168,6 +173,7 @@ class FetchGraphBuilder:
     # -- entry ---------------------------------------------------------------------------------
     def plan_root(self, root_type: str, items: list[CSelection]) -> None:
         self.root_type = root_type
+        _collect_client_heads(items, self.client_heads)
         chosen: dict[ServiceName, FetchGroup] = {}
         for f, conds in self.collect(root_type, items):
             if f.name != "__typename":  # the gateway answers the root's __typename
@@ -198,9 +204,12 @@ class FetchGraphBuilder:
                 self.view.order[r.subgraph],
             ),
         )
-        group = chosen.get(best.subgraph) or self.group(
-            best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False
-        )
+        group = chosen.get(best.subgraph)
+        if group is None:
+            group = self.group(best.subgraph, (), frozenset(), f.conditions + conds, is_entity=False)
+        else:
+            # the fetch is skippable only under conditions every one of its root fields shares
+            group.conditions &= frozenset(f.conditions + conds)
         chosen[best.subgraph] = group
         position = Position(
             group=group,
@@ -210,6 +219,7 @@ class FetchGraphBuilder:
             provided=None,
             conditions=(),
             touched=None,
+            candidates=frozenset(self.view.supergraph.subgraphs),
         )
         join = self.view.local(best.subgraph, root_type, f.name)
         try:
@@ -227,6 +237,20 @@ class FetchGraphBuilder:
                 assert isinstance(again, (CField, CFragment))
                 for g, g_conds in self.collect(root_type, [again]):
                     self.plan_root_field(root_type, g, g_conds, chosen, tried | unreached.tried)
+
+    def client_claims(self, response_name: str, head: str) -> bool:
+        """Does the client use `response_name` for something other than `head`? Then an
+        internal field fetched under that name would overwrite, or be overwritten by, the
+        client's value (or make the subgraph reject two fields on one response name)."""
+        return any(h != head for h in self.client_heads.get(response_name, ()))
+
+    def reserved_alias(self, field_name: str) -> str:
+        # a client may spell an alias like ours: skip the numbers it took
+        while True:
+            self.internal_alias_count += 1
+            alias = f"_tr{self.internal_alias_count}_{field_name}"
+            if alias not in self.client_heads:
+                return alias
 
     # -- selections ----------------------------------------------------------------------------
     def collect(self, runtime_type: str, items: list[CSelection]) -> list[tuple[CField, tuple[str, ...]]]:
@@ -276,8 +300,6 @@ class FetchGraphBuilder:
         pending: list[tuple[CField, tuple[str, ...]]] = []
         self.touch(pos)
         collected = self.collect(type_name, items)
-        if pos.client_names is None:
-            pos.client_names = {f.response_name: f"{f.name}{f.arguments}" for f, _ in collected}
         for f, conds in collected:
             if f.name == "__typename":
                 self.add_typename(pos, f, conds)
@@ -294,7 +316,7 @@ class FetchGraphBuilder:
         subgraph, abstract = pos.group.subgraph, pos.type_name
         self.touch(pos)
         pos.sel.add_leaf("__typename", "__typename")
-        runtime = self.view.runtime_types(subgraph, abstract)
+        runtime = self.safe_members(pos)
         if self.interface_fast_path(subgraph, abstract, runtime, items):
             for f, conds in self.collect(abstract, items):
                 if f.name == "__typename":
@@ -329,6 +351,7 @@ class FetchGraphBuilder:
                         provided=pos.provided,
                         conditions=pos.conditions,
                         touched=pos.touched,
+                        candidates=pos.candidates,
                     ),
                     items,
                 )
@@ -427,6 +450,42 @@ class FetchGraphBuilder:
         join = field_def.joins.get(pos.group.subgraph) if field_def else None
         return bool(field_def and join and join.type and join.type != field_def.type)
 
+    def child_candidates(
+        self, pos: Position, field_name: str, child_type: str
+    ) -> frozenset[ServiceName]:
+        """The subgraphs that could answer `field_name`'s value as well as this position's."""
+        here = pos.group.subgraph
+        entity = self.entity_candidates(child_type, here)
+        if entity is not None:
+            return entity
+        parents = pos.candidates
+        if parents is None:
+            parents = self.entity_candidates(pos.type_name, here) or frozenset({here})
+        return frozenset(
+            s for s in parents if s == here or self.view.local(s, pos.type_name, field_name)
+        )
+
+    def entity_candidates(
+        self, type_name: str, here: ServiceName
+    ) -> frozenset[ServiceName] | None:
+        """For an entity type, every subgraph that can be entered at it by key (and `here`)."""
+        if self.view.kind(type_name) != "object":
+            return None
+        keyed = frozenset(s for s in self.view.supergraph.subgraphs if self.view.keys(s, type_name))
+        return keyed | {here} if keyed else None
+
+    def safe_members(self, pos: Position) -> tuple[str, ...]:
+        """Runtime types to select at an abstract position. For a union, only the members every
+        candidate subgraph knows: which of them answers must not change the response (Hive
+        Router and the audit's `partial-union-complex` agree)."""
+        runtime = self.view.runtime_types(pos.group.subgraph, pos.type_name)
+        if self.view.kind(pos.type_name) != "union" or not pos.candidates:
+            return runtime
+        for other in pos.candidates:
+            known = self.view.runtime_types(other, pos.type_name)
+            runtime = tuple(t for t in runtime if t in known)
+        return runtime
+
     def touch(self, pos: Position) -> None:
         if pos.touched is not None:
             pos.touched.add(pos.group.id)
@@ -457,8 +516,7 @@ class FetchGraphBuilder:
         if self.subgraph_type_differs(pos, f.name):
             # another fragment may select this response name with the supergraph's type: ask
             # under a reserved alias and rename back when the answer arrives
-            self.internal_alias_count += 1
-            alias = f"_tr{self.internal_alias_count}_{f.response_name}"
+            alias = self.reserved_alias(f.response_name)
             head = f"{alias}: {f.name}{f.arguments}"
             relative = pos.path[len(group.merge_at):]
             group.renames.append((relative, alias, f.response_name))
@@ -498,6 +556,7 @@ class FetchGraphBuilder:
             provided=provided,
             conditions=pos.conditions + conditions,
             touched=pos.touched,
+            candidates=self.child_candidates(pos, f.name, child_type),
         )
         try:
             self.plan_selections(child_pos, f.selections)
@@ -696,12 +755,14 @@ class FetchGraphBuilder:
             response_name = f.name
             existing = pos.sel.head_for(f.name)
             wanted_head = f"{f.name}{f.arguments}"
-            taken = pos.client_names.get(f.name) if pos.client_names else None
-            if (existing is not None and existing != wanted_head) or (
-                taken is not None and taken != wanted_head
+            if (existing is not None and existing != wanted_head) or self.client_claims(
+                f.name, wanted_head
             ):
-                self.internal_alias_count += 1
-                response_name = f"_tr{self.internal_alias_count}_{f.name}"
+                # one reserved alias per field of a selection, however many hops need it
+                response_name = self.reserved.get((id(pos.sel), wanted_head)) or self.reserved_alias(
+                    f.name
+                )
+                self.reserved[(id(pos.sel), wanted_head)] = response_name
             cfield = CField(
                 response_name=response_name,
                 name=f.name,
@@ -733,8 +794,14 @@ class FetchGraphBuilder:
         items: list[CSelection] = []
         for f in fields:
             sub_specs = None
-            cfield = CField(response_name=f.name, name=f.name, alias=None, arguments=f.arguments,
-                            variables=frozenset(), conditions=(), selections=[])
+            response_name = f.name
+            if self.client_claims(f.name, f"{f.name}{f.arguments}"):
+                response_name = self.reserved_alias(f.name)
+            cfield = CField(
+                response_name=response_name, name=f.name,
+                alias=response_name if response_name != f.name else None,
+                arguments=f.arguments, variables=frozenset(), conditions=(), selections=[],
+            )
             if f.selections:
                 sub_specs, cfield.selections = self._internal_items(f.selections)
             item: CSelection = cfield
@@ -743,7 +810,7 @@ class FetchGraphBuilder:
             items.append(item)
             specs.append(
                 InputSpec(
-                    name=f.name, source=f.name, is_key=False, selections=sub_specs,
+                    name=f.name, source=response_name, is_key=False, selections=sub_specs,
                     type_condition=f.type_condition,
                 )
             )
@@ -802,7 +869,6 @@ class FetchGraphBuilder:
             provided=pos.provided,
             conditions=pos.conditions,
             touched=touched,
-            client_names=pos.client_names,
         )
         required: list[InputSpec] = []
         if assembled_key:
@@ -818,6 +884,13 @@ class FetchGraphBuilder:
         for f, conds in fields:
             join = self.view.local(entered.group.subgraph, entered.type_name, f.name)
             self.add_field(entered, f, conds, None, join.provides if join else None)
+
+
+def _collect_client_heads(items: list[CSelection], out: dict[str, set[str]]) -> None:
+    for item in items:
+        if isinstance(item, CField):
+            out.setdefault(item.response_name, set()).add(f"{item.name}{item.arguments}")
+        _collect_client_heads(item.selections, out)
 
 
 def _common_conditions(fields: list[tuple[CField, tuple[str, ...]]]) -> tuple[str, ...]:

@@ -215,3 +215,18 @@ async def test_error_on_a_deduplicated_representation_reaches_every_path(shop, s
         },
     }
     assert len(shop_server.calls("inventory")[0].variables["representations"]) == 2
+
+
+async def test_null_bubbling_error_carries_a_code(shop, clean):
+    # product 4 has a null key (sku, package): inventory is never asked, the non-null field stays null
+    result = await post(shop, "{ topProducts { upc shippingEstimate } }")
+    assert result == {
+        "errors": [
+            {
+                "message": "Cannot return null for non-nullable field Product.shippingEstimate.",
+                "path": ["topProducts", 3, "shippingEstimate"],
+                "extensions": {"code": "RESPONSE_VALIDATION_FAILED"},
+            }
+        ],
+        "data": None,
+    }

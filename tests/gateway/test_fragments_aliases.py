@@ -106,3 +106,41 @@ async def test_alias_shadowing_a_key_field_name(shop):
     # the client calls something else "upc": the gateway's own key must not clash with it
     result = await post(shop, '{ product(upc: "2") { upc: name sku: upc inStock } }')
     assert result == {"data": {"product": {"upc": "Couch", "sku": "2", "inStock": False}}}
+
+
+async def test_client_alias_named_like_a_key_on_another_field(shop):
+    # the reviews jump needs the key `id`; the client calls __typename `id`
+    result = await post(shop, "{ users { reviews { id } } users { id: __typename } }")
+    assert result == {
+        "data": {
+            "users": [
+                {"reviews": [{"id": "r1"}, {"id": "r3"}], "id": "User"},
+                {"reviews": [{"id": "r2"}], "id": "User"},
+                {"reviews": [{"id": "r4"}], "id": "User"},
+            ]
+        }
+    }
+
+
+async def test_client_alias_named_like_a_key_after_the_key_was_fetched(shop):
+    result = await post(shop, "{ topProducts(first: 2) { inStock } topProducts(first: 2) { sku: name } }")
+    assert result == {"data": {"topProducts": [{"inStock": True, "sku": "Table"}, {"inStock": False, "sku": "Couch"}]}}
+
+
+async def test_client_alias_named_like_a_nested_requires_field(shop):
+    result = await post(shop, "{ topProducts(first: 2) { packaging dimensions { size: volume } } }")
+    assert result == {
+        "data": {
+            "topProducts": [
+                {"packaging": "large/2.5", "dimensions": {"size": 2.5}},
+                {"packaging": "huge/8.0", "dimensions": {"size": 8.0}},
+            ]
+        }
+    }
+
+
+async def test_client_alias_spelled_like_a_reserved_alias(shop):
+    result = await post(shop, "{ topProducts(first: 2) { sku: inStock _tr1_sku: name } }")
+    assert result == {
+        "data": {"topProducts": [{"sku": True, "_tr1_sku": "Table"}, {"sku": False, "_tr1_sku": "Couch"}]}
+    }

@@ -122,3 +122,19 @@ async def test_missing_required_variable_is_a_bad_request(shop):
             }
         ]
     }
+
+
+async def test_include_on_the_first_root_field_leaves_its_fetch_siblings_alone(shop):
+    query = "query($b: Boolean!) { me @include(if: $b) { id } users { id } }"
+    assert await post(shop, query, {"b": False}) == {"data": {"users": [{"id": "1"}, {"id": "2"}, {"id": "3"}]}}
+    assert await post(shop, query, {"b": True}) == {
+        "data": {"me": {"id": "1"}, "users": [{"id": "1"}, {"id": "2"}, {"id": "3"}]}
+    }
+
+
+async def test_response_order_skips_a_skipped_first_occurrence(shop):
+    query = "query($s: Boolean!) { me { name @skip(if: $s) id name } }"
+    skipped = await post(shop, query, {"s": True})
+    assert list(skipped["data"]["me"]) == ["id", "name"]
+    kept = await post(shop, query, {"s": False})
+    assert list(kept["data"]["me"]) == ["name", "id"]

@@ -697,3 +697,74 @@ QueryPlan {
     },
   },
 }"""
+
+
+PARTIAL_UNION_SELECTION = "actions { __typename ... on Common { label } ... on OnlyA { a } ... on OnlyB { b } }"
+
+
+def test_union_below_a_shareable_entity_field_keeps_only_members_every_candidate_knows() -> None:
+    # Container.wrapper resolves in a and in b alike, so a member only a knows (OnlyA) must not be
+    # selected: the answer would depend on which subgraph the planner chose (audit partial-union-complex)
+    assert plan_for("partial_union", "{ rootA { wrapper { " + PARTIAL_UNION_SELECTION + " } } }") == """\
+QueryPlan {
+  Fetch(service: "a") {
+    {
+      rootA {
+        wrapper {
+          actions {
+            __typename
+            ... on Common {
+              __typename
+              label
+            }
+          }
+        }
+      }
+    }
+  },
+}"""
+
+
+def test_union_below_a_field_one_subgraph_owns_keeps_that_subgraphs_members() -> None:
+    # only b resolves Container.bWrapper: after the key hop, b's members (Common, OnlyB) are safe
+    assert plan_for("partial_union", "{ rootA { bWrapper { " + PARTIAL_UNION_SELECTION + " } } }") == """\
+QueryPlan {
+  Sequence {
+    Fetch(service: "a") {
+      {
+        rootA {
+          id
+          __typename
+        }
+      }
+    },
+    Flatten(path: "rootA") {
+      Fetch(service: "b") {
+        ... on Container {
+          __typename
+          id
+        }
+        =>
+        query ($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Container {
+              bWrapper {
+                actions {
+                  __typename
+                  ... on Common {
+                    __typename
+                    label
+                  }
+                  ... on OnlyB {
+                    __typename
+                    b
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+    },
+  },
+}"""

@@ -57,6 +57,7 @@ from shared.events import EventsRuntime
 from shared.internal import InternalRoute, InternalServer, internal_app
 from shared.peers import Peers
 from shared.redis import KeyValue
+from shared.scopes import ApiKeyScopes
 from shared.telemetry import (
     ServiceMetrics,
     configure_logging,
@@ -414,6 +415,7 @@ def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema
     extensions = list(getattr(schema, "extensions", ()))
     if TributaryErrorExtension not in extensions:
         extensions.append(TributaryErrorExtension)
+    extensions.append(ApiKeyScopes)
     if not settings.introspection and DisableIntrospection not in extensions:
         extensions.append(DisableIntrospection)
     # Clients repeat the same few operations; validation dominated a small query's cost

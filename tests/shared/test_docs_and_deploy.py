@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -95,3 +96,20 @@ def test_uvicorn_log_config_emits_json(capsys) -> None:
         uvicorn_logger = logging.getLogger("uvicorn")
         uvicorn_logger.handlers[:], uvicorn_logger.propagate = saved
     assert json.loads(line)["message"] == "server started"
+
+
+def test_deployments_publish_only_the_gateway_and_give_each_service_its_own_key() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    published = {name for name, s in compose["services"].items() if s.get("ports")}
+    assert published == {"gateway", "wallet"}  # wallet: the payment providers' webhooks
+    keys = set()
+    for name in ("identity", "social", "wallet"):
+        env = compose["services"][name]["environment"]
+        keys.add(env[f"{name.upper()}_SERVICE_KEY"])
+        assert env[f"{name.upper()}_INTERNAL_HOST"] == "0.0.0.0"
+        assert not any("SECRET" in k and "SERVICE" in k for k in env)
+    assert len(keys) == 3  # three credentials, not one shared secret
+    config = next(d for d in _k8s_documents() if d["kind"] == "ConfigMap")["data"]
+    assert json.loads(config["WALLET_PEERS"])["identity"] == "http://identity:5101"
+    secret = next(d for d in _k8s_documents() if d["kind"] == "Secret")["stringData"]
+    assert {"IDENTITY_SERVICE_KEY", "SOCIAL_SERVICE_KEY", "WALLET_SERVICE_KEY"} <= set(secret)

@@ -40,10 +40,15 @@ class GatewaySettings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description='Origins allowed by CORS, JSON: ["https://app.example"]'
     )
-    trust_forwarded_for: bool = Field(
-        default=False,
-        description="Keep the client's X-Forwarded-For chain (only behind a trusted proxy); "
-        "otherwise subgraphs get the peer address alone",
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='CIDRs of proxies in front of the gateway, JSON: ["10.0.0.0/8"]; through them '
+        "the client is the rightmost X-Forwarded-For hop that is not a listed proxy",
+    )
+    service_key: str | None = Field(
+        default=None,
+        description="The gateway's own Ed25519 service key (PKCS#8 PEM) for its calls to "
+        "subgraphs; empty: none is sent (dev generates one)",
     )
     cors_allow_credentials: bool = Field(default=False, description="Allow cookies/credentials on CORS requests")
 

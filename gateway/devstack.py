@@ -85,7 +85,10 @@ def prepare_environment(names: list[str], *, data_dir: Path,
     internal_urls = {
         name: f"http://127.0.0.1:{environ.get(f'{name.upper()}_INTERNAL_PORT', port + 1000)}"
         for name, port in public_ports.items()}
-    public_keys = json.dumps(_public_keys(names, data_dir))
+    # The gateway has a key of its own too: subgraphs believe its client address and answer
+    # `_entities`/`_service` only beside its token.
+    public_keys = json.dumps(_public_keys([*names, "gateway"], data_dir))
+    environ.setdefault("GATEWAY_DATA_DIR", str(data_dir))
     services = []
     identity_port = public_ports.get("identity", ports["identity"])
     for name in names:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 import uvicorn
 
 from .config import GatewaySettings
 from .server import create_app
 from .server.app import Gateway
+from .server.credential import GatewayCredential
 from .server.live_composition import compose_once, poll_subgraphs
 
 
@@ -28,7 +30,11 @@ async def start(subgraphs: Mapping[str, str], loop: asyncio.AbstractEventLoop | 
     async def recompose(gateway: Gateway) -> None:
         await poll_subgraphs(gateway, urls, settings.poll_interval_seconds * 2)
 
-    app = create_app(settings, background=(recompose,))
+    # The dev stack made the gateway a key beside the subgraphs' (see devstack.prepare_environment).
+    data_dir = os.environ.get("GATEWAY_DATA_DIR")
+    credential = GatewayCredential.load(pem=os.environ.get("GATEWAY_SERVICE_KEY"),
+                                        data_dir=Path(data_dir) if data_dir else None)
+    app = create_app(settings, background=(recompose,), credential=credential)
     gateway: Gateway = app.state.gateway
     await compose_once(gateway, urls, None)
     server = uvicorn.Server(

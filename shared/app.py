@@ -54,10 +54,12 @@ from shared.errors import (
     format_error,
 )
 from shared.events import EventsRuntime
+from shared.gateway_only import GatewayOnlyFields
 from shared.internal import InternalRoute, InternalServer, internal_app
 from shared.peers import Peers
 from shared.redis import KeyValue
 from shared.scopes import ApiKeyScopes
+from shared.service_auth import CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, ServiceKeyring
 from shared.telemetry import (
     ServiceMetrics,
     configure_logging,
@@ -85,6 +87,16 @@ def graphql_error_response(message: str, code: str, status: int,
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=headers)
+
+
+def _from_gateway(headers: Any, keyring: ServiceKeyring) -> bool:
+    token = headers.get(SERVICE_TOKEN_HEADER)
+    if not token:
+        return False
+    try:
+        return keyring.verify(token) == "gateway"
+    except UnauthenticatedError:
+        return False
 
 
 class _AuthFailedError(Exception):
@@ -148,9 +160,14 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
             if isinstance(request, Request):
                 raise _AuthFailedError(error) from None
             auth_error = error  # WebSockets may still authenticate in connection_init
+        from_gateway = _from_gateway(request.headers, state.peers.keyring)
+        address = request.headers.get(CLIENT_ADDRESS_HEADER) if from_gateway else None
+        if not address:
+            address = request.client.host if request.client else None
         context = RequestContext(caller=caller, request_id=request_id, database=state.database,
                                  kv=state.kv, settings=state.settings, request=request,
-                                 response=response, references=state.references)
+                                 response=response, references=state.references,
+                                 client_address=address, from_gateway=from_gateway)
         if auth_error is not None:
             context.extra["auth_error"] = auth_error
         if self.context_factory is not None:
@@ -416,6 +433,7 @@ def _prepare_schema(schema: BaseSchema, settings: ServiceSettings) -> BaseSchema
     if TributaryErrorExtension not in extensions:
         extensions.append(TributaryErrorExtension)
     extensions.append(ApiKeyScopes)
+    extensions.append(GatewayOnlyFields)
     if not settings.introspection and DisableIntrospection not in extensions:
         extensions.append(DisableIntrospection)
     # Clients repeat the same few operations; validation dominated a small query's cost

@@ -168,6 +168,9 @@ class ServiceSettings(BaseSettings):
             object.__setattr__(self, "internal_port", self.port + 1000 if beside else 0)
         if prod and self.service_key is None:
             raise ValueError("service_key: prod needs this service's own Ed25519 key")
+        if prod and "gateway" not in self.service_public_keys:
+            # Without it `_entities`/`_service` would answer anyone who reaches the service.
+            raise ValueError("service_public_keys: prod needs the gateway's public key")
         if prod and self.jwt_dev_hs256_secret is not None:
             raise ValueError("jwt_dev_hs256_secret: HS256 tokens are a dev-only option")
         return self

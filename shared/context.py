@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from shared.redis import KeyValue
     from shared.references import References
 
-__all__ = ["RequestContext", "database", "kv", "references", "require_user", "session",
+__all__ = ["RequestContext", "client_address", "database", "kv", "references", "require_user", "session",
            "session_loader", "viewer_id"]
 
 
@@ -40,6 +40,10 @@ class RequestContext:
     response: Response | WebSocket | None = None
     # Checks ids of other subgraphs' entities with their owners (None only in bare tests).
     references: References | None = None
+    # The client's address as the gateway computed it (or the socket peer without the gateway).
+    client_address: str | None = None
+    # The request carries the gateway's own service credential.
+    from_gateway: bool = False
     loaders: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     # Set by strawberry from the graphql-transport-ws connection_init payload.
@@ -62,6 +66,11 @@ def viewer_id(info: Info[Any, Any]) -> str | None:
 
 def require_user(info: Info[Any, Any]) -> str:
     return info.context.caller.require_user()  # type: ignore[no-any-return]
+
+
+def client_address(info: Info[Any, Any]) -> str | None:
+    """The one client address every rate limit keys on (see `shared.app`)."""
+    return info.context.client_address  # type: ignore[no-any-return]
 
 
 def references(info: Info[Any, Any]) -> References:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -149,6 +150,14 @@ def format_error(error: GraphQLError, *, pre_execution: bool, has_data: bool) ->
     return _with(error, error.message, {"code": "INTERNAL_SERVER_ERROR"})
 
 
+_SUGGESTION = re.compile(r" Did you mean .*\?$")
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    message = _SUGGESTION.sub("", error.message)
+    return error if message == error.message else _with(error, message, dict(error.extensions or {}))
+
+
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
     return GraphQLError(
         message=message,
@@ -182,3 +191,7 @@ class TributaryErrorExtension(SchemaExtension):
                 )
                 for e in result.errors
             ]
+            settings = getattr(self.execution_context.context, "settings", None)
+            if settings is not None and not settings.introspection:
+                # With introspection off, "Did you mean …" would hand out the schema.
+                result.errors = [_without_suggestions(e) for e in result.errors]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from shared.auth import SigningKeys
 from shared.errors import UnauthenticatedError
 
 __all__ = [
+    "CLIENT_ADDRESS_HEADER",
     "SERVICE_TOKEN_HEADER",
     "ServiceIdentity",
     "ServiceKeyring",
@@ -32,6 +34,8 @@ __all__ = [
 ]
 
 SERVICE_TOKEN_HEADER = "x-service-token"
+# The client address the gateway computed; subgraphs believe it only beside the gateway's token.
+CLIENT_ADDRESS_HEADER = "x-tributary-client-address"
 _EDDSA = "EdDSA"
 _AUDIENCE_PREFIX = "svc:"
 _DEV_KEY_DIR = "service-keys"
@@ -72,6 +76,8 @@ class ServiceKeyring:
         self.owner = owner
         self.leeway = leeway
         self._keys = {name: _parse_public_key(text) for name, text in public_keys.items()}
+        # The gateway sends one token per minute on every request: verify it once.
+        self._verified: OrderedDict[str, tuple[str, float]] = OrderedDict()
 
     @property
     def services(self) -> frozenset[str]:
@@ -79,6 +85,16 @@ class ServiceKeyring:
 
     def verify(self, token: str) -> str:
         """The name of the service that signed `token` for this one; UnauthenticatedError if not."""
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        service, expires = self._verify(token)
+        self._verified[token] = (service, expires)
+        if len(self._verified) > 1024:
+            self._verified.popitem(last=False)
+        return service
+
+    def _verify(self, token: str) -> tuple[str, float]:
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
@@ -98,7 +114,7 @@ class ServiceKeyring:
             raise UnauthenticatedError("Invalid service token: meant for another service") from None
         except jwt.PyJWTError:
             raise UnauthenticatedError("Invalid service token: bad signature") from None
-        return str(claims["iss"])
+        return str(claims["iss"]), float(claims["exp"])
 
 
 def dev_key_path(data_dir: Path, name: str) -> Path:

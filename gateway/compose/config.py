@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,12 +71,13 @@ def load_config(path: str | Path) -> list[SubgraphConfig]:
     return [_entry(str(name), raw, path.parent) for name, raw in subgraphs.items()]
 
 
-async def fetch_sdl(url: str, *, timeout: float = 10.0) -> str:
+async def fetch_sdl(url: str, *, timeout: float = 10.0,
+                    headers: Mapping[str, str] | None = None) -> str:
     """Ask a running subgraph for its federation SDL (`{ _service { sdl } }`)."""
     try:
         async with (
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
-            session.post(url, json={"query": SERVICE_SDL_QUERY}) as response,
+            session.post(url, json={"query": SERVICE_SDL_QUERY}, headers=headers) as response,
         ):
             if response.status != 200:
                 raise SdlFetchError(f"{url}: HTTP {response.status}")

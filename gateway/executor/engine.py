@@ -179,7 +179,9 @@ class Engine:
                 else codes.GRAPHQL_PARSE_FAILED
             )
             raise RequestError(error.message, code, errors=[_graphql_error(error, code)]) from None
-        validation_errors = validate(self.schema, document)
+        # With introspection off, "Did you mean …" would hand out the schema field by field.
+        validation_errors = validate(self.schema, document,
+                                     hide_suggestions=not self.limits.introspection)
         if validation_errors:
             raise RequestError(
                 validation_errors[0].message,

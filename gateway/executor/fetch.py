@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import aiohttp
 import orjson
 
-_NOT_IN_DEDUPE_KEY = frozenset({"x-request-id", "x-forwarded-for", "traceparent", "tracestate"})
+logger = logging.getLogger("tributary.gateway")
+
+# Per-request bookkeeping; the client address is left in: rate limits may answer differently.
+_NOT_IN_DEDUPE_KEY = frozenset({"x-request-id", "traceparent", "tracestate"})
 
 
 class SubgraphRequestError(Exception):
@@ -36,6 +40,8 @@ class ClientOptions:
     timeout_seconds: float = 30.0
     connections_per_subgraph: int = 100
     dedupe_in_flight: bool = True
+    # Headers for one subgraph on every request (the gateway's service credential).
+    credential: Callable[[str], Mapping[str, str]] | None = None
 
 
 class HttpSubgraphClient:
@@ -87,6 +93,8 @@ class HttpSubgraphClient:
 
     async def _post(self, service: str, url: str, body: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         request_headers = {"content-type": "application/json", "accept": "application/json", **headers}
+        if self.options.credential is not None:
+            request_headers.update(self.options.credential(service))
         try:
             async with self._session(service).post(url, data=body, headers=request_headers) as response:
                 payload = await response.read()
@@ -94,7 +102,10 @@ class HttpSubgraphClient:
         except TimeoutError as error:
             raise SubgraphRequestError(f"request to subgraph '{service}' timed out") from error
         except aiohttp.ClientError as error:
-            raise SubgraphRequestError(f"request to subgraph '{service}' failed: {error}") from error
+            # The detail names hosts, ports and socket errors: for the logs, never the client.
+            logger.warning("request %s to subgraph %r at %s failed: %r",
+                           headers.get("x-request-id", "-"), service, url, error)
+            raise SubgraphRequestError(f"request to subgraph '{service}' failed") from error
         try:
             parsed = orjson.loads(payload)
         except orjson.JSONDecodeError:

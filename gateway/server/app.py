@@ -19,6 +19,8 @@ from starlette.routing import Route, WebSocketRoute
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
+from .client_address import TrustedProxies
+from .credential import GatewayCredential
 from .http import handle_graphql
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries
@@ -31,12 +33,16 @@ logger = logging.getLogger("tributary.gateway")
 class Gateway:
     """Holds the current engine; requests take a reference, so a swap never disturbs one in flight."""
 
-    def __init__(self, settings: GatewaySettings, supergraph_sdl: str | None = None) -> None:
+    def __init__(self, settings: GatewaySettings, supergraph_sdl: str | None = None, *,
+                 credential: GatewayCredential | None = None) -> None:
         self.settings = settings
+        self.credential = credential
+        self.proxies = TrustedProxies(settings.trusted_proxies)
         self.client = HttpSubgraphClient(
             ClientOptions(
                 timeout_seconds=settings.subgraph_timeout_seconds,
                 dedupe_in_flight=settings.dedupe_in_flight,
+                credential=credential.headers if credential is not None else None,
             )
         )
         self.engine: Engine | None = None
@@ -106,7 +112,7 @@ class Gateway:
             graphiql=self.settings.graphiql,
             persisted=self.persisted,
             metrics=self.metrics,
-            trust_forwarded=self.settings.trust_forwarded_for,
+            proxies=self.proxies,
         )
 
     async def health(self, request: Request) -> Response:
@@ -119,9 +125,13 @@ def create_app(
     *,
     supergraph_sdl: str | None = None,
     background: tuple[Callable[[Gateway], Any], ...] = (),
+    credential: GatewayCredential | None = None,
 ) -> Starlette:
+    """The gateway app; `credential` defaults to the configured `GATEWAY_SERVICE_KEY`."""
     settings = settings or GatewaySettings()
-    gateway = Gateway(settings, supergraph_sdl)
+    if credential is None and settings.service_key:
+        credential = GatewayCredential.load(pem=settings.service_key, data_dir=None)
+    gateway = Gateway(settings, supergraph_sdl, credential=credential)
     realtime = Realtime(gateway)  # subscriptions: WebSocket and SSE
 
     @contextlib.asynccontextmanager

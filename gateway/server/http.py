@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from ..executor import Engine, RequestError
 from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_address
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries, PersistedQueryError
@@ -74,6 +75,9 @@ def _check(
     return query, operation_name or None, variables
 
 
+_NO_PROXIES = TrustedProxies(())
+
+
 async def handle_graphql(
     request: Request,
     engine: Engine,
@@ -83,7 +87,7 @@ async def handle_graphql(
     graphiql: bool,
     persisted: PersistedQueries | None = None,
     metrics: GatewayMetrics | None = None,
-    trust_forwarded: bool = False,
+    proxies: TrustedProxies | None = None,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -109,11 +113,10 @@ async def handle_graphql(
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
         headers = {name: request_headers[name] for name in propagate if name in request_headers}
+        # subgraphs see the client's address (rate limits, audit), worked out once, here
         peer = request.client.host if request.client else None
-        if peer:
-            # subgraphs see the client's address (rate limits, audit), not the gateway's
-            incoming = request_headers.get("x-forwarded-for")
-            headers["x-forwarded-for"] = f"{incoming}, {peer}" if incoming and trust_forwarded else peer
+        headers[CLIENT_ADDRESS_HEADER] = client_address(
+            peer, request_headers.get("x-forwarded-for"), proxies or _NO_PROXIES)
         if "x-request-id" in propagate and "x-request-id" not in headers:
             # one id per client request, so every subgraph's logs can be joined up
             headers["x-request-id"] = os.urandom(16).hex()

@@ -15,15 +15,20 @@ from .app import Gateway
 logger = logging.getLogger("tributary.gateway.compose")
 
 
-async def fetch_sources(subgraphs: Mapping[str, str]) -> list[SubgraphSource]:
-    sdls = await asyncio.gather(*(fetch_sdl(url) for url in subgraphs.values()))
+async def fetch_sources(subgraphs: Mapping[str, str], gateway: Gateway | None = None
+                        ) -> list[SubgraphSource]:
+    # `_service` answers the gateway only: ask with its credential when it has one.
+    credential = gateway.credential if gateway is not None else None
+    sdls = await asyncio.gather(*(
+        fetch_sdl(url, headers=credential.headers(name) if credential else None)
+        for name, url in subgraphs.items()))
     return [SubgraphSource(name=name, url=url, sdl=sdl) for (name, url), sdl in zip(subgraphs.items(), sdls)]
 
 
 async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous: tuple[str, ...] | None) -> tuple[str, ...] | None:
     """Fetch every SDL; recompose when any changed. Returns the SDLs now served."""
     try:
-        sources = await fetch_sources(subgraphs)
+        sources = await fetch_sources(subgraphs, gateway)
     except Exception as error:  # noqa: BLE001 - a subgraph restarting: try again next round
         logger.warning("could not fetch subgraph SDLs: %s", error)
         return previous

@@ -1,6 +1,6 @@
 """pytest helpers for real PostgreSQL/Redis, SQLite files and live HTTP servers."""
 
-from shared.testing._keys import service_key_pem
+from shared.testing._keys import prod_trust, service_key_pem
 from shared.testing._servers import Served, serve_app, start_server
 from shared.testing._stores import (
     DATABASE_KINDS,
@@ -20,6 +20,7 @@ __all__ = [
     "drop_process_databases",
     "ensure_postgres_database",
     "postgres_url",
+    "prod_trust",
     "redis_url",
     "run_in_thread",
     "serve_app",

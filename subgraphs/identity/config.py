@@ -40,10 +40,6 @@ class IdentitySettings(ServiceSettings):
     wallet_domain: str = Field(
         "tributary.local", description="Domain named in wallet sign-in messages."
     )
-    trust_forwarded_for: bool = Field(
-        False,
-        description="Take the client IP from X-Forwarded-For (only behind a trusted gateway).",
-    )
     login_limit_per_ip: int = Field(20, ge=1, description="Logins per IP per login window.")
     login_limit_per_account: int = Field(10, ge=1, description="Logins per account per window.")
     login_window_seconds: int = Field(300, ge=1, description="Login rate-limit window.")

@@ -6,7 +6,15 @@ from typing import Any
 
 from strawberry.types import Info
 
-from shared.context import database, kv, references, require_user, session, viewer_id
+from shared.context import (
+    client_address,
+    database,
+    kv,
+    references,
+    require_user,
+    session,
+    viewer_id,
+)
 from subgraphs.wallet.runtime import WalletRuntime
 
 __all__ = ["client_ip", "database", "kv", "references", "require_user", "runtime", "session",
@@ -18,10 +26,5 @@ def runtime(info: Info[Any, Any]) -> WalletRuntime:
 
 
 def client_ip(info: Info[Any, Any]) -> str:
-    # The gateway is the only direct client in production and forwards the original address
-    # first in x-forwarded-for; without it, the socket peer.
-    request = info.context.request
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64]
-    return request.client.host if request.client else "unknown"
+    # The kit's one client address: the gateway's, proven by its credential, else the peer.
+    return client_address(info) or "unknown"

@@ -26,7 +26,7 @@ from gateway.server import create_app as create_gateway
 from shared.auth import SigningKeys
 from shared.db import Database
 from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
-from shared.service_auth import public_key_text
+from shared.service_auth import ServiceIdentity, public_key_text
 from shared.testing import Served, start_server
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
@@ -161,7 +161,9 @@ async def start_wallet(servers: list[Served], settings: WalletSettings, *, datab
 
 async def supergraph_of(subgraphs: dict[str, str]) -> str:
     """Compose the running subgraphs (name -> /graphql URL) from the SDLs they report."""
-    sources = [SubgraphSource(name, url, await fetch_sdl(url)) for name, url in subgraphs.items()]
+    gateway = ServiceIdentity(name="gateway", keys=SERVICE_KEYS["gateway"])
+    sources = [SubgraphSource(name, url, await fetch_sdl(url, headers={
+        "x-service-token": gateway.issue(audience=name)})) for name, url in subgraphs.items()]
     result = compose(sources)
     assert result.ok, [str(e) for e in result.errors]
     assert result.supergraph_sdl is not None
@@ -171,6 +173,7 @@ async def supergraph_of(subgraphs: dict[str, str]) -> str:
 async def start_gateway(servers: list[Served], supergraph: str, *, identity: Served,
                         subgraph_urls: dict[str, str] | None = None) -> Served:
     settings = GatewaySettings(
+        service_key=SERVICE_KEYS["gateway"].to_pem().decode(),
         jwks_url=identity.base + JWKS_PATH,
         subgraph_urls=subgraph_urls or {},
         subgraph_timeout_seconds=5.0,

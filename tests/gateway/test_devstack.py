@@ -32,7 +32,7 @@ def test_discovery_and_environment(tmp_path: Path) -> None:
         # Every service trusts the others' own keys (never one shared secret) and reaches
         # their internal ports beside the public ones.
         keys = json.loads(environ["SOCIAL_SERVICE_PUBLIC_KEYS"])
-        assert set(keys) == set(names) and len(set(keys.values())) == len(names)
+        assert set(keys) == {*names, "gateway"} and len(set(keys.values())) == len(names) + 1
         peers = json.loads(environ["SOCIAL_PEERS"])
         assert peers["identity"] == "http://127.0.0.1:5101" and "social" not in peers
         assert json.loads(environ["IDENTITY_PEERS"])["social"] == "http://127.0.0.1:6999"

@@ -27,7 +27,8 @@ async def test_entity_subgraph_down_gives_partial_data(shop_server, clean):
     async with gateway_client(shop_server, url_overrides={"inventory": closed_port_url()}) as client:
         result = await post(client, "{ topProducts(first: 2) { upc inStock } }")
     (error,) = result.pop("errors")
-    assert error["message"].startswith("request to subgraph 'inventory' failed: ")
+    # which subgraph failed, never where it lives or the socket error (the logs keep those)
+    assert error["message"] == "request to subgraph 'inventory' failed"
     assert {**error, "message": "-"} == _fetch_failed("inventory", "-", ["topProducts"])
     assert result == {"data": {"topProducts": [{"upc": "1", "inStock": None}, {"upc": "2", "inStock": None}]}}
 
@@ -36,7 +37,8 @@ async def test_root_subgraph_down_keeps_the_other_root_fields(shop_server, clean
     async with gateway_client(shop_server, url_overrides={"accounts": closed_port_url()}) as client:
         result = await post(client, '{ me { id } review(id: "r1") { body } }')
     (error,) = result.pop("errors")
-    assert error["message"].startswith("request to subgraph 'accounts' failed: ")
+    # which subgraph failed, never where it lives or the socket error (the logs keep those)
+    assert error["message"] == "request to subgraph 'accounts' failed"
     assert {**error, "message": "-"} == _fetch_failed("accounts", "-")
     assert result == {"data": {"me": None, "review": {"body": "Love it!"}}}
 
@@ -46,7 +48,7 @@ async def test_non_null_root_field_of_a_down_subgraph_nulls_data(shop_server, cl
         result = await post(client, "{ topProducts { upc } }")
     # the fetch error explains the null: no second "Cannot return null" error is added
     [fetch_error] = result.pop("errors")
-    assert fetch_error["message"].startswith("request to subgraph 'products' failed: ")
+    assert fetch_error["message"] == "request to subgraph 'products' failed"
     assert {**fetch_error, "message": "-"} == _fetch_failed("products", "-")
     assert result == {"data": None}
 

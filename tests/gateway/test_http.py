@@ -203,7 +203,8 @@ async def test_subgraphs_see_the_client_address_not_a_spoofed_one(shop, shop_ser
     await post(shop, '{ product(upc: "1") { name } }', headers={"x-forwarded-for": "6.6.6.6"})
     [call] = shop_server.calls()
     # httpx's ASGI transport reports the client as 127.0.0.1; the client's own claim is dropped
-    assert call.headers["x-forwarded-for"] == "127.0.0.1"
+    assert call.headers["x-tributary-client-address"] == "127.0.0.1"
+    assert "x-forwarded-for" not in call.headers
 
 
 async def test_a_request_id_is_minted_when_the_client_sends_none(shop, shop_server):

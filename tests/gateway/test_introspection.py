@@ -62,3 +62,12 @@ async def test_introspection_can_be_disabled(shop_server):
         }
         # __typename is not introspection
         assert await post(client, "{ __typename }") == {"data": {"__typename": "Query"}}
+        # nor may a misspelled field reveal its neighbours' names
+        typo = await client.post("/graphql", json={"query": "{ topProduct { upc } }"})
+        [error] = typo.json()["errors"]
+        assert error["message"] == "Cannot query field 'topProduct' on type 'Query'."
+
+
+async def test_suggestions_stay_while_introspection_is_on(shop):
+    typo = await shop.post("/graphql", json={"query": "{ topProduct { upc } }"})
+    assert "Did you mean 'topProducts' or 'product'?" in typo.json()["errors"][0]["message"]

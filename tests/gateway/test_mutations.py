@@ -67,7 +67,8 @@ async def test_a_failing_mutation_field_does_not_stop_the_next_ones(shop_server)
             'b: renameUser(id: "1", username: "b") { id } c: addReview(productUpc: "2", body: "c") { id } }',
         )
     (error,) = result.pop("errors")
-    assert error["message"].startswith("request to subgraph 'accounts' failed: ")
+    # which subgraph failed, never where it lives or the socket error (the logs keep those)
+    assert error["message"] == "request to subgraph 'accounts' failed"
     assert error["extensions"] == {"code": "SUBGRAPH_FETCH_FAILED", "serviceName": "accounts"}
     assert result == {"data": {"a": {"id": "r5"}, "b": None, "c": {"id": "r6"}}}
     assert STATE.mutation_log == ["reviews.addReview(1, a)", "reviews.addReview(2, c)"]

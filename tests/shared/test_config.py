@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings, env_var_name, load_settings
-from shared.testing import service_key_pem
+from shared.testing import prod_trust, service_key_pem
 
 
 class DemoSettings(ServiceSettings):
@@ -39,6 +41,7 @@ def test_prefix_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_prod_turns_graphiql_and_introspection_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEMO_ENVIRONMENT", "prod")
     monkeypatch.setenv("DEMO_SERVICE_KEY", service_key_pem())
+    monkeypatch.setenv("DEMO_SERVICE_PUBLIC_KEYS", json.dumps(prod_trust()["service_public_keys"]))
     settings = load_settings(DemoSettings)
     assert settings.graphiql is False and settings.introspection is False
     monkeypatch.setenv("DEMO_GRAPHIQL", "true")
@@ -71,6 +74,7 @@ def test_bad_value_exits_naming_the_variable(
 def test_hs256_refused_in_prod(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEMO_ENVIRONMENT", "prod")
     monkeypatch.setenv("DEMO_SERVICE_KEY", service_key_pem())
+    monkeypatch.setenv("DEMO_SERVICE_PUBLIC_KEYS", json.dumps(prod_trust()["service_public_keys"]))
     monkeypatch.setenv("DEMO_JWT_DEV_HS256_SECRET", "s" * 32)
     with pytest.raises(SystemExit) as exc:
         load_settings(DemoSettings)

@@ -72,11 +72,14 @@ def test_dev_keys_are_generated_once_and_prod_needs_its_own(tmp_path: Path) -> N
     assert public_key_text(configured.keys) == public_key_text(WALLET_KEYS)
 
 
-def test_prod_settings_without_a_service_key_refuse_to_load() -> None:
+def test_prod_settings_need_their_own_key_and_the_gateways() -> None:
+    gateway = {"gateway": public_key_text(SigningKeys.generate())}
     with pytest.raises(ValueError, match="service_key"):
-        ServiceSettings(environment="prod")
-    assert ServiceSettings(environment="prod",
-                           service_key=WALLET_KEYS.to_pem().decode()).service_key
+        ServiceSettings(environment="prod", service_public_keys=gateway)
+    with pytest.raises(ValueError, match="gateway's public key"):
+        ServiceSettings(environment="prod", service_key=WALLET_KEYS.to_pem().decode())
+    assert ServiceSettings(environment="prod", service_key=WALLET_KEYS.to_pem().decode(),
+                           service_public_keys=gateway).service_key
 
 
 def test_the_internal_port_defaults_beside_the_public_one() -> None:

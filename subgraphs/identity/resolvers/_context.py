@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from shared.auth import Caller
+from shared.context import client_address as shared_client_address
 from shared.errors import ForbiddenError
 from subgraphs.identity.runtime import IdentityRuntime
 from subgraphs.identity.services.sessions import IssuedSession
@@ -39,16 +40,8 @@ async def db_session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
 
 
 def client_ip(info: Info[Any, Any]) -> str | None:
-    request = info.context.request
-    if request is None:
-        return None
-    if runtime(info).settings.trust_forwarded_for:
-        forwarded: str = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            return first[:64]
-    client = getattr(request, "client", None)
-    return str(client.host) if client else None
+    # The kit's one client address: the gateway's, proven by its credential, else the peer.
+    return shared_client_address(info)
 
 
 def require_user(info: Info[Any, Any], *, scopes: frozenset[str] = READ_SCOPES) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,22 @@ import sqlalchemy as sa
 from shared.auth import SigningKeys
 from shared.db import Database, create_database
 from shared.redis import KeyValue, MemoryStore, create_kv
-from shared.testing import DATABASE_KINDS, postgres_url, redis_url, sqlite_url
+from shared.testing import (
+    DATABASE_KINDS,
+    drop_process_databases,
+    postgres_url,
+    redis_url,
+    sqlite_url,
+)
 from subgraphs.identity.config import IdentitySettings
 from subgraphs.identity.migrate import VERSION_TABLE, migrate
 from subgraphs.identity.models import metadata
 from subgraphs.identity.security.passwords import PasswordHasher
 
-PG_DBNAME = "tributary_test_identity"
+# One database per test process, as wallet's and social's: several pytest processes (the suite,
+# a clean-clone CI run, another checkout) may test against the same server at once.
+PG_PREFIX = "tributary_test_identity_"
+PG_DBNAME = f"{PG_PREFIX}{os.getpid()}"
 KV_KINDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
 # A strong password the policy accepts, reused by many tests.
 GOOD_PASSWORD = "Correct-Horse-42"
@@ -52,10 +62,11 @@ async def _migrate_file(path: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_identity_url() -> str:
+def pg_identity_url() -> Iterator[str]:
     url = postgres_url(PG_DBNAME)
     asyncio.run(_reset_postgres(url))
-    return url
+    yield url
+    asyncio.run(drop_process_databases(PG_PREFIX, own=True))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from shared.auth import SigningKeys, TokenVerifier
-from shared.testing import service_key_pem
+from shared.testing import prod_trust
 
 ME = "{ me { id handle email roles } }"
 
@@ -146,7 +146,7 @@ async def test_served_over_http_verifier_fetches_jwks_by_url(make_settings, memo
 
 
 async def test_prod_never_bootstraps_an_admin(app_factory):
-    async with app_factory(environment="prod", service_key=service_key_pem()) as api:
+    async with app_factory(environment="prod", **prod_trust()) as api:
         first = await api.register("root_admin")
         assert first["user"]["roles"] == ["USER"]
         # Introspection is off in prod by default; ordinary operations still work.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.auth import SigningKeys
 from shared.config import load_settings
-from shared.testing import service_key_pem
+from shared.testing import prod_trust, service_key_pem
 from subgraphs.identity.config import IdentitySettings
 from subgraphs.identity.runtime import build_runtime, load_signing_keys
 
@@ -22,6 +24,7 @@ def test_defaults_and_env_prefix(monkeypatch, tmp_path):
 def test_prod_refuses_to_start_without_signing_key(monkeypatch, tmp_path):
     monkeypatch.setenv("IDENTITY_ENVIRONMENT", "prod")
     monkeypatch.setenv("IDENTITY_SERVICE_KEY", service_key_pem())
+    monkeypatch.setenv("IDENTITY_SERVICE_PUBLIC_KEYS", json.dumps(prod_trust()["service_public_keys"]))
     monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("IDENTITY_SIGNING_KEY_PEM", raising=False)
     with pytest.raises(SystemExit) as info:
@@ -33,6 +36,7 @@ def test_prod_refuses_to_start_without_signing_key(monkeypatch, tmp_path):
 def test_prod_uses_key_from_environment(monkeypatch, tmp_path, signing_pem):
     monkeypatch.setenv("IDENTITY_ENVIRONMENT", "prod")
     monkeypatch.setenv("IDENTITY_SERVICE_KEY", service_key_pem())
+    monkeypatch.setenv("IDENTITY_SERVICE_PUBLIC_KEYS", json.dumps(prod_trust()["service_public_keys"]))
     monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("IDENTITY_SIGNING_KEY_PEM", signing_pem)
     settings = load_settings(IdentitySettings)

@@ -13,6 +13,7 @@ import pytest
 
 from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
 from shared.redis import MemoryStore, create_kv
+from shared.service_auth import ServiceIdentity
 from shared.testing import serve_app
 from subgraphs.wallet.app import create_app
 from subgraphs.wallet.config import WalletSettings
@@ -34,8 +35,12 @@ class Api:
         self.app = app
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None, *,
-                       user: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+                       user: str | None = None, headers: dict[str, str] | None = None,
+                       gateway: bool = False) -> dict[str, Any]:
         h = dict(headers or {})
+        if gateway:  # `_entities` answers the gateway's own credential only
+            keys = peer_stack().keys["gateway"]
+            h["x-service-token"] = ServiceIdentity(name="gateway", keys=keys).issue(audience="wallet")
         if user:
             h["authorization"] = f"Bearer {token(user)}"
         response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=h)
@@ -112,7 +117,13 @@ async def test_entities_extend_user_and_post(api, db) -> None:
       ... on Post { id tipsTotal { currency minorUnits } } } }"""
     reps = [{"__typename": "User", "id": "bob"}, {"__typename": "User", "id": "alice"},
             {"__typename": "Post", "id": "p1"}, {"__typename": "Post", "id": "p2"}]
-    result = await api(query, {"r": reps})
+    refused = await api(query, {"r": reps})
+    assert refused["data"] is None and _code(refused) == ("FORBIDDEN", "GATEWAY_ONLY")
+    sdl = await api("{ _service { sdl } }")
+    assert _code(sdl) == ("FORBIDDEN", "GATEWAY_ONLY")
+    hidden = await api("query Q { ...F } fragment F on Query { _service { sdl } }")
+    assert _code(hidden) == ("FORBIDDEN", "GATEWAY_ONLY")
+    result = await api(query, {"r": reps}, gateway=True)
     assert result == {"data": {"_entities": [
         {"id": "bob", "tipsReceivedTotal": [{"amount": "3.00"}], "tipsSentTotal": [],
          "tipsReceived": [{"amount": {"amount": "2.00"}}]},
@@ -287,7 +298,7 @@ async def test_creator_subscriptions_through_graphql(api, db) -> None:
     twice = await api("mutation($p: ID!) { subscribeToPlan(planId: $p, idempotencyKey: \"s2\") { id } }", {"p": plan_id}, user="fan")
     assert _code(twice) == ("CONFLICT", "ALREADY_SUBSCRIBED")
     plans = await api('query($r: [_Any!]!) { _entities(representations: $r) { ... on User { plans { name } } } }',
-                      {"r": [{"__typename": "User", "id": "creator"}]})
+                      {"r": [{"__typename": "User", "id": "creator"}]}, gateway=True)
     assert plans["data"]["_entities"] == [{"plans": [{"name": "Gold"}]}]
     sub_id = sub["data"]["subscribeToPlan"]["id"]
     canceled = await api("mutation($id: ID!) { cancelSubscription(id: $id) { cancelAtPeriodEnd status } }", {"id": sub_id}, user="fan")
@@ -324,3 +335,15 @@ async def test_escrow_is_served_on_the_internal_port_only(api) -> None:
     async with httpx.AsyncClient(base_url=internal_url) as internal:
         refused = await internal.post("/internal/escrow/holds", json={})
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize("api", [{"introspection": False}], indirect=True)
+async def test_no_suggestions_with_introspection_off(api) -> None:
+    typo = await api("{ myWalet { balances { amount } } }", user="alice")
+    assert typo["errors"][0]["message"] == "Cannot query field 'myWalet' on type 'Query'."
+    assert typo["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_suggestions_help_while_introspection_is_on(api) -> None:
+    typo = await api("{ myWalet { balances { amount } } }", user="alice")
+    assert "Did you mean 'myWallet'?" in typo["errors"][0]["message"]

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from shared.testing import service_key_pem
+from shared.testing import prod_trust
 from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.runtime import build_runtime
 
@@ -25,14 +25,14 @@ def test_dev_defaults_generate_keys_and_sandbox_secret(tmp_path) -> None:  # typ
 
 def test_prod_requires_keys_and_a_configured_provider(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit, match="WALLET_ENCRYPTION_KEYS"):
-        build_runtime(WalletSettings(environment="prod", service_key=service_key_pem(), data_dir=str(tmp_path)))
+        build_runtime(WalletSettings(environment="prod", **prod_trust(), data_dir=str(tmp_path)))
     with pytest.raises(SystemExit, match="WALLET_PAYMENT_PROVIDER"):
-        build_runtime(WalletSettings(environment="prod", service_key=service_key_pem(), data_dir=str(tmp_path), encryption_keys=KEY,
+        build_runtime(WalletSettings(environment="prod", **prod_trust(), data_dir=str(tmp_path), encryption_keys=KEY,
                                      payment_provider="stripe"))
-    stripe = build_runtime(WalletSettings(environment="prod", service_key=service_key_pem(), data_dir=str(tmp_path), encryption_keys=KEY,
+    stripe = build_runtime(WalletSettings(environment="prod", **prod_trust(), data_dir=str(tmp_path), encryption_keys=KEY,
                                           payment_provider="stripe", stripe_webhook_secret="whsec_x"))
     assert stripe.deposit_provider.name == "stripe" and "sandbox" not in stripe.providers
     # Prod on the sandbox without a secret starts, but nobody can sign its webhooks.
-    sandbox = build_runtime(WalletSettings(environment="prod", service_key=service_key_pem(), data_dir=str(tmp_path), encryption_keys=KEY))
+    sandbox = build_runtime(WalletSettings(environment="prod", **prod_trust(), data_dir=str(tmp_path), encryption_keys=KEY))
     assert sandbox.deposit_provider.name == "sandbox"
     assert not (tmp_path / "wallet_sandbox_webhook.secret").exists()

@@ -9,6 +9,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from shared.auth import SigningKeys
+from shared.service_auth import ServiceIdentity, public_key_text
+
 REGISTER = "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }"
 LOGIN = "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken } }"
 REFRESH = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }"
@@ -236,16 +239,30 @@ async def test_challenge_for_bad_address(api, count_rows, chain, address):
     assert all(n == 0 for n in (await count_rows()).values())
 
 
-@pytest.mark.parametrize("trusted", [True, False])
-async def test_client_ip_from_forwarded_for_only_when_trusted(app_factory, trusted):
-    async with app_factory(trust_forwarded_for=trusted, login_limit_per_ip=1, login_limit_per_account=100) as api:
+GATEWAY_KEYS = SigningKeys.generate()
+
+
+def _from(address: str, *, keys: SigningKeys | None = GATEWAY_KEYS) -> dict[str, str]:
+    headers = {"x-tributary-client-address": address, "x-forwarded-for": "203.0.113.99"}
+    if keys is not None:
+        headers["x-service-token"] = ServiceIdentity(name="gateway", keys=keys).issue(audience="identity")
+    return headers
+
+
+@pytest.mark.parametrize("proof", ["gateway", "none", "forged"])
+async def test_client_address_only_from_the_gateways_credential(app_factory, proof):
+    public = {"gateway": public_key_text(GATEWAY_KEYS)}
+    async with app_factory(service_public_keys=public, login_limit_per_ip=1,
+                           login_limit_per_account=100) as api:
         await api.register("alice")
+        keys = {"gateway": GATEWAY_KEYS, "none": None, "forged": SigningKeys.generate()}[proof]
         attempt = {"i": {"login": "alice", "password": "Wrong-Horse-42"}}
-        first = error_of(await api(LOGIN, attempt, headers={"x-forwarded-for": "203.0.113.7, 10.0.0.1"}))
-        second = error_of(await api(LOGIN, attempt, headers={"x-forwarded-for": "198.51.100.9"}))
+        first = error_of(await api(LOGIN, attempt, headers=_from("198.51.100.1", keys=keys)))
+        second = error_of(await api(LOGIN, attempt, headers=_from("198.51.100.2", keys=keys)))
         assert first["extensions"]["code"] == "UNAUTHENTICATED"
-        # Trusted: two clients, two budgets. Untrusted: the header is ignored, one shared budget.
-        assert second["extensions"]["code"] == ("UNAUTHENTICATED" if trusted else "RATE_LIMITED")
+        # The gateway's word: two clients, two budgets. Anyone else's: the header is ignored and
+        # both attempts come from the one socket peer (X-Forwarded-For is never read).
+        assert second["extensions"]["code"] == ("UNAUTHENTICATED" if proof == "gateway" else "RATE_LIMITED")
 
 
 async def test_logout_with_only_the_refresh_token(api):

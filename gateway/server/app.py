@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -19,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
+from .cors import cors_middleware
 from .http import handle_graphql
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries
@@ -147,17 +146,7 @@ def create_app(
             Route("/health", gateway.health, methods=["GET"]),
             Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["*"],
-                allow_credentials=settings.cors_allow_credentials,
-            )
-        ]
-        if settings.cors_origins
-        else [],
+        middleware=cors_middleware(settings),
         lifespan=lifespan,
     )
     app.state.gateway = gateway

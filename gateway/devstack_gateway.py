@@ -11,7 +11,7 @@ import uvicorn
 from .config import GatewaySettings
 from .server import create_app
 from .server.app import Gateway
-from .server.live_composition import compose_once, poll_subgraphs
+from .server.live_composition import compose_first, poll_subgraphs
 
 
 async def start(subgraphs: Mapping[str, str], loop: asyncio.AbstractEventLoop | None = None) -> tuple[str, uvicorn.Server]:
@@ -24,13 +24,14 @@ async def start(subgraphs: Mapping[str, str], loop: asyncio.AbstractEventLoop | 
         port=int(os.environ.get("GATEWAY_PORT", "4000")),
     )
     urls = dict(subgraphs)
+    served: tuple[str, ...] | None = None
 
     async def recompose(gateway: Gateway) -> None:
-        await poll_subgraphs(gateway, urls, settings.poll_interval_seconds * 2)
+        await poll_subgraphs(gateway, urls, settings.poll_interval_seconds * 2, served=served)
 
     app = create_app(settings, background=(recompose,))
     gateway: Gateway = app.state.gateway
-    await compose_once(gateway, urls, None)
+    served = await compose_first(gateway, urls)
     server = uvicorn.Server(
         uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
     )

@@ -10,13 +10,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from shared.telemetry import configure_logging
+
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
+from .access_log import AccessLogMiddleware
 from .cors import cors_middleware
 from .http import handle_graphql
 from .metrics import GatewayMetrics
@@ -120,6 +124,7 @@ def create_app(
     background: tuple[Callable[[Gateway], Any], ...] = (),
 ) -> Starlette:
     settings = settings or GatewaySettings()
+    configure_logging(settings.log_level, logger="tributary.gateway")
     gateway = Gateway(settings, supergraph_sdl)
     realtime = Realtime(gateway)  # subscriptions: WebSocket and SSE
 
@@ -146,7 +151,7 @@ def create_app(
             Route("/health", gateway.health, methods=["GET"]),
             Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         ],
-        middleware=cors_middleware(settings),
+        middleware=[Middleware(AccessLogMiddleware), *cors_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.gateway = gateway

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 
 from ..executor import Engine, RequestError
 from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from .access_log import OPERATION_KEY
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries, PersistedQueryError
@@ -105,6 +106,7 @@ async def handle_graphql(
             params = _params_from_query_string(request)
         query, operation_name, variables = _check(params, persisted)
         prepared = engine.prepare(query, operation_name)
+        request.scope.setdefault("state", {})[OPERATION_KEY] = prepared.operation.name
         kind = prepared.operation.kind
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")

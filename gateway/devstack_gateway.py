@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Mapping
 
@@ -14,10 +13,10 @@ from .server.app import Gateway
 from .server.live_composition import compose_first, poll_subgraphs
 
 
-async def start(subgraphs: Mapping[str, str], loop: asyncio.AbstractEventLoop | None = None) -> tuple[str, uvicorn.Server]:
-    """Compose once (so the first request finds a schema), then serve and keep recomposing.
+async def prepare(subgraphs: Mapping[str, str]) -> tuple[str, uvicorn.Config]:
+    """Compose once (so the first request finds a schema); the config serves and keeps recomposing.
 
-    Returns the GraphiQL URL and the uvicorn server (set `should_exit` to stop it).
+    Returns the GraphiQL URL and the uvicorn config (the dev stack runs the server).
     """
     settings = GatewaySettings(
         host=os.environ.get("GATEWAY_HOST", "127.0.0.1"),
@@ -32,8 +31,6 @@ async def start(subgraphs: Mapping[str, str], loop: asyncio.AbstractEventLoop | 
     app = create_app(settings, background=(recompose,))
     gateway: Gateway = app.state.gateway
     served = await compose_first(gateway, urls)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
-    )
-    (loop or asyncio.get_running_loop()).create_task(server.serve())
-    return f"http://{settings.host}:{settings.port}/graphql", server
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            lifespan="on", log_config=None, timeout_graceful_shutdown=5)
+    return f"http://{settings.host}:{settings.port}/graphql", config

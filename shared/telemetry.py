@@ -90,9 +90,12 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        message = record.getMessage()
+        # extras the message already shows (an access line's status, path...) are not repeated
         extras = [f"{key}={value}" for key, value in record.__dict__.items()
-                  if key not in _STANDARD and value is not None and key != "service"]
-        line = f"{stamp} {record.levelname:<7} {record.name}: {record.getMessage()}"
+                  if key not in _STANDARD and value is not None and key != "service"
+                  and (key == "request_id" or str(value) not in message)]
+        line = f"{stamp} {record.levelname:<7} {record.name}: {message}"
         if extras:
             line += "  " + " ".join(extras)
         if record.exc_info and record.exc_info[0] is not None:

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.devstack import discover_subgraphs, prepare_environment, run
 
@@ -88,3 +89,92 @@ async def test_bad_setting_stops_the_stack_naming_the_variable(tmp_path: Path) -
         os.environ.clear()
         os.environ.update(saved)
     assert "IDENTITY_LOG_LEVEL" in str(exc.value.code)
+
+
+def _dev_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `python -m gateway dev` child: its own data dir, free ports."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.endswith(("_PORT", "_JWKS_URL")) and k != "TRIBUTARY_LOG_FORMAT"}
+    environ["TRIBUTARY_DATA_DIR"] = str(tmp_path / "data")
+    for name in [*discover_subgraphs(), "gateway"]:
+        environ[f"{name.upper()}_PORT"] = str(free_port())
+    return environ
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+@pytest.mark.parametrize("taken", ["gateway", "identity", "wallet"])
+def test_a_busy_port_ends_dev_with_one_line(tmp_path: Path, taken: str) -> None:
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    variable = f"{taken.upper()}_PORT"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environ[variable] = str(port)
+        done = subprocess.run([_python(), "-m", "gateway", "dev"], env=environ, capture_output=True,
+                              text=True, timeout=120, check=False)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == ""  # nothing said "up" (nor anything else)
+    [line] = done.stderr.splitlines()
+    assert f"port {port} ({taken}) is already in use" in line and variable in line
+    assert not (tmp_path / "data" / "identity.db").exists()  # stopped before anything started
+
+
+def test_make_run_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environ["GATEWAY_PORT"] = str(port)
+        done = subprocess.run(["make", "--no-print-directory", "-s", "run"], cwd=Path(__file__).parents[2],
+                              env=environ, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "is up" not in done.stdout
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert lines == [(f"port {port} (gateway) is already in use: stop what holds it, or set GATEWAY_PORT "
+                      f"to another port (e.g. GATEWAY_PORT={port + 1000} make run)")]
+
+
+def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    environ["TRIBUTARY_LOG_FORMAT"] = "json"
+    child = subprocess.Popen([_python(), "-m", "gateway", "dev"], env=environ, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        seen = []
+        for line in child.stdout:
+            seen.append(line)
+            if "is up" in line:
+                break
+        assert any("is up" in line for line in seen), (seen, child.poll())
+        # the banner printed: every server answers now, not "soon"
+        base = f"http://127.0.0.1:{environ['GATEWAY_PORT']}"
+        assert httpx.get(f"{base}/health").status_code == 200
+        answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"})
+        assert answer.json() == {"data": {"__typename": "Query"}}
+        for name in discover_subgraphs():
+            live = httpx.get(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}/health/live")
+            assert live.status_code == 200, name
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert out.strip().endswith("Tributary dev stack stopped.")

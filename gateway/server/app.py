@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from shared.auth import TokenVerifier
 from shared.telemetry import configure_logging
 
 from ..config import GatewaySettings
@@ -46,6 +47,7 @@ class Gateway:
         self.propagate = tuple(h.lower() for h in settings.propagate_headers)
         self.persisted = PersistedQueries(settings.persisted_queries_size) if settings.persisted_queries else None
         self.metrics = GatewayMetrics()
+        self.verifier = _token_verifier(settings)
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -110,11 +112,27 @@ class Gateway:
             persisted=self.persisted,
             metrics=self.metrics,
             trust_forwarded=self.settings.trust_forwarded_for,
+            verifier=self.verifier,
         )
 
     async def health(self, request: Request) -> Response:
         ready = self.engine is not None
         return JSONResponse({"status": "ok" if ready else "starting"}, status_code=200 if ready else 503)
+
+
+def _token_verifier(settings: GatewaySettings) -> TokenVerifier | None:
+    """Tokens are judged once, here, when identity's JWKS (or a dev secret) is configured."""
+    if not (settings.jwks_url or settings.jwt_dev_hs256_secret):
+        return None
+    return TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        jwks_url=settings.jwks_url,
+        hs256_secret=settings.jwt_dev_hs256_secret,
+        cache_seconds=settings.jwks_cache_seconds,
+        # an expired token must end a subscription when it expires, not half a minute later
+        leeway=0.0,
+    )
 
 
 def create_app(

@@ -169,6 +169,7 @@ def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> No
         for name in discover_subgraphs():
             live = httpx.get(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}/health/live")
             assert live.status_code == 200, name
+        _expired_tokens_are_refused(tmp_path / "data", base, environ["GATEWAY_PORT"])
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=60)
     finally:
@@ -178,3 +179,31 @@ def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> No
     assert child.returncode == 0, err
     assert "Traceback" not in err and "CancelledError" not in err, err
     assert out.strip().endswith("Tributary dev stack stopped.")
+
+
+def _expired_tokens_are_refused(data_dir: Path, base: str, port: str) -> None:
+    """The dev gateway judges tokens against identity's JWKS: an expired one is 401 / close 4401."""
+    import time
+
+    import jwt
+
+    from shared.auth import SigningKeys
+    from tests.gateway.subscriptions._clients import WsClient
+
+    keys = SigningKeys.load(path=data_dir / "identity-signing-key.pem")
+    now = int(time.time())
+    expired = jwt.encode({"iss": "tributary-identity", "aud": "tributary", "sub": "u1", "iat": now - 60,
+                          "exp": now - 30, "roles": [], "scope": ""},
+                         keys.private_key, algorithm="EdDSA", headers={"kid": keys.kid})
+    answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"},
+                        headers={"authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401
+    assert answer.json()["errors"][0]["message"] == "Token expired"
+    assert answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    async def subscribe() -> tuple[int | None, str | None]:
+        ws = await WsClient.open(f"ws://127.0.0.1:{port}/graphql")
+        await ws.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {expired}"}})
+        return await ws.closed()
+
+    assert asyncio.run(subscribe()) == (4401, "Token expired")

@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from shared.auth import TokenVerifier
+from shared.graphiql import asset_route
 from shared.telemetry import configure_logging
 
 from ..config import GatewaySettings
@@ -167,6 +168,7 @@ def create_app(
             WebSocketRoute("/graphql", websocket_endpoint(realtime)),
             WebSocketRoute("/", websocket_endpoint(realtime)),
             Route("/health", gateway.health, methods=["GET"]),
+            asset_route(),
             Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         ],
         middleware=[Middleware(AccessLogMiddleware), *cors_middleware(settings)],

@@ -170,6 +170,8 @@ def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> No
             live = httpx.get(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}/health/live")
             assert live.status_code == 200, name
         _expired_tokens_are_refused(tmp_path / "data", base, environ["GATEWAY_PORT"])
+        for name in ["gateway", *discover_subgraphs()]:
+            _graphiql_is_served_locally(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}")
         child.send_signal(signal.SIGINT)
         out, err = child.communicate(timeout=60)
     finally:
@@ -207,3 +209,17 @@ def _expired_tokens_are_refused(data_dir: Path, base: str, port: str) -> None:
         return await ws.closed()
 
     assert asyncio.run(subscribe()) == (4401, "Token expired")
+
+
+def _graphiql_is_served_locally(base: str) -> None:
+    """The page loads every script and style from the service itself: it works offline."""
+    import re
+
+    page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "<title>Tributary" in page.text, base
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(sources) == 4 and all(src.startswith("/_graphiql/") for src in sources), sources
+    for src in sources:
+        asset = httpx.get(f"{base}{src}")
+        assert asset.status_code == 200 and len(asset.content) > 1000, (base, src)
+        assert asset.headers["content-type"].startswith(("text/javascript", "text/css")), src

@@ -24,32 +24,42 @@ _FILES = {
 }
 
 # The first tab a newcomer sees on the gateway: how to get a token and where to put it.
-GUIDE = """# Welcome to Tributary. Run an operation with the play button (or Ctrl-Enter).
+GUIDE = """# Welcome to Tributary. Pick an operation with the play button (Ctrl-Enter runs
+# the one under the cursor).
 #
-# 1. Register (once), then log in: run `Register`, then `Login`, below.
-# 2. Copy the accessToken into the Headers tab (bottom) as
+# 1. Run Register once (or Login later): copy the accessToken it answers.
+# 2. Open Headers (bottom left) and paste, as JSON:
 #      {"Authorization": "Bearer <accessToken>"}
-#    The headers are kept across reloads.
-# 3. Run `Me`: one query, answered by identity, social and wallet together.
-# 4. Subscriptions run over WebSocket (graphql-transport-ws); the same
-#    Authorization header is sent as the connection_init payload.
-# The README's "First queries" section has more (a post, a tip, a chat).
+#    GraphiQL keeps the headers across reloads. A token lasts 15 minutes; after that
+#    requests answer 401 "Token expired": run Login again.
+# 3. Run Me: one query answered by identity, social and wallet together.
+# 4. Run Notifications: it waits, over WebSocket (graphql-transport-ws, the same headers
+#    sent as the connection_init payload), until another account follows you.
+# The README's "First queries" has more: funding a dev wallet, a tip, a chat.
 
 mutation Register {
-  register(input: {email: "ada@example.com", handle: "ada", password: "correct horse battery"}) {
+  register(input: {handle: "ada", password: "correct horse battery"}) {
+    accessToken
     user { id handle }
   }
 }
 
 mutation Login {
-  login(input: {identifier: "ada", password: "correct horse battery"}) {
+  login(input: {login: "ada", password: "correct horse battery"}) {
     accessToken
-    refreshToken
   }
 }
 
 query Me {
-  me { id handle }
+  me { id handle followersCount postsCount tipsReceivedTotal { currency amount } }
+}
+
+mutation Post {
+  createPost(input: {text: "Hello, Tributary!"}) { id text }
+}
+
+subscription Notifications {
+  notificationAdded { kind actor { handle } }
 }
 """
 

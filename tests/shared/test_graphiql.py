@@ -40,3 +40,16 @@ async def test_assets_are_served_and_nothing_else():
         assert licence.status_code == 200
         for missing in ("README.md", "..%2Fgraphiql.py", "nope.js"):
             assert (await client.get(f"/_graphiql/{missing}")).status_code == 404, missing
+
+
+def test_the_guide_tab_runs_against_the_supergraph():
+    from graphql import parse, validate
+
+    from gateway.supergraph import build_api_schema
+
+    root = ASSETS_DIR.parents[1]
+    schema = build_api_schema((root / "schema" / "supergraph.graphql").read_text(encoding="utf-8"))
+    document = parse(GUIDE)
+    assert validate(schema, document) == []
+    names = [op.name.value for op in document.definitions]  # type: ignore[attr-defined]
+    assert names == ["Register", "Login", "Me", "Post", "Notifications"]

@@ -6,7 +6,7 @@ VENV := .venv
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null || command -v python3)
 
-.PHONY: help install run test bench schema lint typecheck clean
+.PHONY: help install browser run test bench schema lint typecheck clean
 .DEFAULT_GOAL := help
 
 help: ## list the targets
@@ -22,10 +22,20 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 
 install: $(VENV)/.installed ## install uv (.tools/) and the locked environment (.venv/)
 
+# The GraphiQL browser test drives Debian's Chromium through chromedriver.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser: ## install Debian's chromium and chromium-driver when missing (the GraphiQL browser test)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (apt-get)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "no apt-get: the GraphiQL browser test will be skipped"; fi
+
 run: install ## start every subgraph and the gateway (GraphiQL on :4000); Ctrl-C stops
 	$(VENV)/bin/python -m gateway dev
 
-test: install ## run the whole suite
+test: install browser ## run the whole suite
 	$(VENV)/bin/python -m pytest -q
 
 bench: install ## measure the gateway against in-repo subgraphs (BENCH_ARGS=...)

@@ -49,7 +49,7 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["path"] not in _QUIET_PATHS:
+            if scope["path"] not in _QUIET_PATHS and not scope["path"].startswith("/_graphiql/"):
                 _log(scope, status, time.perf_counter() - started, state.get(OPERATION_KEY))
             request_id_var.reset(token)
 

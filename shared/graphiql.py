@@ -24,18 +24,24 @@ _FILES = {
 }
 
 # The first tab a newcomer sees on the gateway: how to get a token and where to put it.
-GUIDE = """# Welcome to Tributary. Pick an operation with the play button (Ctrl-Enter runs
-# the one under the cursor).
+GUIDE = """# Welcome to Tributary!
+# Ctrl-Enter (or the play button) runs the
+# operation under the cursor.
 #
-# 1. Run Register once (or Login later): copy the accessToken it answers.
-# 2. Open Headers (bottom left) and paste, as JSON:
-#      {"Authorization": "Bearer <accessToken>"}
-#    GraphiQL keeps the headers across reloads. A token lasts 15 minutes; after that
-#    requests answer 401 "Token expired": run Login again.
-# 3. Run Me: one query answered by identity, social and wallet together.
-# 4. Run Notifications: it waits, over WebSocket (graphql-transport-ws, the same headers
-#    sent as the connection_init payload), until another account follows you.
-# The README's "First queries" has more: funding a dev wallet, a tip, a chat.
+# 1. Run Register (once; Login after that)
+#    and copy the accessToken it answers.
+# 2. Open Headers (below) and paste:
+#    {"Authorization": "Bearer <accessToken>"}
+#    GraphiQL keeps it across reloads. After
+#    15 minutes requests answer 401 "Token
+#    expired": run Login again.
+# 3. Run Me: identity, social and wallet
+#    answer it together.
+# 4. Run Notifications: it waits over
+#    WebSocket (the headers go as the
+#    connection_init payload) until another
+#    account follows you.
+# More in the README, "First queries".
 
 mutation Register {
   register(input: {handle: "ada", password: "correct horse battery"}) {

@@ -99,7 +99,7 @@ async def test_graphiql_queries_persists_headers_and_subscribes(gateway_url):
             await browser.open(gateway_url)
             await _loaded(browser)
             guide = await browser.run(f"return {EDITORS}[0].getValue()")
-            assert guide.startswith("# Welcome to Tributary.")
+            assert guide.startswith("# Welcome to Tributary!")
             # every script and style came from the gateway itself
             hosts = await browser.run("return performance.getEntriesByType('resource')"
                                       ".map(r => new URL(r.name).host)")

@@ -27,7 +27,7 @@ def test_the_page_names_no_other_host():
     page = graphiql_html(title="T", guide=GUIDE)
     assert not re.search(r'(src|href)="(https?:)?//', page)
     assert "shouldPersistHeaders: true" in page
-    assert '"# Welcome to Tributary.' in page  # the guide opens the first tab
+    assert '"# Welcome to Tributary!' in page  # the guide opens the first tab
     assert "</script>" not in graphiql_html(title="T", guide="</script>").split("const guide = ")[1].split(";")[0]
 
 

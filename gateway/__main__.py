@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
+from collections.abc import Callable
+
+from ._cli import ArgumentParser, CliError
 
 
 def _serve(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway", description="Serve a supergraph.")
+    parser = ArgumentParser(prog="python -m gateway serve", description="Serve a supergraph.")
     parser.add_argument("--supergraph", help="supergraph SDL file (reloaded when it changes)")
     parser.add_argument("--port", type=int, help="port (default 4000, or GATEWAY_PORT)")
     parser.add_argument("--host", help="interface (default 127.0.0.1, or GATEWAY_HOST)")
@@ -30,7 +32,11 @@ def _serve(argv: list[str]) -> int:
         return 2
     if not settings.supergraph:
         parser.error("give --supergraph PATH (or GATEWAY_SUPERGRAPH)")
-    app = create_app(settings)
+    _read(settings.supergraph, "supergraph")
+    try:
+        app = create_app(settings)
+    except (ValueError, TypeError) as error:  # GraphQLError included: the SDL does not load
+        raise CliError(f"{settings.supergraph} is not a supergraph: {_first_line(error)}") from None
     import gc
 
     # long-lived objects (schema, plans, modules) need no rescanning: freeze them, and collect
@@ -53,9 +59,9 @@ def _serve(argv: list[str]) -> int:
 
 
 def _plan(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gateway plan", description="Print a query plan.")
-    parser.add_argument("--supergraph", required=True)
-    parser.add_argument("--operation-name")
+    parser = ArgumentParser(prog="python -m gateway plan", description="Print a query plan.")
+    parser.add_argument("--supergraph", required=True, help="supergraph SDL file")
+    parser.add_argument("--operation-name", help="which operation of the document to plan")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
     parser.add_argument("--label", action="append", default=[], metavar="LABEL",
                         help="a progressive @override label to plan as active (repeatable)")
@@ -66,13 +72,14 @@ def _plan(argv: list[str]) -> int:
     from .planner import PlanningError, QueryPlanner, plan_to_json, print_plan
     from .supergraph import build_api_schema, parse_supergraph
 
-    with open(args.supergraph, encoding="utf-8") as handle:
-        sdl = handle.read()
+    sdl = _read(args.supergraph, "supergraph")
     query = args.query
     if query.startswith("@"):
-        with open(query[1:], encoding="utf-8") as handle:
-            query = handle.read()
-    schema = build_api_schema(sdl)
+        query = _read(query[1:], "operation")
+    try:
+        schema = build_api_schema(sdl)
+    except (GraphQLError, ValueError, TypeError) as error:
+        raise CliError(f"{args.supergraph} is not a supergraph: {_first_line(error)}") from None
     try:
         document = parse(query)
     except GraphQLError as error:
@@ -93,25 +100,80 @@ def _plan(argv: list[str]) -> int:
     return 0
 
 
+def _read(path: str, what: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as error:
+        raise CliError(f"cannot read the {what} file {path}: {error.strerror or error}") from None
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _compose(argv: list[str]) -> int:
+    from .compose.cli import main as compose_main
+
+    return compose_main(argv)
+
+
+def _schema_diff(argv: list[str]) -> int:
+    from .schema_diff import main as diff_main
+
+    return diff_main(argv)
+
+
+def _dev(argv: list[str]) -> int:
+    parser = ArgumentParser(
+        prog="python -m gateway dev",
+        description="Every subgraph and the gateway on their dev ports (what `make run` runs); "
+        "ports move with <NAME>_PORT / GATEWAY_PORT.",
+    )
+    parser.parse_args(argv)
+    from .devstack import main as dev_main
+
+    return dev_main() or 0
+
+
+# name -> (one line of --help, handler)
+COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
+    "serve": ("serve a supergraph file on :4000 (the default: flags alone mean serve)", _serve),
+    "dev": ("run every subgraph and a gateway composed from them (make run)", _dev),
+    "plan": ("print the query plan of an operation against a supergraph", _plan),
+    "compose": ("compose subgraph SDLs (supergraph.yaml) into a supergraph", _compose),
+    "schema-diff": ("list API changes between two schemas; exit 1 when one breaks clients", _schema_diff),
+}
+
+
+def usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: python -m gateway [COMMAND] [ARGS...]", "", "Tributary's federation gateway.", "",
+             "commands:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (summary, _) in COMMANDS.items()]
+    lines += ["", "`python -m gateway COMMAND --help` describes a command's arguments."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and not argv[0].startswith("-") else None
-    if command == "plan":
-        return _plan(argv[1:])
-    if command == "compose":
-        from .compose.cli import main as compose_main
-
-        return compose_main(argv[1:])
-    if command == "schema-diff":
-        from .schema_diff import main as diff_main
-
-        return diff_main(argv[1:])
-    if command == "dev":
-        from .devstack import main as dev_main
-
-        return dev_main() or 0
-    return _serve(argv)
+    if argv[:1] in (["-h"], ["--help"], ["help"]):
+        print(usage())
+        return 0
+    command = argv[0] if argv and not argv[0].startswith("-") else "serve"
+    if command not in COMMANDS:
+        print(f"error: unknown command {command!r} (see python -m gateway --help)", file=sys.stderr)
+        return 2
+    handler = COMMANDS[command][1]
+    try:
+        return handler(argv[1:] if argv and argv[0] == command else argv)
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
 
+    environment: Literal["dev", "test", "prod"] = Field(
+        default="dev", description="dev, test or prod; prod allows CORS only from GATEWAY_CORS_ORIGINS"
+    )
     supergraph: str | None = Field(default=None, description="Path of the supergraph SDL to serve")
     host: str = Field(default="127.0.0.1", description="Interface the gateway binds")
     port: int = Field(default=4000, description="TCP port the gateway binds")
@@ -51,6 +56,10 @@ class GatewaySettings(BaseSettings):
         "subgraphs; empty: none is sent (dev generates one)",
     )
     cors_allow_credentials: bool = Field(default=False, description="Allow cookies/credentials on CORS requests")
+    cors_allow_localhost: bool | None = Field(
+        default=None,
+        description="Also allow any http(s)://localhost, 127.0.0.1 or [::1] origin, any port (default: not prod)",
+    )
 
     # -- authentication of subscription connections (tokens are forwarded unverified when unset)
     jwks_url: str | None = Field(default=None, description="Identity's JWKS; enables token checks")
@@ -74,6 +83,12 @@ class GatewaySettings(BaseSettings):
     subscription_urls: dict[str, str] = Field(
         default_factory=dict, description='WebSocket URL overrides per subgraph, JSON: {"name": "ws://..."}'
     )
+
+    @model_validator(mode="after")
+    def _defaults_by_environment(self) -> GatewaySettings:
+        if self.cors_allow_localhost is None:
+            self.cors_allow_localhost = self.environment != "prod"
+        return self
 
 
 README_BEGIN = "<!-- gateway-settings:begin (generated: python -m gateway.config --write-readme) -->"

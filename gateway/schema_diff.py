@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from graphql import GraphQLError
 
+from ._cli import ArgumentParser
 from .compose.diff import Severity, diff_schemas
 
 
@@ -17,7 +17,7 @@ def main(argv: list[str]) -> int:
     argv = list(argv)
     if argv[:1] == ["schema-diff"]:
         argv = argv[1:]
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m gateway schema-diff",
         description="Compare two API schemas or supergraphs; non-zero exit on breaking changes.",
     )

@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -55,6 +55,7 @@ from shared.errors import (
 )
 from shared.events import EventsRuntime
 from shared.gateway_only import GatewayOnlyFields
+from shared.graphiql import asset_route, graphiql_html
 from shared.internal import InternalRoute, InternalServer, internal_app
 from shared.peers import Peers
 from shared.redis import KeyValue
@@ -116,6 +117,11 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
         self.app_state = app_state
         self.context_factory = context_factory
         self.api_key_resolver = api_key_resolver
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # strawberry's page loads GraphiQL from a CDN; ours ships with the project
+        name = self.app_state.settings.service_name
+        return HTMLResponse(graphiql_html(title=f"Tributary {name} · GraphiQL"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -530,6 +536,7 @@ def create_subgraph_app(
         Route("/health/live", _live, methods=["GET"]),
         Route("/health/ready", _ready, methods=["GET"]),
         Route("/metrics", _metrics, methods=["GET"]),
+        *([asset_route()] if settings.graphiql else []),
         *extra_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan)

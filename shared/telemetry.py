@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import time
@@ -23,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 __all__ = [
     "JsonFormatter",
     "ServiceMetrics",
+    "TextFormatter",
     "configure_logging",
     "create_tracer_provider",
     "current_request_id",
@@ -83,6 +85,32 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """One line a person reads in a terminal: time, level, logger, message, then key=value extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        message = record.getMessage()
+        # extras the message already shows (an access line's status, path...) are not repeated
+        extras = [f"{key}={value}" for key, value in record.__dict__.items()
+                  if key not in _STANDARD and value is not None and key != "service"
+                  and (key == "request_id" or str(value) not in message)]
+        line = f"{stamp} {record.levelname:<7} {record.name}: {message}"
+        if extras:
+            line += "  " + " ".join(extras)
+        if record.exc_info and record.exc_info[0] is not None:
+            line += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        return line
+
+
+def _formatter(stream: Any) -> logging.Formatter:
+    """JSON unless stderr is a terminal; TRIBUTARY_LOG_FORMAT=json|text decides explicitly."""
+    chosen = os.environ.get("TRIBUTARY_LOG_FORMAT", "").strip().lower()
+    if chosen == "text" or (chosen != "json" and getattr(stream, "isatty", lambda: False)()):
+        return TextFormatter()
+    return JsonFormatter()
+
+
 _HANDLER_NAME = "tributary-json"
 
 
@@ -102,16 +130,20 @@ def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
     return record
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Route every logger through one JSON handler on stderr (idempotent)."""
+def configure_logging(level: str = "INFO", *, logger: str | None = None) -> None:
+    """Route every logger through one handler on stderr (idempotent).
+
+    The level applies to the root logger, or only to `logger` when given (the dev stack runs
+    every service in one process, each at its own level).
+    """
     logging.setLogRecordFactory(_record_factory)
     root = logging.getLogger()
     if not any(h.get_name() == _HANDLER_NAME for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.set_name(_HANDLER_NAME)
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(_formatter(sys.stderr))
         root.addHandler(handler)
-    root.setLevel(level)
+    logging.getLogger(logger).setLevel(level)
     # Our error extension logs unexpected resolver errors once, with the request id;
     # strawberry would log every error (expected ones included) a second time.
     logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

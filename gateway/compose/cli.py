@@ -7,12 +7,13 @@ import asyncio
 import sys
 from pathlib import Path
 
+from .._cli import ArgumentParser
 from ._compose import compose
 from .config import ConfigError, SdlFetchError, load_config, load_sources
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m gateway compose",
         description="Compose the subgraphs named in a config file into a supergraph SDL.",
     )

@@ -78,17 +78,7 @@ class Realtime:
         self.gateway = gateway
         s = gateway.settings
         self.settings = s
-        self.verifier: TokenVerifier | None = None
-        if s.jwks_url or s.jwt_dev_hs256_secret:
-            self.verifier = TokenVerifier(
-                issuer=s.jwt_issuer,
-                audience=s.jwt_audience,
-                jwks_url=s.jwks_url,
-                hs256_secret=s.jwt_dev_hs256_secret,
-                cache_seconds=s.jwks_cache_seconds,
-                # an expired token must end a subscription when it expires, not half a minute later
-                leeway=0.0,
-            )
+        self.verifier: TokenVerifier | None = gateway.verifier
         self.upstream = WebSocketSubgraphClient(
             UpstreamOptions(
                 connect_timeout_seconds=s.subgraph_timeout_seconds,

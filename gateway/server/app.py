@@ -11,15 +11,20 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from shared.auth import TokenVerifier
+from shared.graphiql import asset_route
+from shared.telemetry import configure_logging
+
 from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
+from .access_log import AccessLogMiddleware
 from .client_address import TrustedProxies
+from .cors import cors_middleware
 from .credential import GatewayCredential
 from .http import handle_graphql
 from .metrics import GatewayMetrics
@@ -49,6 +54,7 @@ class Gateway:
         self.propagate = tuple(h.lower() for h in settings.propagate_headers)
         self.persisted = PersistedQueries(settings.persisted_queries_size) if settings.persisted_queries else None
         self.metrics = GatewayMetrics()
+        self.verifier = _token_verifier(settings)
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -113,11 +119,27 @@ class Gateway:
             persisted=self.persisted,
             metrics=self.metrics,
             proxies=self.proxies,
+            verifier=self.verifier,
         )
 
     async def health(self, request: Request) -> Response:
         ready = self.engine is not None
         return JSONResponse({"status": "ok" if ready else "starting"}, status_code=200 if ready else 503)
+
+
+def _token_verifier(settings: GatewaySettings) -> TokenVerifier | None:
+    """Tokens are judged once, here, when identity's JWKS (or a dev secret) is configured."""
+    if not (settings.jwks_url or settings.jwt_dev_hs256_secret):
+        return None
+    return TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        jwks_url=settings.jwks_url,
+        hs256_secret=settings.jwt_dev_hs256_secret,
+        cache_seconds=settings.jwks_cache_seconds,
+        # an expired token must end a subscription when it expires, not half a minute later
+        leeway=0.0,
+    )
 
 
 def create_app(
@@ -129,6 +151,7 @@ def create_app(
 ) -> Starlette:
     """The gateway app; `credential` defaults to the configured `GATEWAY_SERVICE_KEY`."""
     settings = settings or GatewaySettings()
+    configure_logging(settings.log_level, logger="tributary.gateway")
     if credential is None and settings.service_key:
         credential = GatewayCredential.load(pem=settings.service_key, data_dir=None)
     gateway = Gateway(settings, supergraph_sdl, credential=credential)
@@ -155,19 +178,10 @@ def create_app(
             WebSocketRoute("/graphql", websocket_endpoint(realtime)),
             WebSocketRoute("/", websocket_endpoint(realtime)),
             Route("/health", gateway.health, methods=["GET"]),
+            asset_route(),
             Route("/metrics", gateway.metrics.endpoint, methods=["GET"]),
         ],
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["*"],
-                allow_credentials=settings.cors_allow_credentials,
-            )
-        ]
-        if settings.cors_origins
-        else [],
+        middleware=[Middleware(AccessLogMiddleware), *cors_middleware(settings)],
         lifespan=lifespan,
     )
     app.state.gateway = gateway

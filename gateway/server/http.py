@@ -12,8 +12,12 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from shared.auth import TokenVerifier
+from shared.errors import UnauthenticatedError
+
 from ..executor import Engine, RequestError
 from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from .access_log import OPERATION_KEY
 from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_address
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
@@ -88,6 +92,7 @@ async def handle_graphql(
     persisted: PersistedQueries | None = None,
     metrics: GatewayMetrics | None = None,
     proxies: TrustedProxies | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -98,6 +103,10 @@ async def handle_graphql(
             return HTMLResponse(GRAPHIQL_HTML)
         raise_status = 404
         return _respond(_error("GraphiQL is disabled on this gateway.", BAD_REQUEST), raise_status, media_type)
+    if verifier is not None:
+        refused = await _refuse_bad_token(request_headers.get("authorization"), verifier, media_type)
+        if refused is not None:
+            return refused
     try:
         if request.method == "POST":
             content_type = request_headers.get("content-type", "")
@@ -109,6 +118,7 @@ async def handle_graphql(
             params = _params_from_query_string(request)
         query, operation_name, variables = _check(params, persisted)
         prepared = engine.prepare(query, operation_name)
+        request.scope.setdefault("state", {})[OPERATION_KEY] = prepared.operation.name
         kind = prepared.operation.kind
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
@@ -139,6 +149,23 @@ async def handle_graphql(
         logger.exception("gateway request failed")
         return _respond(_error("Internal server error", INTERNAL_SERVER_ERROR), 200, media_type)
     return _respond(result, 200, media_type)
+
+
+async def _refuse_bad_token(authorization: str | None, verifier: TokenVerifier, media_type: str) -> Response | None:
+    """401 for a bearer token that does not verify (expired, forged, for another audience)."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None  # no token (anonymous), or a scheme the subgraphs judge (API keys)
+    try:
+        if not token.strip():
+            raise UnauthenticatedError("Malformed authorization: empty bearer token")
+        await verifier.verify(token.strip())
+    except UnauthenticatedError as error:
+        response = _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
+                            401, media_type)
+        response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    return None
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -25,14 +25,22 @@ async def fetch_sources(subgraphs: Mapping[str, str], gateway: Gateway | None = 
     return [SubgraphSource(name=name, url=url, sdl=sdl) for (name, url), sdl in zip(subgraphs.items(), sdls)]
 
 
-async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous: tuple[str, ...] | None) -> tuple[str, ...] | None:
-    """Fetch every SDL; recompose when any changed. Returns the SDLs now served."""
+async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous: tuple[str, ...] | None,
+                       *, failing: bool = False) -> tuple[str, ...] | None:
+    """Fetch every SDL; recompose when any changed. Returns the SDLs now served.
+
+    Logs only what changed: a new supergraph, a failed composition, a subgraph becoming
+    unreachable (once, while `failing` is false), never a quiet round.
+    """
     try:
         sources = await fetch_sources(subgraphs, gateway)
-    except Exception as error:  # noqa: BLE001 - a subgraph restarting: try again next round
-        logger.warning("could not fetch subgraph SDLs: %s", error)
-        return previous
+    except Exception as error:
+        if not failing:
+            logger.warning("could not fetch subgraph SDLs (retrying quietly): %s", error)
+        raise _Unreachable from error
     current = tuple(s.sdl for s in sources)
+    if failing:
+        logger.info("every subgraph answers again")
     if current == previous:
         return previous
     result = compose(sources)
@@ -47,8 +55,25 @@ async def compose_once(gateway: Gateway, subgraphs: Mapping[str, str], previous:
     return current
 
 
-async def poll_subgraphs(gateway: Gateway, subgraphs: Mapping[str, str], interval: float) -> None:
-    served: tuple[str, ...] | None = None
+class _Unreachable(Exception):
+    """A subgraph did not give its SDL this round."""
+
+
+async def compose_first(gateway: Gateway, subgraphs: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The first composition, before the gateway serves; None when a subgraph did not answer."""
+    try:
+        return await compose_once(gateway, subgraphs, None)
+    except _Unreachable:
+        return None
+
+
+async def poll_subgraphs(gateway: Gateway, subgraphs: Mapping[str, str], interval: float,
+                         *, served: tuple[str, ...] | None = None) -> None:
+    failing = False
     while True:
-        served = await compose_once(gateway, subgraphs, served)
         await asyncio.sleep(interval)
+        try:
+            served = await compose_once(gateway, subgraphs, served, failing=failing)
+            failing = False
+        except _Unreachable:
+            failing = True

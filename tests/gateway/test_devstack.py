@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.devstack import discover_subgraphs, prepare_environment, run
 
@@ -95,3 +96,156 @@ async def test_bad_setting_stops_the_stack_naming_the_variable(tmp_path: Path) -
         os.environ.clear()
         os.environ.update(saved)
     assert "IDENTITY_LOG_LEVEL" in str(exc.value.code)
+
+
+def _dev_environment(tmp_path: Path) -> dict[str, str]:
+    """The environment of a `python -m gateway dev` child: its own data dir, free ports."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.endswith(("_PORT", "_JWKS_URL")) and k != "TRIBUTARY_LOG_FORMAT"}
+    environ["TRIBUTARY_DATA_DIR"] = str(tmp_path / "data")
+    for name in [*discover_subgraphs(), "gateway"]:
+        environ[f"{name.upper()}_PORT"] = str(free_port())
+    for name in discover_subgraphs():
+        environ[f"{name.upper()}_INTERNAL_PORT"] = str(free_port())
+    return environ
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+@pytest.mark.parametrize("taken", ["gateway", "identity", "wallet"])
+def test_a_busy_port_ends_dev_with_one_line(tmp_path: Path, taken: str) -> None:
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    variable = f"{taken.upper()}_PORT"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environ[variable] = str(port)
+        done = subprocess.run([_python(), "-m", "gateway", "dev"], env=environ, capture_output=True,
+                              text=True, timeout=120, check=False)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stdout == ""  # nothing said "up" (nor anything else)
+    [line] = done.stderr.splitlines()
+    assert f"port {port} ({taken}) is already in use" in line and variable in line
+    assert not (tmp_path / "data" / "identity.db").exists()  # stopped before anything started
+
+
+def test_a_busy_internal_port_ends_dev_with_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environ["WALLET_INTERNAL_PORT"] = str(port)
+        done = subprocess.run([_python(), "-m", "gateway", "dev"], env=environ, capture_output=True,
+                              text=True, timeout=120, check=False)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    [line] = done.stderr.splitlines()
+    assert f"port {port} (wallet internal API) is already in use" in line
+    assert "WALLET_INTERNAL_PORT" in line
+
+
+def test_make_run_reports_a_busy_port_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        environ["GATEWAY_PORT"] = str(port)
+        done = subprocess.run(["make", "--no-print-directory", "-s", "run"], cwd=Path(__file__).parents[2],
+                              env=environ, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "is up" not in done.stdout
+    lines = [line for line in done.stderr.splitlines() if not line.startswith("make")]
+    assert lines == [(f"port {port} (gateway) is already in use: stop what holds it, or set GATEWAY_PORT "
+                      f"to another port (e.g. GATEWAY_PORT={port + 100} make run)")]
+
+
+def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    environ = _dev_environment(tmp_path)
+    environ["TRIBUTARY_LOG_FORMAT"] = "json"
+    child = subprocess.Popen([_python(), "-m", "gateway", "dev"], env=environ, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        seen = []
+        for line in child.stdout:
+            seen.append(line)
+            if "is up" in line:
+                break
+        assert any("is up" in line for line in seen), (seen, child.poll())
+        # the banner printed: every server answers now, not "soon"
+        base = f"http://127.0.0.1:{environ['GATEWAY_PORT']}"
+        assert httpx.get(f"{base}/health").status_code == 200
+        answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"})
+        assert answer.json() == {"data": {"__typename": "Query"}}
+        for name in discover_subgraphs():
+            live = httpx.get(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}/health/live")
+            assert live.status_code == 200, name
+        _expired_tokens_are_refused(tmp_path / "data", base, environ["GATEWAY_PORT"])
+        for name in ["gateway", *discover_subgraphs()]:
+            _graphiql_is_served_locally(f"http://127.0.0.1:{environ[name.upper() + '_PORT']}")
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err
+    assert "Traceback" not in err and "CancelledError" not in err, err
+    assert out.strip().endswith("Tributary dev stack stopped.")
+
+
+def _expired_tokens_are_refused(data_dir: Path, base: str, port: str) -> None:
+    """The dev gateway judges tokens against identity's JWKS: an expired one is 401 / close 4401."""
+    import time
+
+    import jwt
+
+    from shared.auth import SigningKeys
+    from tests.gateway.subscriptions._clients import WsClient
+
+    keys = SigningKeys.load(path=data_dir / "identity-signing-key.pem")
+    now = int(time.time())
+    expired = jwt.encode({"iss": "tributary-identity", "aud": "tributary", "sub": "u1", "iat": now - 60,
+                          "exp": now - 30, "roles": [], "scope": ""},
+                         keys.private_key, algorithm="EdDSA", headers={"kid": keys.kid})
+    answer = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"},
+                        headers={"authorization": f"Bearer {expired}"})
+    assert answer.status_code == 401
+    assert answer.json()["errors"][0]["message"] == "Token expired"
+    assert answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+    async def subscribe() -> tuple[int | None, str | None]:
+        ws = await WsClient.open(f"ws://127.0.0.1:{port}/graphql")
+        await ws.send({"type": "connection_init", "payload": {"Authorization": f"Bearer {expired}"}})
+        return await ws.closed()
+
+    assert asyncio.run(subscribe()) == (4401, "Token expired")
+
+
+def _graphiql_is_served_locally(base: str) -> None:
+    """The page loads every script and style from the service itself: it works offline."""
+    import re
+
+    page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "<title>Tributary" in page.text, base
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(sources) == 4 and all(src.startswith("/_graphiql/") for src in sources), sources
+    for src in sources:
+        asset = httpx.get(f"{base}{src}")
+        assert asset.status_code == 200 and len(asset.content) > 1000, (base, src)
+        assert asset.headers["content-type"].startswith(("text/javascript", "text/css")), src

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 
 import httpx
 import orjson
@@ -25,9 +26,10 @@ sandbox = SandboxProvider(webhook_secret=SECRET, tolerance=300)
 stripe = StripeProvider(webhook_secret=STRIPE_SECRET, tolerance=300)
 
 
-def _client(db, clock=time.time) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+def _client(db, clock=time.time, hold=timedelta(0)) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    # No settlement hold unless a test asks for one: these tests are about the webhooks.
     app = Starlette(routes=webhook_routes(database=db, providers={"sandbox": sandbox, "stripe": stripe},
-                                          clock=clock))
+                                          settlement_hold=hold, clock=clock))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wallet")
 
 
@@ -64,7 +66,7 @@ async def test_webhook_confirms_deposit_once(db) -> None:
         late = await client.post("/webhooks/sandbox", content=body2, headers=headers2)
     assert late.json()["outcome"] == "ignored"
     assert await _balance(db) == {"USD": 2500}
-    assert await count_entries(db) == 1
+    assert await count_entries(db) == 2  # the credit into settling, and its settlement (no hold)
     await assert_balanced(db)
 
 

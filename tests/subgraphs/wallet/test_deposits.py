@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from datetime import timedelta
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -24,7 +22,7 @@ from subgraphs.wallet.services.deposits import create_deposit, get_intent, recov
 from subgraphs.wallet.services.ledger import balances_of_user
 from subgraphs.wallet.services.providers import SandboxProvider, StripeProvider, sign_payload
 from subgraphs.wallet.webhooks import webhook_routes
-from tests.subgraphs.wallet.helpers import assert_balanced, count_entries
+from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, database_state
 
 SECRET = "sandbox-secret-for-tests-0123456789"
 STRIPE_SECRET = "whsec_test_0123456789abcdef"
@@ -186,48 +184,12 @@ async def test_deposit_bad_input(db) -> None:
 # --- No provider call inside a database transaction -------------------------------------------
 
 
-async def _database_state(db, intent_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """What another client of the database sees while the provider is being called."""
-    url = db.engine.url
-    if db.dialect == "sqlite":
-        connection = sqlite3.connect(url.database, timeout=0)
-        try:
-            row = connection.execute("SELECT status FROM wallet_payment_intents WHERE id = ?", (intent_id,)).fetchone()
-            try:  # fails at once if any writer holds the database
-                connection.execute("BEGIN IMMEDIATE")
-                connection.execute("ROLLBACK")
-                open_writers = 0
-            except sqlite3.OperationalError:
-                open_writers = 1
-        finally:
-            connection.close()
-        return {"status": row[0] if row else None, "open_transactions": open_writers, "row_locked": False}
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    connection = await asyncpg.connect(dsn)
-    try:
-        status = await connection.fetchval("SELECT status FROM wallet_payment_intents WHERE id = $1", intent_id)
-        open_transactions = await connection.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
-        )
-        try:
-            async with connection.transaction():
-                await connection.execute("SELECT 1 FROM wallet_payment_intents WHERE id = $1 FOR UPDATE NOWAIT",
-                                         intent_id)
-            row_locked = False
-        except asyncpg.LockNotAvailableError:
-            row_locked = True
-    finally:
-        await connection.close()
-    return {"status": status, "open_transactions": open_transactions, "row_locked": row_locked}
-
-
 def _stripe_stand_in(db, seen: list[dict[str, object]], *, mode: list[str], release: asyncio.Event) -> Starlette:  # type: ignore[no-untyped-def]
     """Stripe on loopback: before answering, it looks at the wallet's database."""
 
     async def create(request: Request) -> JSONResponse:
         form = dict(await request.form())
-        state = await _database_state(db, str(form["metadata[wallet_intent_id]"]))
+        state = await database_state(db, "wallet_payment_intents", str(form["metadata[wallet_intent_id]"]))
         seen.append({**state, "key": request.headers.get("idempotency-key"), "mode": mode[0]})
         if mode[0] == "hang":
             await release.wait()  # longer than the adapter waits

@@ -49,7 +49,7 @@ def create_app(
     async def migrate() -> None:
         if settings.migrate_on_startup:
             await upgrade(database, MIGRATIONS_DIR)
-        workers.bind(database=database, payouts=runtime.payouts)
+        workers.bind(database=database, payouts=runtime.payouts, providers=runtime.providers)
 
     def add_runtime(context: RequestContext) -> None:
         context.extra["wallet"] = runtime
@@ -68,7 +68,8 @@ def create_app(
         on_startup=[migrate],
         background=[sweep],
         events=events,
-        extra_routes=webhook_routes(database=database, providers=runtime.providers),
+        extra_routes=webhook_routes(database=database, providers=runtime.providers,
+                                    settlement_hold=runtime.settlement_hold),
         internal_routes=escrow_routes(database=database, verifier=verifier,
                                       api_keys=peers.api_keys, references=peers.references),
         peers=peers,

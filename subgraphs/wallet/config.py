@@ -34,6 +34,14 @@ class WalletSettings(ServiceSettings):
     )
     stripe_webhook_secret: str | None = Field(None, description="Stripe endpoint signing secret.")
     stripe_api_key: str | None = Field(None, description="Stripe secret API key (creates intents).")
+    stripe_timeout_seconds: float = Field(
+        15.0, gt=0, description="Longest wait for one Stripe API call (no transaction is open)."
+    )
+    deposit_settlement_hours: float = Field(
+        72.0, ge=0,
+        description="Hours a confirmed deposit stays settling (it cannot be tipped, held or "
+        "cashed out) before it becomes available; 0 makes deposits available at once.",
+    )
     webhook_tolerance_seconds: int = Field(300, ge=1, description="Max age of a signed webhook.")
     tip_limit_per_minute: int = Field(30, ge=1, description="Tips one user may send per minute.")
     tip_ip_limit_per_minute: int = Field(120, ge=1, description="Tips per client IP per minute.")

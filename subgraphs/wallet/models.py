@@ -126,22 +126,43 @@ class Tip(WalletBase, table=True):
 
 
 class PaymentIntent(WalletBase, table=True):
-    """A deposit in flight at a payment provider."""
+    """A deposit: recorded before the provider is called, credited when its webhook confirms it.
+
+    creating -> requires_confirmation -> succeeded (credited, settling until `settles_at`) |
+    failed; a full refund makes it refunded. `held` is the part of it still in the user's
+    settling account; refunds and disputes are tracked beside it.
+    """
 
     __tablename__ = "wallet_payment_intents"
     __table_args__ = (
         sa.UniqueConstraint("provider", "provider_ref", name="uq_wallet_payment_intents_ref"),
+        sa.Index("ix_wallet_payment_intents_status_settles", "status", "settles_at"),
     )
 
     id: str = Field(primary_key=True, max_length=32)
     provider: str = Field(max_length=32)
-    provider_ref: str = Field(max_length=128)
+    # NULL until the provider answered (the row is committed before the provider is called).
+    provider_ref: str | None = Field(default=None, max_length=128)
+    # The idempotency key the provider sees, so a retry after a crash creates nothing new.
+    provider_key: str | None = Field(default=None, max_length=400)
     user_id: str = Field(max_length=128, index=True)
     currency: str = Field(max_length=3)
     amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
-    status: str = Field(max_length=32)  # requires_confirmation | succeeded | failed
+    status: str = Field(max_length=32)  # creating | requires_confirmation | succeeded | failed | refunded
     client_secret: str | None = Field(default=None, max_length=128)
     entry_id: str | None = Field(default=None, max_length=32)
+    held: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
+    settles_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    settled_at: datetime | None = Field(default=None, sa_column=sa.Column(sa.DateTime(timezone=True)))
+    refunded: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
+    dispute_ref: str | None = Field(default=None, max_length=128)
+    dispute_status: str | None = Field(default=None, max_length=16)  # open | won | lost
+    disputed: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0"))
+    # The part of the disputed amount the user had already spent (taken into the receivable).
+    dispute_shortfall: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
+    failure_reason: str | None = Field(default=None, max_length=256)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from subgraphs.wallet.config import WalletSettings
@@ -37,6 +38,10 @@ class WalletRuntime:
     def deposit_provider(self) -> PaymentProvider:
         return self.providers[self.settings.payment_provider]
 
+    @property
+    def settlement_hold(self) -> timedelta:
+        return timedelta(hours=self.settings.deposit_settlement_hours)
+
 
 def _sandbox_secret(settings: WalletSettings) -> str:
     if settings.sandbox_webhook_secret:
@@ -65,7 +70,8 @@ def build_runtime(settings: WalletSettings) -> WalletRuntime:
         providers["sandbox"] = sandbox
     if settings.stripe_webhook_secret:
         providers["stripe"] = StripeProvider(webhook_secret=settings.stripe_webhook_secret,
-                                             api_key=settings.stripe_api_key, tolerance=tolerance)
+                                             api_key=settings.stripe_api_key, tolerance=tolerance,
+                                             timeout=settings.stripe_timeout_seconds)
     if settings.payment_provider not in providers:
         raise SystemExit(
             f"WALLET_PAYMENT_PROVIDER={settings.payment_provider!r} is not configured "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -25,6 +26,7 @@ def webhook_routes(
     *,
     database: Database,
     providers: Mapping[str, PaymentProvider],
+    settlement_hold: timedelta,
     clock: Callable[[], float] = time.time,
 ) -> list[Route]:
     async def receive(request: Request) -> JSONResponse:
@@ -39,7 +41,8 @@ def webhook_routes(
         try:
             async with database.session() as session:
                 outcome = await handle_webhook(
-                    session=session, provider=provider, body=body, headers=headers, now=clock()
+                    session=session, provider=provider, body=body, headers=headers, now=clock(),
+                    settlement_hold=settlement_hold,
                 )
         except WebhookRejectedError as error:
             log.warning("webhook refused from %s: %s", provider.name, error)

@@ -1,16 +1,19 @@
-"""Background work of the wallet as dramatiq actors: cashouts and ledger reconciliation.
+"""Background work of the wallet as dramatiq actors: cashouts, deposits, reconciliation.
 
 Run in-process on the app's event loop in embedded mode (shared.jobs' EmbeddedWorker); in
 production `dramatiq subgraphs.wallet.workers`. Actors take ids and are safe to run twice: a
 cashout only moves forward from the state it finds. A periodic sweep re-sends every cashout
-that is not final, which is what finishes the work of a worker killed mid-way.
+that is not final, which is what finishes the work of a worker killed mid-way, and sends
+`wallet.deposits`, which settles deposits whose hold has ended and completes intents whose
+provider call was cut off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import dramatiq
 
@@ -18,7 +21,9 @@ from shared.db import Database, database_from_settings
 from shared.jobs import configure_broker
 from subgraphs.wallet.config import WalletSettings
 from subgraphs.wallet.services.cashouts import pending_cashouts, process_cashout
+from subgraphs.wallet.services.deposits import recover_intents, settle_due
 from subgraphs.wallet.services.outbox import TOPIC_RECONCILIATION_BREAK, emit
+from subgraphs.wallet.services.providers.base import PaymentProvider
 from subgraphs.wallet.services.providers.payouts import PayoutProvider, SandboxPayouts
 from subgraphs.wallet.services.reconcile import ReconciliationReport, reconcile
 from subgraphs.wallet.services.subscriptions import renew_due
@@ -26,12 +31,14 @@ from subgraphs.wallet.services.subscriptions import renew_due
 __all__ = [
     "QUEUE",
     "bind",
+    "deposits_job",
     "enqueue_cashout",
     "process_cashout_job",
     "reconcile_job",
     "reconcile_ledger",
     "renew_subscriptions_job",
     "run_cashout",
+    "run_deposits",
     "sweep_cashouts",
     "sweep_forever",
 ]
@@ -49,28 +56,41 @@ if dramatiq.broker.global_broker is None:
 class _Resources:
     database: Database
     payouts: PayoutProvider
+    providers: Mapping[str, PaymentProvider] = field(default_factory=dict)
 
 
 _bound: _Resources | None = None
 
 
-def bind(*, database: Database, payouts: PayoutProvider) -> None:
-    """Use the app's database and payout rail (embedded worker on the app's event loop)."""
+def bind(*, database: Database, payouts: PayoutProvider,
+         providers: Mapping[str, PaymentProvider] | None = None) -> None:
+    """Use the app's database, payout rail and payment providers (embedded worker)."""
     global _bound
-    _bound = _Resources(database=database, payouts=payouts)
+    _bound = _Resources(database=database, payouts=payouts, providers=dict(providers or {}))
 
 
 def _resources() -> _Resources:
     global _bound
     if _bound is None:  # a standalone dramatiq worker process
+        from subgraphs.wallet.runtime import build_runtime
+
         settings = WalletSettings()
-        _bound = _Resources(database=database_from_settings(settings), payouts=SandboxPayouts())
+        _bound = _Resources(database=database_from_settings(settings), payouts=SandboxPayouts(),
+                            providers=build_runtime(settings).providers)
     return _bound
 
 
 async def run_cashout(database: Database, payouts: PayoutProvider, cashout_id: str) -> str | None:
     async with database.session() as session:
         return await process_cashout(session=session, payouts=payouts, cashout_id=cashout_id)
+
+
+async def run_deposits(database: Database, providers: Mapping[str, PaymentProvider]) -> dict[str, int]:
+    """Settle deposits whose hold has ended; complete intents a dead process left `creating`."""
+    async with database.session() as session:
+        settled = await settle_due(session=session)
+        recovered = await recover_intents(session=session, providers=providers)
+    return {"settled": settled, "recovered": recovered}
 
 
 async def reconcile_ledger(database: Database) -> ReconciliationReport:
@@ -91,6 +111,14 @@ async def reconcile_ledger(database: Database) -> ReconciliationReport:
 async def process_cashout_job(cashout_id: str) -> None:
     resources = _resources()
     await run_cashout(resources.database, resources.payouts, cashout_id)
+
+
+@dramatiq.actor(actor_name="wallet.deposits", queue_name=QUEUE, max_retries=3)
+async def deposits_job() -> None:
+    resources = _resources()
+    counts = await run_deposits(resources.database, resources.providers)
+    if any(counts.values()):
+        log.info("deposits: %s", counts)
 
 
 @dramatiq.actor(actor_name="wallet.reconcile", queue_name=QUEUE, max_retries=3)
@@ -126,6 +154,7 @@ async def sweep_forever(database: Database, *, cashout_seconds: float, reconcile
         try:
             await sweep_cashouts(database)
             renew_subscriptions_job.send()
+            deposits_job.send()
             if since_reconcile >= reconcile_seconds:
                 reconcile_job.send()
                 since_reconcile = 0.0

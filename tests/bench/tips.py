@@ -185,6 +185,8 @@ def running_stack(*, prefix: str, workdir: Path, wallet_workers: int = 1,
             "WALLET_JWKS_URL": jwks, "WALLET_REDIS_URL": "redis://127.0.0.1:6379/0",
             "WALLET_KV_PREFIX": f"bench:tips:{secrets.token_hex(4)}:",
             "WALLET_TIP_LIMIT_PER_MINUTE": "100000000", "WALLET_TIP_IP_LIMIT_PER_MINUTE": "100000000",
+            # Senders are funded through sandbox deposits and tip at once: no settlement hold.
+            "WALLET_DEPOSIT_SETTLEMENT_HOURS": "0",
         })
         processes.append(wallet)
         for name, process, port in (("identity", identity, identity_port), ("wallet", wallet, wallet_port)):

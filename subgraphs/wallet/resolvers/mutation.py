@@ -81,13 +81,18 @@ class Mutation:
             view = await deposits.get_intent(session=session, intent_id=str(id))
             if view is None or view.user_id != user_id or view.provider != "sandbox":
                 raise NotFoundError("No such sandbox deposit")
+            if view.provider_ref is None:
+                view = await deposits.complete_intent(session=session, provider=runtime.sandbox,
+                                                      intent_id=view.id)
+                assert view.provider_ref is not None
             # Exactly what the sandbox would POST to /webhooks/sandbox, signature included.
             body, headers = runtime.sandbox.build_webhook(
                 intent_ref=view.provider_ref, amount=view.amount, currency=view.currency,
                 event_id=f"evt_sbx_confirm_{view.id}",
             )
             await deposits.handle_webhook(session=session, provider=runtime.sandbox, body=body,
-                                          headers=headers, now=time.time())
+                                          headers=headers, now=time.time(),
+                                          settlement_hold=runtime.settlement_hold)
             view = await deposits.get_intent(session=session, intent_id=str(id))
         assert view is not None
         return Deposit.from_view(view)

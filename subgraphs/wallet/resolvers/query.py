@@ -12,7 +12,7 @@ from subgraphs.wallet import _context as ctx
 from subgraphs.wallet.services import cashouts, deposits, leaderboards, ledger, subscriptions, tips
 from subgraphs.wallet.services.money import CURRENCIES
 from subgraphs.wallet.types.leaderboard import LeaderboardEntry, LeaderboardKind, LeaderboardPeriod
-from subgraphs.wallet.types.money import CurrencyInfo, money, money_list
+from subgraphs.wallet.types.money import CurrencyInfo, Money, money, money_list
 from subgraphs.wallet.types.plan import CreatorSubscription
 from subgraphs.wallet.types.tip import Tip
 from subgraphs.wallet.types.user import User
@@ -32,8 +32,15 @@ class Query:
     async def my_wallet(self, info: Info[Any, Any]) -> Wallet:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:
-            balances = await ledger.balances_of_user(session, user_id)
-        return Wallet(balances=money_list(balances))
+            held = await ledger.holdings_of_user(session, user_id)
+
+        def nonzero(kind: ledger.UserAccount, sign: int = 1) -> list[Money]:
+            return money_list({c: sign * v for c, v in held.get(kind, {}).items() if v})
+
+        return Wallet(balances=money_list(held.get(ledger.UserAccount.AVAILABLE, {})),
+                      settling=nonzero(ledger.UserAccount.SETTLING),
+                      disputed=nonzero(ledger.UserAccount.DISPUTED),
+                      owed=nonzero(ledger.UserAccount.RECEIVABLE, -1))
 
     @strawberry.field
     async def tip(self, info: Info[Any, Any], id: strawberry.ID) -> Tip | None:

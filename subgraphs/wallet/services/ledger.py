@@ -27,18 +27,23 @@ from subgraphs.wallet.models import Account, JournalEntry, JournalLine, utcnow
 from subgraphs.wallet.services.money import MAX_AMOUNT, get_currency
 
 __all__ = [
+    "AccountFrozenError",
     "AccountRef",
     "InsufficientFundsError",
     "Posting",
     "SystemAccount",
+    "UserAccount",
     "balance_of",
     "balances_of_user",
     "begin_write",
     "dialect_of",
+    "holdings_of_user",
+    "lock_balances",
     "new_id",
     "post_entry",
     "system_account",
     "user_account",
+    "user_subaccount",
     "write_transaction",
 ]
 
@@ -53,14 +58,30 @@ class SystemAccount(StrEnum):
     FEES = "fees"
 
 
+class UserAccount(StrEnum):
+    """A user's accounts per currency, as `owner_kind`: only AVAILABLE can be spent.
+
+    SETTLING holds credited deposits until their settlement hold ends; DISPUTED holds the
+    amount of an open dispute; RECEIVABLE (never positive) is what the user owes after a
+    refund or dispute of money already spent, and while it is below zero the user is frozen.
+    """
+
+    AVAILABLE = "user"
+    SETTLING = "user_settling"
+    DISPUTED = "user_disputed"
+    RECEIVABLE = "user_receivable"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AccountRef:
-    owner_kind: str  # "user" | "system"
+    owner_kind: str  # "system" or a UserAccount
     owner_id: str
     currency: str
 
     @property
     def allow_negative(self) -> bool:
+        if self.owner_kind == UserAccount.RECEIVABLE:
+            return True
         return self.owner_kind == "system" and self.owner_id in (
             SystemAccount.DEPOSITS_CLEARING,
             SystemAccount.CASHOUTS_PAID,
@@ -86,8 +107,28 @@ class InsufficientFundsError(BadUserInputError):
         )
 
 
+class AccountFrozenError(InsufficientFundsError):
+    """The payer owes the platform (a refund or dispute of money already spent): nothing leaves.
+
+    A kind of InsufficientFundsError, so every caller that handles "cannot pay" (renewals going
+    past due, for one) handles a frozen payer the same way.
+    """
+
+    def __init__(self, *, currency: str, owed: int) -> None:
+        BadUserInputError.__init__(
+            self,
+            "This account is frozen until what it owes the platform is repaid",
+            extensions={"reason": "ACCOUNT_FROZEN", "currency": currency, "owedMinor": owed},
+        )
+
+
 def user_account(user_id: str, currency: str) -> AccountRef:
-    return AccountRef(owner_kind="user", owner_id=user_id, currency=currency)
+    """The user's available balance: the only user account anything can be spent from."""
+    return AccountRef(owner_kind=UserAccount.AVAILABLE, owner_id=user_id, currency=currency)
+
+
+def user_subaccount(kind: UserAccount, user_id: str, currency: str) -> AccountRef:
+    return AccountRef(owner_kind=kind, owner_id=user_id, currency=currency)
 
 
 def system_account(code: SystemAccount, currency: str) -> AccountRef:
@@ -144,16 +185,24 @@ async def post_entry(
     postings: Sequence[Posting],
     reference: str | None = None,
     entry_id: str | None = None,
+    allow_frozen: bool = False,
 ) -> str:
     """Write one balanced journal entry and update the cached balances; returns the entry id.
 
-    Raises InsufficientFundsError (nothing written) if a non-negative account would go below 0.
+    Raises InsufficientFundsError (nothing written) if a non-negative account would go below 0,
+    and AccountFrozenError if it debits the available balance of a user who owes the platform
+    (`allow_frozen`: refunds and disputes, which take money back from such a user).
     The caller commits (or rolls back) the transaction opened with `begin_write`.
     """
     currency = _check_postings(postings)
     totals: dict[AccountRef, int] = defaultdict(int)
     for posting in postings:
         totals[posting.account] += posting.amount
+    if not allow_frozen:
+        await _refuse_frozen(session, [
+            ref.owner_id for ref, delta in totals.items()
+            if delta < 0 and ref.owner_kind == UserAccount.AVAILABLE
+        ])
     locked = await _lock_accounts(session, list(totals))
     ids = {ref: account_id for ref, (account_id, _) in locked.items()}
     for ref, delta in totals.items():
@@ -177,6 +226,30 @@ async def post_entry(
             .values(balance=Account.balance + sa.case(deltas, value=Account.id))
         )
     return entry_id
+
+
+async def _refuse_frozen(session: AsyncSession, payers: list[str]) -> None:
+    if not payers:
+        return
+    owed = (await session.execute(
+        sa.select(Account.currency, Account.balance).where(
+            Account.owner_kind == UserAccount.RECEIVABLE,  # type: ignore[arg-type]
+            Account.owner_id.in_(payers),  # type: ignore[attr-defined]
+            Account.balance < 0,  # type: ignore[arg-type]
+        ).limit(1)
+    )).first()
+    if owed is not None:
+        raise AccountFrozenError(currency=owed[0], owed=-int(owed[1]))
+
+
+async def lock_balances(session: AsyncSession, refs: Sequence[AccountRef]) -> dict[AccountRef, int]:
+    """The balances of `refs` (accounts created if missing), row-locked on PostgreSQL.
+
+    One statement in ascending id order, as `post_entry` locks: a service that must read
+    balances before it can build its postings locks every account of the entry here first.
+    """
+    locked = await _lock_accounts(session, list(dict.fromkeys(refs)))
+    return {ref: balance for ref, (_, balance) in locked.items()}
 
 
 def _check_postings(postings: Sequence[Posting]) -> str:
@@ -255,13 +328,21 @@ async def balance_of(session: AsyncSession, account: AccountRef) -> int:
 
 
 async def balances_of_user(session: AsyncSession, user_id: str) -> dict[str, int]:
-    """A user's balance per currency (only currencies the user has touched)."""
+    """A user's available balance per currency (only currencies the user has touched)."""
+    return (await holdings_of_user(session, user_id)).get(UserAccount.AVAILABLE, {})
+
+
+async def holdings_of_user(session: AsyncSession, user_id: str) -> dict[UserAccount, dict[str, int]]:
+    """Every account of a user: kind -> currency -> balance (accounts never used are absent)."""
     result = await session.execute(
-        sa.select(Account.currency, Account.balance)
-        .where(Account.owner_kind == "user", Account.owner_id == user_id)  # type: ignore[arg-type]
+        sa.select(Account.owner_kind, Account.currency, Account.balance)
+        .where(Account.owner_kind.in_(list(UserAccount)), Account.owner_id == user_id)  # type: ignore[attr-defined,arg-type]
         .order_by(Account.currency)
     )
-    return {currency: int(balance) for currency, balance in result.all()}
+    holdings: dict[UserAccount, dict[str, int]] = {}
+    for kind, currency, balance in result.all():
+        holdings.setdefault(UserAccount(kind), {})[currency] = int(balance)
+    return holdings
 
 
 def dialect_of(session: AsyncSession) -> str:

@@ -24,6 +24,7 @@ from subgraphs.wallet.services.idempotency import (
     validate_key,
 )
 from subgraphs.wallet.services.ledger import (
+    AccountFrozenError,
     InsufficientFundsError,
     Posting,
     new_id,
@@ -184,6 +185,7 @@ _SEND_TIP_SQL = (
     "FROM wallet_send_tip($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 )
 _INSUFFICIENT = "wallet: insufficient funds"
+_FROZEN = "wallet: account frozen"  # migration 0005
 _ATTEMPTS = 3
 
 
@@ -223,6 +225,8 @@ async def _call_send_tip(
             if error.args and error.args[0] == _INSUFFICIENT:
                 raise InsufficientFundsError(currency=tip.currency, available=int(error.detail or 0),
                                              requested=tip.amount) from None
+            if error.args and error.args[0] == _FROZEN:
+                raise AccountFrozenError(currency=tip.currency, owed=int(error.detail or 0)) from None
             raise
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             continue  # rolled back as a whole; the same ids are free to use again

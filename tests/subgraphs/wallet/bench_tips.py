@@ -163,6 +163,7 @@ def self_host(args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
         "WALLET_DATABASE_URL": args.database_url, "WALLET_JWT_DEV_HS256_SECRET": args.hs256_secret,
         "WALLET_DATA_DIR": tempfile.mkdtemp(prefix="wallet-bench-"),
         "WALLET_TIP_LIMIT_PER_MINUTE": "100000000", "WALLET_TIP_IP_LIMIT_PER_MINUTE": "100000000",
+        "WALLET_DEPOSIT_SETTLEMENT_HOURS": "0",  # senders are funded by deposits and tip at once
         "WALLET_DB_POOL_SIZE": str(args.pool_size), "WALLET_DB_MAX_OVERFLOW": "0",
     }
     process = subprocess.Popen([sys.executable, "-m", "subgraphs.wallet"], env=env)

@@ -6,6 +6,7 @@ import base64
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from shared.service_auth import ServiceIdentity
 from shared.testing import serve_app
 from subgraphs.wallet.app import create_app
 from subgraphs.wallet.config import WalletSettings
+from subgraphs.wallet.models import utcnow
+from subgraphs.wallet.services.deposits import settle_due
 from subgraphs.wallet.services.outbox import TOPIC_SUSPICIOUS, list_events
 from tests._peers import peer_stack
 from tests.subgraphs.wallet.helpers import assert_balanced, count_entries, fund
@@ -223,17 +226,28 @@ async def test_deposit_and_cashout_flow(api, db) -> None:
     created = await api('mutation { createDeposit(amount: "50.00", currency: "USD", idempotencyKey: "d") { id status } }', user="alice")
     deposit = created["data"]["createDeposit"]
     assert deposit["status"] == "REQUIRES_CONFIRMATION"
-    confirmed = await api("mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status amount { amount } } }",
+    confirmed = await api("mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status amount { amount } settled } }",
                           {"id": deposit["id"]}, user="alice")
-    assert confirmed["data"]["confirmSandboxDeposit"] == {"status": "SUCCEEDED", "amount": {"amount": "50.00"}}
+    assert confirmed["data"]["confirmSandboxDeposit"] == {"status": "SUCCEEDED", "amount": {"amount": "50.00"},
+                                                          "settled": False}
     stolen = await api("mutation($id: ID!) { confirmSandboxDeposit(id: $id) { status } }", {"id": deposit["id"]}, user="bob")
     assert _code(stolen)[0] == "NOT_FOUND"
+    # Settling (the default 72 hours): visible, but neither cashed out nor tipped.
+    wallet = await api("{ myWallet { balances { amount } settling { amount } owed { amount } } }", user="alice")
+    assert wallet["data"]["myWallet"] == {"balances": [{"amount": "0.00"}], "settling": [{"amount": "50.00"}],
+                                          "owed": []}
+    early = await api('mutation { requestCashout(amount: "20.00", currency: "USD", idempotencyKey: "c0") { id } }', user="alice")
+    assert _code(early) == ("BAD_USER_INPUT", "INSUFFICIENT_FUNDS")
+    tipped = await api(SEND, {"to": "bob", "amount": "1.00", "key": "t0"}, user="alice")
+    assert _code(tipped) == ("BAD_USER_INPUT", "INSUFFICIENT_FUNDS")
+    async with db.session() as session:
+        assert await settle_due(session=session, now=utcnow() + timedelta(hours=72, seconds=1)) == 1
     cashout = await api('mutation { requestCashout(amount: "20.00", currency: "USD", idempotencyKey: "c") { id status } }', user="alice")
     assert cashout["data"]["requestCashout"]["status"] == "REQUESTED"
     await api.app.state.wallet_events.worker.join()
-    listed = await api("{ myCashouts { status amount { amount } } myWallet { balances { amount } } }", user="alice")
+    listed = await api("{ myCashouts { status amount { amount } } myWallet { balances { amount } settling { amount } } }", user="alice")
     assert listed["data"] == {"myCashouts": [{"status": "PAID", "amount": {"amount": "20.00"}}],
-                              "myWallet": {"balances": [{"amount": "30.00"}]}}
+                              "myWallet": {"balances": [{"amount": "30.00"}], "settling": []}}
     too_much = await api('mutation { requestCashout(amount: "30.01", currency: "USD", idempotencyKey: "c2") { id } }', user="alice")
     assert _code(too_much) == ("BAD_USER_INPUT", "INSUFFICIENT_FUNDS")
     await assert_balanced(db)

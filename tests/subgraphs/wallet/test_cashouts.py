@@ -28,8 +28,8 @@ from subgraphs.wallet.services.ledger import (
     write_transaction,
 )
 from subgraphs.wallet.services.outbox import TOPIC_CASHOUT, list_events
-from subgraphs.wallet.services.providers.payouts import SandboxPayouts
-from tests.subgraphs.wallet.helpers import assert_balanced, fund
+from subgraphs.wallet.services.providers.payouts import PayoutResult, SandboxPayouts
+from tests.subgraphs.wallet.helpers import assert_balanced, database_state, fund
 
 
 async def _request(db, amount="4.00", key="c1", user="alice"):  # type: ignore[no-untyped-def]
@@ -172,4 +172,31 @@ async def test_two_workers_on_one_cashout_pay_once(db) -> None:
     assert set(outcomes) == {"paid"}
     assert len(payouts.results) == 1 and await _entries(db, "cashout_paid") == 1
     assert await _balances(db) == (600, 0, 400)
+    await assert_balanced(db)
+
+
+class _WatchingPayouts(SandboxPayouts):
+    """The sandbox rail, which first looks at the database from outside, as a bank would not."""
+
+    def __init__(self, db, *, fail_with: Exception | None = None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.db, self.fail_with, self.seen = db, fail_with, []  # type: ignore[var-annotated]
+
+    async def send_payout(self, *, payout_id: str, user_id: str, amount: int, currency: str) -> PayoutResult:
+        self.seen.append(await database_state(self.db, "wallet_cashouts", payout_id))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return await super().send_payout(payout_id=payout_id, user_id=user_id, amount=amount, currency=currency)
+
+
+async def test_payout_rail_is_called_with_no_transaction_open(db) -> None:
+    await fund(db, "alice", 1000)
+    cashout = await _request(db)
+    broken = _WatchingPayouts(db, fail_with=ConnectionError("rail down"))
+    with pytest.raises(ConnectionError):
+        await _process(db, broken, cashout.id)
+    watching = _WatchingPayouts(db)
+    assert await _process(db, watching, cashout.id) == "paid"  # the sweep's retry
+    expected = {"status": "processing", "open_transactions": 0, "row_locked": False}
+    assert broken.seen == [expected] and watching.seen == [expected]
     await assert_balanced(db)

@@ -2,8 +2,11 @@
 
 from subgraphs.wallet.services.providers.base import (
     PaymentProvider,
+    ProviderError,
     ProviderEvent,
     ProviderIntent,
+    ProviderRefusedError,
+    ProviderUnavailableError,
     WebhookRejectedError,
     parse_signature_header,
     sign_payload,
@@ -13,8 +16,11 @@ from subgraphs.wallet.services.providers.stripe import StripeProvider
 
 __all__ = [
     "PaymentProvider",
+    "ProviderError",
     "ProviderEvent",
     "ProviderIntent",
+    "ProviderRefusedError",
+    "ProviderUnavailableError",
     "SandboxProvider",
     "StripeProvider",
     "WebhookRejectedError",

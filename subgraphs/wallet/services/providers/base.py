@@ -10,8 +10,11 @@ from typing import Protocol
 
 __all__ = [
     "PaymentProvider",
+    "ProviderError",
     "ProviderEvent",
     "ProviderIntent",
+    "ProviderRefusedError",
+    "ProviderUnavailableError",
     "WebhookRejectedError",
     "parse_signature_header",
     "sign_payload",
@@ -27,7 +30,13 @@ class ProviderIntent:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ProviderEvent:
-    """A verified webhook, normalised: `kind` is "succeeded", "failed" or "other"."""
+    """A verified webhook, normalised.
+
+    `kind` is "succeeded" or "failed" (a payment intent), "refunded" (`amount` is the charge's
+    cumulative refunded amount), "dispute_opened" / "dispute_closed" (`amount` is the disputed
+    amount, `dispute_ref` the dispute, `dispute_status` its outcome), or "other".
+    `intent_ref` is always the provider's payment intent id.
+    """
 
     event_id: str
     event_type: str
@@ -35,6 +44,21 @@ class ProviderEvent:
     intent_ref: str | None
     amount: int | None
     currency: str | None
+    wallet_intent_id: str | None = None  # our intent id, from the intent's metadata
+    dispute_ref: str | None = None
+    dispute_status: str | None = None
+
+
+class ProviderError(RuntimeError):
+    """A provider call did not produce an intent."""
+
+
+class ProviderRefusedError(ProviderError):
+    """The provider answered and refused (4xx): asking again with the same request will not help."""
+
+
+class ProviderUnavailableError(ProviderError):
+    """No usable answer (timeout, connection error, 5xx, 429): safe to ask again with the same key."""
 
 
 class WebhookRejectedError(Exception):

@@ -44,9 +44,30 @@ class IdentitySettings(ServiceSettings):
         False,
         description="Take the client IP from X-Forwarded-For (only behind a trusted gateway).",
     )
-    login_limit_per_ip: int = Field(20, ge=1, description="Logins per IP per login window.")
-    login_limit_per_account: int = Field(10, ge=1, description="Logins per account per window.")
+    login_limit_per_ip: int = Field(
+        20, ge=1,
+        description="Failed password checks (login, changePassword) per client address per "
+        "login window, across accounts.",
+    )
+    login_limit_per_account_ip: int = Field(
+        5, ge=1,
+        description="Failed password checks of one account from one client address per login "
+        "window.",
+    )
     login_window_seconds: int = Field(300, ge=1, description="Login rate-limit window.")
+    login_limit_per_account: int = Field(
+        50, ge=1,
+        description="Failed password checks of one account from all addresses per account "
+        "window; once exhausted only addresses without recent failures may still try.",
+    )
+    login_account_window_seconds: int = Field(
+        3600, ge=1, description="Window of the account-wide failed-password budget."
+    )
+    token_failure_limit_per_ip: int = Field(
+        30, ge=1,
+        description="Failed refresh-token and wallet-signature checks per client address per "
+        "login window.",
+    )
     register_limit_per_ip: int = Field(10, ge=1, description="Registrations per IP per window.")
     register_window_seconds: int = Field(3600, ge=1, description="Registration window.")
     challenge_limit_per_ip: int = Field(30, ge=1, description="Wallet challenges per IP per window.")

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from shared.auth import Caller
 from shared.errors import ForbiddenError
 from subgraphs.identity.runtime import IdentityRuntime
+from subgraphs.identity.services.attempts import CredentialGuard
 from subgraphs.identity.services.sessions import IssuedSession
 from subgraphs.identity.services.users import Role, get_user, user_roles
 from subgraphs.identity.types import AuthPayload, User
@@ -49,6 +50,14 @@ def client_ip(info: Info[Any, Any]) -> str | None:
             return first[:64]
     client = getattr(request, "client", None)
     return str(client.host) if client else None
+
+
+def credential_guard(info: Info[Any, Any], kind: str) -> CredentialGuard:
+    """The failure budgets of this client for "password" or "token" checks."""
+    rt = runtime(info)
+    limits = rt.password_limits if kind == "password" else rt.token_limits
+    return CredentialGuard(kv=info.context.kv, action=kind, limits=limits,
+                           address=client_ip(info) or "unknown")
 
 
 def require_user(info: Info[Any, Any], *, scopes: frozenset[str] = READ_SCOPES) -> str:

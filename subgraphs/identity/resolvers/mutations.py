@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ from subgraphs.identity.resolvers._context import (
     auth_payload,
     caller,
     client_ip,
+    credential_guard,
     db_session,
     require_admin,
     require_signed_in,
@@ -86,6 +89,14 @@ async def _limit(info: Info[Any, Any], action: str, account: str | None) -> None
     )
 
 
+@asynccontextmanager
+async def _counted(info: Info[Any, Any]) -> AsyncIterator[None]:
+    """A check of a high-entropy credential: a failure (any error) counts against the client."""
+    attempt = await credential_guard(info, "token").start()
+    yield
+    await attempt.succeeded()
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an account and sign it in.")
@@ -114,7 +125,6 @@ class Mutation:
     async def login(self, info: Info[Any, Any], input: LoginInput) -> AuthPayload:
         login = _bounded("login", input.login)
         _bounded("password", input.password)
-        await _limit(info, "login", login.strip()[:254])
         rt = runtime(info)
         async with db_session(info) as session:
             issued = await session_service.login(
@@ -124,6 +134,7 @@ class Mutation:
                 password=input.password,
                 refresh_ttl=rt.refresh_ttl,
                 ip=client_ip(info),
+                guard=credential_guard(info, "password"),
             )
         return auth_payload(info, issued)
 
@@ -131,7 +142,7 @@ class Mutation:
         description="Exchange a refresh token for new tokens. Each refresh token works once."
     )
     async def refresh_token(self, info: Info[Any, Any], refresh_token: str) -> AuthPayload:
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
             issued = await session_service.refresh_session(
                 session=session,
                 refresh_token=refresh_token,
@@ -191,6 +202,7 @@ class Mutation:
                 current_password=current_password,
                 new_password=new_password,
                 ip=client_ip(info),
+                guard=credential_guard(info, "password"),
             )
         return True
 
@@ -264,7 +276,7 @@ class Mutation:
     ) -> AuthPayload:
         _bounded("signature", signature)
         rt = runtime(info)
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
             user = await wallet_service.sign_in_with_wallet(
                 session=session, nonce=nonce, signature=signature, ip=client_ip(info)
             )
@@ -276,7 +288,7 @@ class Mutation:
     async def link_wallet(self, info: Info[Any, Any], nonce: str, signature: str) -> WalletType:
         user_id = require_signed_in(info)
         _bounded("signature", signature)
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
             wallet = await wallet_service.link_wallet(
                 session=session, user_id=user_id, nonce=nonce, signature=signature, ip=client_ip(info)
             )

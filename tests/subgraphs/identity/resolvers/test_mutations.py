@@ -141,7 +141,7 @@ async def test_audit_log_is_admin_only_and_records_auth_events(api):
 
 
 async def test_login_rate_limit_answers_rate_limited_with_retry_after(app_factory, kv, count_rows):
-    async with app_factory(kv=kv, login_limit_per_account=3, login_limit_per_ip=100) as api:
+    async with app_factory(kv=kv, login_limit_per_account_ip=3, login_limit_per_ip=100) as api:
         await api.register("alice")
         for _ in range(3):
             await api(LOGIN, {"i": {"login": "alice", "password": "Wrong-Horse-42"}})
@@ -267,3 +267,60 @@ async def test_change_password_without_current_is_refused_for_password_accounts(
     # Only the failed attempt's audit row was written.
     assert after["identity_audit_events"] == before["identity_audit_events"] + 1
     assert {k: v for k, v in after.items() if k != "identity_audit_events"} == {k: v for k, v in before.items() if k != "identity_audit_events"}
+
+
+def login_from(address, password, login="alice"):
+    return LOGIN, {"i": {"login": login, "password": password}}, {"x-forwarded-for": address}
+
+
+async def test_attacker_hammering_an_account_never_locks_out_its_owner(app_factory, kv):
+    limits = {"login_limit_per_account": 4, "login_limit_per_account_ip": 2, "login_limit_per_ip": 50}
+    async with app_factory(kv=kv, trust_forwarded_for=True, **limits) as api:
+        await api.register("alice", email="alice@example.com")
+        codes = []
+        for n in range(6):  # six attacker addresses, each until refused, by handle and by email
+            for login in ("alice", "alice@example.com", "ALICE"):
+                query, variables, headers = login_from(f"10.0.0.{n}", "Wrong-Horse-42", login)
+                codes.append(error_of(await api(query, variables, headers=headers))["extensions"]["code"])
+            # The owner, from an address of their own, signs in every time.
+            query, variables, headers = login_from("203.0.113.10", GOOD)
+            assert "errors" not in await api(query, variables, headers=headers)
+        # The first address got two checks of alice's password (handle and email share one
+        # budget; the refused third attempt still counts against the account), the second one
+        # more before the account budget of 4 was spent, and each later address only one.
+        assert codes.count("UNAUTHENTICATED") == 2 + 1 + 4
+        assert codes[-3:] == ["UNAUTHENTICATED", "RATE_LIMITED", "RATE_LIMITED"]
+        # The right password from an attacker's address is refused too: it failed recently.
+        query, variables, headers = login_from("10.0.0.5", GOOD)
+        assert error_of(await api(query, variables, headers=headers))["extensions"]["code"] == "RATE_LIMITED"
+        # Another account is untouched.
+        await api.register("bob")
+        query, variables, headers = login_from("10.0.0.1", GOOD, "bob")
+        assert "errors" not in await api(query, variables, headers=headers)
+
+
+CHANGE_PASSWORD = "mutation($c: String, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
+async def test_change_password_is_attempt_limited(app_factory, kv):
+    async with app_factory(kv=kv, login_limit_per_account_ip=3) as api:
+        alice = await api.register("alice")
+        token = alice["accessToken"]
+        for _ in range(3):
+            error = error_of(await api(CHANGE_PASSWORD, {"c": "Wrong-Horse-42", "n": "Another-Horse-77"}, token=token))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        error = error_of(await api(CHANGE_PASSWORD, {"c": GOOD, "n": "Another-Horse-77"}, token=token))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        # Guesses through changePassword spend the same budget as logins: it is the same secret.
+        error = error_of(await api(LOGIN, {"i": {"login": "alice", "password": GOOD}}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_failed_refresh_tokens_are_limited_per_address(app_factory, kv):
+    async with app_factory(kv=kv, token_failure_limit_per_ip=3) as api:
+        alice = await api.register("alice")
+        for n in range(3):
+            error = error_of(await api(REFRESH, {"t": f"rt_guess_{n}"}))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        error = error_of(await api(REFRESH, {"t": alice["refreshToken"]}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"

@@ -18,6 +18,7 @@ from subgraphs.identity.services.users import Role, get_user, user_roles
 from subgraphs.identity.types import AuthPayload, User
 
 RUNTIME_KEY = "identity"
+_RETAIN_MARGIN = 120.0
 
 # Scopes an API key may carry that grant identity operations; "*" grants everything.
 READ_SCOPES = frozenset({"*", "read", "identity:read", "identity:*"})
@@ -58,6 +59,15 @@ def credential_guard(info: Info[Any, Any], kind: str) -> CredentialGuard:
     limits = rt.password_limits if kind == "password" else rt.token_limits
     return CredentialGuard(kv=info.context.kv, action=kind, limits=limits,
                            address=client_ip(info) or "unknown")
+
+
+async def revoke_tokens(info: Info[Any, Any], user_id: str) -> None:
+    """Refuse, everywhere within about a second, every access token `user_id` holds now."""
+    rt = runtime(info)
+    revocations = rt.verifier.revocations
+    assert revocations is not None, "identity's verifier is built with revocations"
+    # As long as any token could still be accepted: its lifetime plus verifiers' leeway.
+    await revocations.revoke(user_id, retain_seconds=rt.issuer.access_ttl + _RETAIN_MARGIN)
 
 
 def require_user(info: Info[Any, Any], *, scopes: frozenset[str] = READ_SCOPES) -> str:

@@ -21,6 +21,7 @@ from subgraphs.identity.resolvers._context import (
     require_admin,
     require_signed_in,
     require_user,
+    revoke_tokens,
     runtime,
 )
 from subgraphs.identity.security.wallet_signatures import Chain as _Chain
@@ -153,7 +154,9 @@ class Mutation:
 
     @strawberry.mutation(
         description="End the session of `refreshToken` (works without an access token), or, "
-        "signed in, every session with allSessions. False when no such session was found."
+        "signed in, every session with allSessions. False when no such session was found. "
+        "Every access token the account holds stops working within about a second (other "
+        "sessions refresh theirs)."
     )
     async def logout(
         self, info: Info[Any, Any], refresh_token: str | None = None, all_sessions: bool = False
@@ -161,14 +164,19 @@ class Mutation:
         user_id = None
         if all_sessions or refresh_token is None or caller(info).is_authenticated:
             user_id = require_signed_in(info)
+            # First: if the revocation cannot be written, nothing else is.
+            await revoke_tokens(info, user_id)
         async with db_session(info) as session:
-            return await session_service.logout(
+            ended = await session_service.logout(
                 session=session,
                 user_id=user_id,
                 refresh_token=refresh_token,
                 all_sessions=all_sessions,
                 ip=client_ip(info),
             )
+        if ended is not None and ended != user_id:
+            await revoke_tokens(info, ended)
+        return ended is not None
 
     @strawberry.mutation(description="Edit the signed-in account's profile; omitted fields stay.")
     async def update_profile(self, info: Info[Any, Any], input: UpdateProfileInput) -> User:
@@ -204,6 +212,7 @@ class Mutation:
                 ip=client_ip(info),
                 guard=credential_guard(info, "password"),
             )
+        await revoke_tokens(info, user_id)
         return True
 
     @strawberry.mutation(description="Replace an account's roles (admins only; USER is implied).")
@@ -217,6 +226,8 @@ class Mutation:
                 roles=[user_service.Role(r) for r in roles],
                 ip=client_ip(info),
             )
+        # Tokens carry roles: the old ones must not outlive the change.
+        await revoke_tokens(info, user.id)
         return User.from_model(user)
 
     @strawberry.mutation(description="Grant or remove the verified badge (admins only).")

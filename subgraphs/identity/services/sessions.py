@@ -160,8 +160,9 @@ async def logout(
     refresh_token: str | None = None,
     all_sessions: bool = False,
     ip: str | None = None,
-) -> bool:
-    """Revoke the family of `refresh_token` (or every family of the user); True if one was found.
+) -> str | None:
+    """Revoke the family of `refresh_token` (or every family of the user): the id of the user
+    whose session ended, None when none was found. The caller revokes their access tokens.
 
     Without `user_id` (a client whose access token already expired) holding the refresh token
     is proof enough to end its own session.
@@ -187,4 +188,4 @@ async def logout(
     if found:
         record_audit_event(session, AuditEventType.LOGOUT, user_id=user_id, ip=ip)
         await session.commit()
-    return found
+    return user_id if found else None

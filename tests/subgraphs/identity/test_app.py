@@ -54,7 +54,7 @@ async def test_expired_token_is_refused(api, signing_pem):
         headers={"kid": keys.kid},
     )
     body = await api(ME, token=expired, status=401)
-    assert body == {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert body == {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED", "reason": "expired"}}]}
 
 
 async def test_token_signed_by_another_key_is_refused(api):

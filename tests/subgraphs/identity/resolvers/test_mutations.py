@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base58
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -324,3 +325,36 @@ async def test_failed_refresh_tokens_are_limited_per_address(app_factory, kv):
             assert error["extensions"]["code"] == "UNAUTHENTICATED"
         error = error_of(await api(REFRESH, {"t": alice["refreshToken"]}))
         assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+ME = "{ me { id roles } }"
+
+
+def revoked(body):
+    # Refused before execution: HTTP 401, with the reason a client needs to decide to refresh.
+    return [e["extensions"] for e in body["errors"]] == [{"code": "UNAUTHENTICATED", "reason": "revoked"}]
+
+
+async def test_logout_password_and_role_changes_revoke_access_tokens(app_factory, kv):
+    async with app_factory(kv=kv) as api:
+        admin = await api.register("root_admin")
+        alice = await api.register("alice")
+        # Logout with only the refresh token (the client lost its access token): still revoked.
+        mutation = "mutation($t: String) { logout(refreshToken: $t) }"
+        assert await api(mutation, {"t": alice["refreshToken"]}) == {"data": {"logout": True}}
+        assert revoked(await api(ME, token=alice["accessToken"], status=401))
+        # A password change revokes the token it was made with; the new password signs in.
+        session = (await api(LOGIN, {"i": {"login": "alice", "password": GOOD}}))["data"]["login"]
+        assert (await api(CHANGE_PASSWORD, {"c": GOOD, "n": "Another-Horse-77"}, token=session["accessToken"])) == {
+            "data": {"changePassword": True}}
+        assert revoked(await api(ME, token=session["accessToken"], status=401))
+        fresh = (await api(LOGIN, {"i": {"login": "alice", "password": "Another-Horse-77"}}))["data"]["login"]
+        assert (await api(ME, token=fresh["accessToken"]))["data"]["me"]["roles"] == ["USER"]
+        # New roles: tokens naming the old ones stop working; a refresh carries the new ones.
+        set_roles = "mutation($u: ID!) { setRoles(userId: $u, roles: [CREATOR]) { id } }"
+        assert "errors" not in await api(set_roles, {"u": alice["user"]["id"]}, token=admin["accessToken"])
+        assert revoked(await api(ME, token=fresh["accessToken"], status=401))
+        refreshed = (await api(REFRESH, {"t": fresh["refreshToken"]}))["data"]["refreshToken"]
+        assert (await api(ME, token=refreshed["accessToken"]))["data"]["me"]["roles"] == ["USER", "CREATOR"]
+        assert jwt.decode(refreshed["accessToken"], options={"verify_signature": False})["roles"] == ["CREATOR", "USER"]
+        assert "errors" not in await api(ME, token=admin["accessToken"])  # other users untouched

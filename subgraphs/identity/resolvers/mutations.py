@@ -98,6 +98,13 @@ async def _counted(info: Info[Any, Any]) -> AsyncIterator[None]:
     await attempt.succeeded()
 
 
+def _client(info: Info[Any, Any]) -> str:
+    """Who asks for and answers wallet challenges: client address and user agent."""
+    request = info.context.request
+    agent = request.headers.get("user-agent") if request is not None else None
+    return wallet_service.client_fingerprint(client_ip(info), agent)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an account and sign it in.")
@@ -269,14 +276,21 @@ class Mutation:
         canonical = normalize_address(_Chain(chain), address)
         await _limit(info, "challenge", f"{chain}:{canonical}")
         settings = runtime(info).settings
+        ttl = timedelta(seconds=settings.wallet_challenge_ttl_seconds)
+        chain_id = (str(settings.wallet_ethereum_chain_id) if chain is Chain.ETHEREUM
+                    else settings.wallet_solana_cluster)
         async with db_session(info) as session:
             challenge = await wallet_service.create_challenge(
                 session=session,
                 chain=_Chain(chain),
                 address=canonical,
-                ttl=timedelta(seconds=settings.wallet_challenge_ttl_seconds),
+                ttl=ttl,
                 domain=settings.wallet_domain,
+                uri=settings.wallet_uri,
+                chain_id=chain_id,
             )
+        await wallet_service.bind_challenge(
+            info.context.kv, nonce=challenge.nonce, client=_client(info), ttl=ttl)
         return WalletChallengeType.from_model(challenge)
 
     @strawberry.mutation(
@@ -288,6 +302,8 @@ class Mutation:
         _bounded("signature", signature)
         rt = runtime(info)
         async with _counted(info), db_session(info) as session:
+            await wallet_service.check_challenge_client(
+                info.context.kv, nonce=nonce, client=_client(info))
             user = await wallet_service.sign_in_with_wallet(
                 session=session, nonce=nonce, signature=signature, ip=client_ip(info)
             )
@@ -300,6 +316,8 @@ class Mutation:
         user_id = require_signed_in(info)
         _bounded("signature", signature)
         async with _counted(info), db_session(info) as session:
+            await wallet_service.check_challenge_client(
+                info.context.kv, nonce=nonce, client=_client(info))
             wallet = await wallet_service.link_wallet(
                 session=session, user_id=user_id, nonce=nonce, signature=signature, ip=client_ip(info)
             )

@@ -358,3 +358,58 @@ async def test_logout_password_and_role_changes_revoke_access_tokens(app_factory
         assert (await api(ME, token=refreshed["accessToken"]))["data"]["me"]["roles"] == ["USER", "CREATOR"]
         assert jwt.decode(refreshed["accessToken"], options={"verify_signature": False})["roles"] == ["CREATOR", "USER"]
         assert "errors" not in await api(ME, token=admin["accessToken"])  # other users untouched
+
+
+@pytest.mark.parametrize(("make_wallet", "chain_id"), [(solana_wallet, "mainnet"), (ethereum_wallet, "1")],
+                         ids=["solana", "ethereum"])
+async def test_challenge_is_a_standard_sign_in_message_signed_for_real(app_factory, make_wallet, chain_id):
+    async with app_factory(wallet_domain="app.tributary.io", wallet_uri="https://app.tributary.io/") as api:
+        chain, address, sign = make_wallet()
+        c = (await api(CHALLENGE, {"c": chain, "a": address}))["data"]["walletChallenge"]
+        lines = c["message"].split("\n")
+        account = "Ethereum" if chain == "ETHEREUM" else "Solana"
+        assert lines[:2] == [f"app.tributary.io wants you to sign in with your {account} account:", address]
+        assert lines[5:10] == ["URI: https://app.tributary.io/", "Version: 1", f"Chain ID: {chain_id}",
+                               f"Nonce: {c['nonce']}", lines[9]]
+        assert lines[9].startswith("Issued At: ") and lines[10].startswith("Expiration Time: ")
+        body = await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])})
+        assert "errors" not in body, body
+
+
+async def test_a_challenge_answers_only_the_client_that_asked(app_factory):
+    async with app_factory(trust_forwarded_for=True) as api:
+        chain, address, sign = ethereum_wallet()
+        asker = {"x-forwarded-for": "203.0.113.20", "user-agent": "wallet-app/1"}
+
+        async def challenge():
+            return (await api(CHALLENGE, {"c": chain, "a": address}, headers=asker))["data"]["walletChallenge"]
+
+        for other in ({"x-forwarded-for": "198.51.100.66", "user-agent": "wallet-app/1"},
+                      {"x-forwarded-for": "203.0.113.20", "user-agent": "curl/8"}):
+            c = await challenge()
+            error = error_of(await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=other))
+            assert error["extensions"] == {"reason": "CLIENT_MISMATCH", "code": "UNAUTHENTICATED"}
+            # A challenge someone else answered is spent for its asker too.
+            error = error_of(await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=asker))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        c = await challenge()
+        assert "errors" not in await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=asker)
+
+
+async def test_wallet_challenges_are_limited_per_address_and_per_client(app_factory, kv):
+    async with app_factory(kv=kv, trust_forwarded_for=True, challenge_limit_per_ip=3,
+                           challenge_limit_per_address=2) as api:
+        _, address, _ = ethereum_wallet()
+        # One wallet address asked for from many clients: its own budget.
+        for n in range(2):
+            assert "errors" not in await api(CHALLENGE, {"c": "ETHEREUM", "a": address},
+                                             headers={"x-forwarded-for": f"10.1.0.{n}"})
+        error = error_of(await api(CHALLENGE, {"c": "ETHEREUM", "a": address}, headers={"x-forwarded-for": "10.1.0.9"}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        # One client asking for many wallet addresses: the client's budget.
+        for _ in range(3):
+            _, other, _ = ethereum_wallet()
+            assert "errors" not in await api(CHALLENGE, {"c": "ETHEREUM", "a": other}, headers={"x-forwarded-for": "10.2.0.1"})
+        _, other, _ = ethereum_wallet()
+        error = error_of(await api(CHALLENGE, {"c": "ETHEREUM", "a": other}, headers={"x-forwarded-for": "10.2.0.1"}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"

@@ -49,6 +49,7 @@ from shared.errors import (
     BAD_REQUEST,
     INTERNAL_MESSAGE,
     PAYLOAD_TOO_LARGE,
+    ServiceUnavailableError,
     TributaryErrorExtension,
     UnauthenticatedError,
     format_error,
@@ -59,6 +60,7 @@ from shared.graphiql import asset_route, graphiql_html
 from shared.internal import InternalRoute, InternalServer, internal_app
 from shared.peers import Peers
 from shared.redis import KeyValue
+from shared.revocation import TokenRevocations, revocation_kv
 from shared.scopes import ApiKeyScopes
 from shared.service_auth import CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, ServiceKeyring
 from shared.telemetry import (
@@ -83,9 +85,10 @@ _OPERATION_CACHE_SIZE = 512
 
 
 def graphql_error_response(message: str, code: str, status: int,
-                           headers: dict[str, str] | None = None) -> Response:
+                           headers: dict[str, str] | None = None, *,
+                           extensions: dict[str, Any] | None = None) -> Response:
     """A GraphQL-shaped JSON error for failures that happen before execution."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    body = {"errors": [{"message": message, "extensions": {**(extensions or {}), "code": code}}]}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json",
                     headers=headers)
 
@@ -101,7 +104,7 @@ def _from_gateway(headers: Any, keyring: ServiceKeyring) -> bool:
 
 
 class _AuthFailedError(Exception):
-    def __init__(self, error: UnauthenticatedError) -> None:
+    def __init__(self, error: UnauthenticatedError | ServiceUnavailableError) -> None:
         super().__init__(error.message)
         self.error = error
 
@@ -133,8 +136,16 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
         except HTTPException as error:
             response = graphql_error_response(error.reason, BAD_REQUEST, error.status_code)
         except _AuthFailedError as failed:
-            response = graphql_error_response(failed.error.message, failed.error.code, 401,
-                                              headers={"www-authenticate": "Bearer"})
+            if isinstance(failed.error, ServiceUnavailableError):
+                # The credential could not be checked (revocations unreadable): not the
+                # client's fault, and not a reason for it to sign in again.
+                response = graphql_error_response(failed.error.message, failed.error.code, 503)
+            else:
+                # The reason (expired, revoked...) tells a client whether refreshing can help.
+                response = graphql_error_response(
+                    failed.error.message, failed.error.code, 401,
+                    headers={"www-authenticate": "Bearer"},
+                    extensions=failed.error.graphql_extensions())
         await response(scope, receive, send)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -158,11 +169,11 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
         state = self.app_state
         request_id = request_id_var.get() or sanitize_request_id(None)
         caller = ANONYMOUS
-        auth_error: UnauthenticatedError | None = None
+        auth_error: UnauthenticatedError | ServiceUnavailableError | None = None
         try:
             caller = await authenticate_request(
                 request.headers, state.verifier, api_key_resolver=self.api_key_resolver)
-        except UnauthenticatedError as error:
+        except (UnauthenticatedError, ServiceUnavailableError) as error:
             if isinstance(request, Request):
                 raise _AuthFailedError(error) from None
             auth_error = error  # WebSockets may still authenticate in connection_init
@@ -190,7 +201,7 @@ class _SubgraphGraphQL(GraphQL[RequestContext, None]):
             try:
                 context.caller = await authenticate_request(
                     headers, self.app_state.verifier, api_key_resolver=self.api_key_resolver)
-            except UnauthenticatedError as error:
+            except (UnauthenticatedError, ServiceUnavailableError) as error:
                 raise ConnectionRejectionError({"message": error.message}) from None
             context.extra.pop("auth_error", None)
         elif "auth_error" in context.extra:
@@ -474,8 +485,11 @@ def create_subgraph_app(
     The app owns `database` and `kv`: they are closed when it shuts down.
     `internal_routes` are served on the internal port (`settings.internal_port`), never on
     the public one; API keys default to identity's verdict when identity is a peer.
+    A `verifier` without revocations gets the shared ones on `kv`'s server (`shared.revocation`).
     """
     configure_logging(settings.log_level)
+    if verifier is not None and verifier.revocations is None:
+        verifier.revocations = TokenRevocations(revocation_kv(kv))
     peers = peers or Peers.from_settings(settings)
     if api_key_resolver is None:
         api_key_resolver = peers.api_keys

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import jwt
@@ -21,6 +21,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from shared.errors import ForbiddenError, UnauthenticatedError
+from shared.revocation import now_us
+
+if TYPE_CHECKING:
+    from shared.revocation import TokenRevocations
 
 __all__ = [
     "ANONYMOUS",
@@ -163,11 +167,14 @@ class TokenIssuer:
                            scopes: Iterable[str] = (), token_id: str | None = None,
                            api_key_id: str | None = None,
                            extra: Mapping[str, Any] | None = None) -> str:
-        now = int(time.time())
+        issued_us = now_us()
+        now = issued_us // 1_000_000
         claims: dict[str, Any] = {
             **(extra or {}),
             "iss": self.issuer, "aud": self.audience, "sub": user_id,
             "iat": now, "nbf": now, "exp": now + self.access_ttl,
+            # Microsecond issue time, compared with revocation times (`shared.revocation`).
+            "iat_us": issued_us,
             "jti": token_id or uuid.uuid4().hex,
             "roles": sorted(set(roles)), "scope": " ".join(sorted(set(scopes))),
         }
@@ -200,7 +207,8 @@ class TokenVerifier:
     def __init__(self, *, issuer: str, audience: str, jwks_url: str | None = None,
                  jwks: Mapping[str, Any] | None = None, hs256_secret: str | None = None,
                  cache_seconds: float = 300.0, min_refresh_seconds: float = 1.0,
-                 leeway: float = 30.0, timeout: float = 5.0) -> None:
+                 leeway: float = 30.0, timeout: float = 5.0,
+                 revocations: TokenRevocations | None = None) -> None:
         assert jwks_url or jwks or hs256_secret, "TokenVerifier needs a JWKS URL, a JWKS or a secret"
         self.issuer = issuer
         self.audience = audience
@@ -210,10 +218,12 @@ class TokenVerifier:
         self.min_refresh_seconds = min_refresh_seconds
         self.leeway = leeway
         self.timeout = timeout
+        # Checked on every verify, cached or not (`shared.revocation`); the app factory sets it.
+        self.revocations = revocations
         self._keys: dict[str, Ed25519PublicKey] = {}
         # Verified tokens until they expire: a client sends the same token on every request,
         # and the Ed25519 check was the largest cost of an authenticated request.
-        self._verified: OrderedDict[str, tuple[Caller, float]] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[Caller, float, int]] = OrderedDict()
         self.cache_size = 4096
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
@@ -239,11 +249,18 @@ class TokenVerifier:
         return verifier
 
     async def verify(self, token: str) -> Caller:
+        caller, issued_us = await self._verify_signed(token)
+        if (self.revocations is not None and caller.user_id is not None
+                and await self.revocations.is_revoked(caller.user_id, issued_us=issued_us)):
+            raise UnauthenticatedError("Token has been revoked", extensions={"reason": "revoked"})
+        return caller
+
+    async def _verify_signed(self, token: str) -> tuple[Caller, int]:
         cached = self._verified.get(token)
         if cached is not None:
             if cached[1] > time.time():
                 self._verified.move_to_end(token)
-                return cached[0]
+                return cached[0], cached[2]
             del self._verified[token]
         try:
             header = jwt.get_unverified_header(token)
@@ -258,10 +275,11 @@ class TokenVerifier:
             raise UnauthenticatedError(f"Invalid token: algorithm {alg!r} not accepted")
         claims = self._decode(token, key, alg)
         caller = _claims_to_caller(claims)
-        self._verified[token] = (caller, float(claims["exp"]))
+        issued_us = _issued_us(claims)
+        self._verified[token] = (caller, float(claims["exp"]), issued_us)
         if len(self._verified) > self.cache_size:
             self._verified.popitem(last=False)
-        return caller
+        return caller, issued_us
 
     def _decode(self, token: str, key: Any, alg: str) -> dict[str, Any]:
         try:
@@ -317,6 +335,14 @@ class TokenVerifier:
             self.fetch_count += 1
             self._keys = keys
             self._fetched_at = time.monotonic()
+
+
+def _issued_us(claims: Mapping[str, Any]) -> int:
+    exact = claims.get("iat_us")
+    if isinstance(exact, int) and not isinstance(exact, bool):
+        return exact
+    # Tokens without it (dev HS256) count from the start of their second: never later.
+    return int(claims["iat"]) * 1_000_000
 
 
 def _parse_jwks(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -11,6 +13,18 @@ from pydantic_settings import SettingsConfigDict
 from shared.config import ServiceSettings
 
 __all__ = ["IdentitySettings"]
+
+_DEV_WALLET_DOMAIN = "tributary.local"
+_AUTHORITY = re.compile(r"[A-Za-z0-9.-]{1,100}(:[0-9]{1,5})?")
+# Reserved or local names (RFC 2606, RFC 6761, mDNS) and the deploy files' CHANGE-ME examples.
+_PLACEHOLDER_SUFFIXES = (".local", ".localhost", ".test", ".example", ".invalid", ".internal",
+                         "example.com", "example.net", "example.org")
+
+
+def _placeholder(host: str) -> bool:
+    host = host.lower().split(":", 1)[0].rstrip(".")
+    return (host in ("", "localhost", "127.0.0.1", "0.0.0.0", "::1") or "change-me" in host
+            or host.endswith(_PLACEHOLDER_SUFFIXES))
 
 
 class IdentitySettings(ServiceSettings):
@@ -38,11 +52,46 @@ class IdentitySettings(ServiceSettings):
         300, ge=10, le=3600, description="How long a wallet sign-in challenge stays valid."
     )
     wallet_domain: str = Field(
-        "tributary.local", description="Domain named in wallet sign-in messages."
+        "",
+        description="Domain (host[:port], RFC 3986 authority) named in wallet sign-in messages "
+        "(EIP-4361 / SIWS); wallets warn when it is not the site asking. Required in prod; "
+        "dev/test: tributary.local.",
     )
-    login_limit_per_ip: int = Field(20, ge=1, description="Logins per IP per login window.")
-    login_limit_per_account: int = Field(10, ge=1, description="Logins per account per window.")
+    wallet_uri: str = Field(
+        "",
+        description="URI (e.g. https://app.example/) named in wallet sign-in messages. "
+        "Required in prod; dev/test: http://<wallet_domain>/.",
+    )
+    wallet_ethereum_chain_id: int = Field(
+        1, ge=1, description="EIP-155 chain id named in Ethereum sign-in messages."
+    )
+    wallet_solana_cluster: Literal["mainnet", "devnet", "testnet", "localnet"] = Field(
+        "mainnet", description="Solana cluster named (Chain ID) in Solana sign-in messages."
+    )
+    login_limit_per_ip: int = Field(
+        20, ge=1,
+        description="Failed password checks (login, changePassword) per client address per "
+        "login window, across accounts.",
+    )
+    login_limit_per_account_ip: int = Field(
+        5, ge=1,
+        description="Failed password checks of one account from one client address per login "
+        "window.",
+    )
     login_window_seconds: int = Field(300, ge=1, description="Login rate-limit window.")
+    login_limit_per_account: int = Field(
+        50, ge=1,
+        description="Failed password checks of one account from all addresses per account "
+        "window; once exhausted only addresses without recent failures may still try.",
+    )
+    login_account_window_seconds: int = Field(
+        3600, ge=1, description="Window of the account-wide failed-password budget."
+    )
+    token_failure_limit_per_ip: int = Field(
+        30, ge=1,
+        description="Failed refresh-token and wallet-signature checks per client address per "
+        "login window.",
+    )
     register_limit_per_ip: int = Field(10, ge=1, description="Registrations per IP per window.")
     register_window_seconds: int = Field(3600, ge=1, description="Registration window.")
     challenge_limit_per_ip: int = Field(30, ge=1, description="Wallet challenges per IP per window.")
@@ -64,6 +113,30 @@ class IdentitySettings(ServiceSettings):
                 "signing_key_pem: required in prod (set IDENTITY_SIGNING_KEY_PEM to an Ed25519 "
                 "PKCS#8 PEM)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _wallet_sign_in(self) -> IdentitySettings:
+        prod = self.environment == "prod"
+        domain, uri = self.wallet_domain.strip(), self.wallet_uri.strip()
+        if not domain:
+            if prod:
+                raise ValueError("wallet_domain: required in prod (the site users sign in on)")
+            domain = _DEV_WALLET_DOMAIN
+        if not _AUTHORITY.fullmatch(domain):
+            raise ValueError("wallet_domain: must be host[:port], without scheme or path")
+        if not uri:
+            if prod:
+                raise ValueError("wallet_uri: required in prod (e.g. https://<domain>/)")
+            uri = f"http://{domain}/"
+        parts = urlsplit(uri)
+        if not parts.scheme or not parts.netloc or len(uri) > 200 or any(c.isspace() for c in uri):
+            raise ValueError("wallet_uri: must be an absolute URI of at most 200 characters")
+        if prod and (_placeholder(domain) or _placeholder(parts.hostname or "")):
+            raise ValueError("wallet_domain/wallet_uri: a placeholder or local name in prod; set "
+                             "the public domain users sign in on")
+        object.__setattr__(self, "wallet_domain", domain)
+        object.__setattr__(self, "wallet_uri", uri)
         return self
 
     @property

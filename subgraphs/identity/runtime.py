@@ -8,6 +8,7 @@ from datetime import timedelta
 from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
 from subgraphs.identity.config import IdentitySettings
 from subgraphs.identity.security.passwords import PasswordHasher
+from subgraphs.identity.services.attempts import FailureLimits
 from subgraphs.identity.services.rate_limits import Limit
 
 __all__ = ["IdentityRuntime", "build_runtime", "load_signing_keys"]
@@ -27,8 +28,6 @@ class IdentityRuntime:
     def limit(self, name: str) -> Limit:
         s = self.settings
         windows = {
-            "login_per_ip": (s.login_limit_per_ip, s.login_window_seconds),
-            "login_per_account": (s.login_limit_per_account, s.login_window_seconds),
             "register_per_ip": (s.register_limit_per_ip, s.register_window_seconds),
             "register_per_account": (s.register_limit_per_ip, s.register_window_seconds),
             "challenge_per_ip": (s.challenge_limit_per_ip, s.challenge_window_seconds),
@@ -36,6 +35,25 @@ class IdentityRuntime:
         }
         limit, window = windows[name]
         return Limit(limit=limit, window_seconds=window)
+
+    @property
+    def password_limits(self) -> FailureLimits:
+        """Failed password checks: login and changePassword share them (the same secret)."""
+        s = self.settings
+        return FailureLimits(
+            per_address=Limit(limit=s.login_limit_per_ip, window_seconds=s.login_window_seconds),
+            per_account_address=Limit(
+                limit=s.login_limit_per_account_ip, window_seconds=s.login_window_seconds),
+            per_account=Limit(
+                limit=s.login_limit_per_account, window_seconds=s.login_account_window_seconds),
+        )
+
+    @property
+    def token_limits(self) -> FailureLimits:
+        """Failed checks of high-entropy credentials (refresh tokens, wallet signatures)."""
+        s = self.settings
+        return FailureLimits(per_address=Limit(
+            limit=s.token_failure_limit_per_ip, window_seconds=s.login_window_seconds))
 
 
 def load_signing_keys(settings: IdentitySettings) -> SigningKeys:

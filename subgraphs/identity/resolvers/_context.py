@@ -13,11 +13,13 @@ from shared.auth import Caller
 from shared.context import client_address as shared_client_address
 from shared.errors import ForbiddenError
 from subgraphs.identity.runtime import IdentityRuntime
+from subgraphs.identity.services.attempts import CredentialGuard
 from subgraphs.identity.services.sessions import IssuedSession
 from subgraphs.identity.services.users import Role, get_user, user_roles
 from subgraphs.identity.types import AuthPayload, User
 
 RUNTIME_KEY = "identity"
+_RETAIN_MARGIN = 120.0
 
 # Scopes an API key may carry that grant identity operations; "*" grants everything.
 READ_SCOPES = frozenset({"*", "read", "identity:read", "identity:*"})
@@ -42,6 +44,23 @@ async def db_session(info: Info[Any, Any]) -> AsyncIterator[AsyncSession]:
 def client_ip(info: Info[Any, Any]) -> str | None:
     # The kit's one client address: the gateway's, proven by its credential, else the peer.
     return shared_client_address(info)
+
+
+def credential_guard(info: Info[Any, Any], kind: str) -> CredentialGuard:
+    """The failure budgets of this client for "password" or "token" checks."""
+    rt = runtime(info)
+    limits = rt.password_limits if kind == "password" else rt.token_limits
+    return CredentialGuard(kv=info.context.kv, action=kind, limits=limits,
+                           address=client_ip(info) or "unknown")
+
+
+async def revoke_tokens(info: Info[Any, Any], user_id: str) -> None:
+    """Refuse, everywhere within about a second, every access token `user_id` holds now."""
+    rt = runtime(info)
+    revocations = rt.verifier.revocations
+    assert revocations is not None, "identity's verifier is built with revocations"
+    # As long as any token could still be accepted: its lifetime plus verifiers' leeway.
+    await revocations.revoke(user_id, retain_seconds=rt.issuer.access_ttl + _RETAIN_MARGIN)
 
 
 def require_user(info: Info[Any, Any], *, scopes: frozenset[str] = READ_SCOPES) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +16,12 @@ from subgraphs.identity.resolvers._context import (
     auth_payload,
     caller,
     client_ip,
+    credential_guard,
     db_session,
     require_admin,
     require_signed_in,
     require_user,
+    revoke_tokens,
     runtime,
 )
 from subgraphs.identity.security.wallet_signatures import Chain as _Chain
@@ -86,6 +90,21 @@ async def _limit(info: Info[Any, Any], action: str, account: str | None) -> None
     )
 
 
+@asynccontextmanager
+async def _counted(info: Info[Any, Any]) -> AsyncIterator[None]:
+    """A check of a high-entropy credential: a failure (any error) counts against the client."""
+    attempt = await credential_guard(info, "token").start()
+    yield
+    await attempt.succeeded()
+
+
+def _client(info: Info[Any, Any]) -> str:
+    """Who asks for and answers wallet challenges: client address and user agent."""
+    request = info.context.request
+    agent = request.headers.get("user-agent") if request is not None else None
+    return wallet_service.client_fingerprint(client_ip(info), agent)
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an account and sign it in.")
@@ -114,7 +133,6 @@ class Mutation:
     async def login(self, info: Info[Any, Any], input: LoginInput) -> AuthPayload:
         login = _bounded("login", input.login)
         _bounded("password", input.password)
-        await _limit(info, "login", login.strip()[:254])
         rt = runtime(info)
         async with db_session(info) as session:
             issued = await session_service.login(
@@ -124,6 +142,7 @@ class Mutation:
                 password=input.password,
                 refresh_ttl=rt.refresh_ttl,
                 ip=client_ip(info),
+                guard=credential_guard(info, "password"),
             )
         return auth_payload(info, issued)
 
@@ -131,7 +150,7 @@ class Mutation:
         description="Exchange a refresh token for new tokens. Each refresh token works once."
     )
     async def refresh_token(self, info: Info[Any, Any], refresh_token: str) -> AuthPayload:
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
             issued = await session_service.refresh_session(
                 session=session,
                 refresh_token=refresh_token,
@@ -142,7 +161,9 @@ class Mutation:
 
     @strawberry.mutation(
         description="End the session of `refreshToken` (works without an access token), or, "
-        "signed in, every session with allSessions. False when no such session was found."
+        "signed in, every session with allSessions. False when no such session was found. "
+        "Every access token the account holds stops working within about a second (other "
+        "sessions refresh theirs)."
     )
     async def logout(
         self, info: Info[Any, Any], refresh_token: str | None = None, all_sessions: bool = False
@@ -150,14 +171,19 @@ class Mutation:
         user_id = None
         if all_sessions or refresh_token is None or caller(info).is_authenticated:
             user_id = require_signed_in(info)
+            # First: if the revocation cannot be written, nothing else is.
+            await revoke_tokens(info, user_id)
         async with db_session(info) as session:
-            return await session_service.logout(
+            ended = await session_service.logout(
                 session=session,
                 user_id=user_id,
                 refresh_token=refresh_token,
                 all_sessions=all_sessions,
                 ip=client_ip(info),
             )
+        if ended is not None and ended != user_id:
+            await revoke_tokens(info, ended)
+        return ended is not None
 
     @strawberry.mutation(description="Edit the signed-in account's profile; omitted fields stay.")
     async def update_profile(self, info: Info[Any, Any], input: UpdateProfileInput) -> User:
@@ -191,7 +217,9 @@ class Mutation:
                 current_password=current_password,
                 new_password=new_password,
                 ip=client_ip(info),
+                guard=credential_guard(info, "password"),
             )
+        await revoke_tokens(info, user_id)
         return True
 
     @strawberry.mutation(description="Replace an account's roles (admins only; USER is implied).")
@@ -205,6 +233,8 @@ class Mutation:
                 roles=[user_service.Role(r) for r in roles],
                 ip=client_ip(info),
             )
+        # Tokens carry roles: the old ones must not outlive the change.
+        await revoke_tokens(info, user.id)
         return User.from_model(user)
 
     @strawberry.mutation(description="Grant or remove the verified badge (admins only).")
@@ -246,14 +276,21 @@ class Mutation:
         canonical = normalize_address(_Chain(chain), address)
         await _limit(info, "challenge", f"{chain}:{canonical}")
         settings = runtime(info).settings
+        ttl = timedelta(seconds=settings.wallet_challenge_ttl_seconds)
+        chain_id = (str(settings.wallet_ethereum_chain_id) if chain is Chain.ETHEREUM
+                    else settings.wallet_solana_cluster)
         async with db_session(info) as session:
             challenge = await wallet_service.create_challenge(
                 session=session,
                 chain=_Chain(chain),
                 address=canonical,
-                ttl=timedelta(seconds=settings.wallet_challenge_ttl_seconds),
+                ttl=ttl,
                 domain=settings.wallet_domain,
+                uri=settings.wallet_uri,
+                chain_id=chain_id,
             )
+        await wallet_service.bind_challenge(
+            info.context.kv, nonce=challenge.nonce, client=_client(info), ttl=ttl)
         return WalletChallengeType.from_model(challenge)
 
     @strawberry.mutation(
@@ -264,7 +301,9 @@ class Mutation:
     ) -> AuthPayload:
         _bounded("signature", signature)
         rt = runtime(info)
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
+            await wallet_service.check_challenge_client(
+                info.context.kv, nonce=nonce, client=_client(info))
             user = await wallet_service.sign_in_with_wallet(
                 session=session, nonce=nonce, signature=signature, ip=client_ip(info)
             )
@@ -276,7 +315,9 @@ class Mutation:
     async def link_wallet(self, info: Info[Any, Any], nonce: str, signature: str) -> WalletType:
         user_id = require_signed_in(info)
         _bounded("signature", signature)
-        async with db_session(info) as session:
+        async with _counted(info), db_session(info) as session:
+            await wallet_service.check_challenge_client(
+                info.context.kv, nonce=nonce, client=_client(info))
             wallet = await wallet_service.link_wallet(
                 session=session, user_id=user_id, nonce=nonce, signature=signature, ip=client_ip(info)
             )

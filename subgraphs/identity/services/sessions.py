@@ -12,6 +12,7 @@ from shared.errors import UnauthenticatedError
 from subgraphs.identity.models import RefreshToken, User, new_id, utcnow
 from subgraphs.identity.security.passwords import PasswordHasher
 from subgraphs.identity.security.secrets import hash_secret, new_refresh_token
+from subgraphs.identity.services.attempts import CredentialGuard
 from subgraphs.identity.services.audit import AuditEventType, record_audit_event
 from subgraphs.identity.services.users import as_utc, revoke_all_refresh_tokens
 
@@ -52,9 +53,17 @@ async def login(
     password: str,
     refresh_ttl: timedelta,
     ip: str | None = None,
+    guard: CredentialGuard | None = None,
 ) -> IssuedSession:
-    """Check a handle-or-email and password; the failure message never says which one was wrong."""
+    """Check a handle-or-email and password; the failure message never says which one was wrong.
+
+    `guard` counts the check against the failure budgets of the client (the resolver always
+    passes one): keyed by the account's id, so its handle and email share one budget.
+    """
     user = await _find_login(session, login)
+    attempt = None
+    if guard is not None:
+        attempt = await guard.start(user.id if user else f"login:{login.strip()[:254]}")
     if not await hasher.verify(user.password_hash if user else None, password) or user is None:
         record_audit_event(
             session,
@@ -65,6 +74,8 @@ async def login(
         )
         await session.commit()
         raise UnauthenticatedError("Invalid handle or password.")
+    if attempt is not None:
+        await attempt.succeeded()
     if hasher.needs_rehash(user.password_hash or ""):
         user.password_hash = await hasher.hash(password)
     issued = start_session(session, user=user, refresh_ttl=refresh_ttl)
@@ -149,8 +160,9 @@ async def logout(
     refresh_token: str | None = None,
     all_sessions: bool = False,
     ip: str | None = None,
-) -> bool:
-    """Revoke the family of `refresh_token` (or every family of the user); True if one was found.
+) -> str | None:
+    """Revoke the family of `refresh_token` (or every family of the user): the id of the user
+    whose session ended, None when none was found. The caller revokes their access tokens.
 
     Without `user_id` (a client whose access token already expired) holding the refresh token
     is proof enough to end its own session.
@@ -176,4 +188,4 @@ async def logout(
     if found:
         record_audit_event(session, AuditEventType.LOGOUT, user_id=user_id, ip=ip)
         await session.commit()
-    return found
+    return user_id if found else None

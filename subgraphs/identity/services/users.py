@@ -22,6 +22,7 @@ from subgraphs.identity.services._validation import (
     validate_handle,
     validate_text,
 )
+from subgraphs.identity.services.attempts import CredentialGuard
 from subgraphs.identity.services.audit import AuditEventType, record_audit_event
 
 __all__ = [
@@ -197,19 +198,24 @@ async def change_password(
     current_password: str | None,
     new_password: str,
     ip: str | None = None,
+    guard: CredentialGuard | None = None,
 ) -> None:
     """Replace the password and revoke every refresh token of the account (all sessions end).
 
     An account created by wallet sign-in has no password yet; it sets its first one without
-    `current_password` (the signed-in session is the proof).
+    `current_password` (the signed-in session is the proof). `guard` counts the check of the
+    current password against the same failure budgets as logins (it is the same secret).
     """
     user = await _require_user(session, user_id)
-    if user.password_hash is not None and not await hasher.verify(
-        user.password_hash, current_password or ""
-    ):
-        record_audit_event(session, AuditEventType.PASSWORD_CHANGE_FAILED, user_id=user.id, ip=ip)
-        await session.commit()
-        raise UnauthenticatedError("Current password is incorrect.")
+    if user.password_hash is not None:
+        attempt = await guard.start(user.id) if guard is not None else None
+        if not await hasher.verify(user.password_hash, current_password or ""):
+            record_audit_event(
+                session, AuditEventType.PASSWORD_CHANGE_FAILED, user_id=user.id, ip=ip)
+            await session.commit()
+            raise UnauthenticatedError("Current password is incorrect.")
+        if attempt is not None:
+            await attempt.succeeded()
     check_password_strength(new_password, handle=user.handle)
     if user.password_hash is not None and await hasher.verify(user.password_hash, new_password):
         raise bad("newPassword", "The new password must differ from the current one.", "UNCHANGED")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import ConflictError, NotFoundError, UnauthenticatedError
 from subgraphs.identity.models import User, Wallet, WalletChallenge, utcnow
 from subgraphs.identity.security.secrets import new_nonce
+from subgraphs.identity.security.sign_in_messages import SignInRequest
 from subgraphs.identity.security.wallet_signatures import (
     Chain,
     normalize_address,
@@ -21,8 +24,14 @@ from subgraphs.identity.services._validation import handle_key
 from subgraphs.identity.services.audit import AuditEventType, record_audit_event
 from subgraphs.identity.services.users import as_utc, commit_unique
 
+if TYPE_CHECKING:
+    from shared.redis import KeyValue
+
 __all__ = [
     "MAX_WALLETS_PER_USER",
+    "bind_challenge",
+    "check_challenge_client",
+    "client_fingerprint",
     "create_challenge",
     "link_wallet",
     "list_wallets",
@@ -34,36 +43,27 @@ MAX_WALLETS_PER_USER = 10
 _MAX_NONCE_LENGTH = 64
 
 
-def _challenge_message(*, domain: str, chain: Chain, address: str, nonce: str, issued: str,
-                       expires: str) -> str:
-    # Shaped after EIP-4361 (Sign-In with Ethereum) so wallets render it readably on both chains.
-    return (
-        f"{domain} wants you to sign in with your {chain.value.title()} account:\n"
-        f"{address}\n\n"
-        "Sign in to Tributary. This request will not trigger a transaction or cost any fees.\n\n"
-        f"Nonce: {nonce}\nIssued At: {issued}\nExpiration Time: {expires}"
-    )
-
-
 async def create_challenge(
-    *, session: AsyncSession, chain: Chain, address: str, ttl: timedelta, domain: str
+    *,
+    session: AsyncSession,
+    chain: Chain,
+    address: str,
+    ttl: timedelta,
+    domain: str,
+    uri: str,
+    chain_id: str,
 ) -> WalletChallenge:
-    """Store and return a challenge the wallet must sign within `ttl`."""
+    """Store and return a challenge (an EIP-4361 / SIWS message) to sign within `ttl`."""
     canonical = normalize_address(chain, address)
-    now = utcnow()
+    now = utcnow().replace(microsecond=0)
     nonce = new_nonce()
+    request = SignInRequest(domain=domain, uri=uri, chain=chain, address=canonical,
+                            chain_id=chain_id, nonce=nonce, issued_at=now, expires_at=now + ttl)
     challenge = WalletChallenge(
         nonce=nonce,
         chain=chain.value,
         address=canonical,
-        message=_challenge_message(
-            domain=domain,
-            chain=chain,
-            address=canonical,
-            nonce=nonce,
-            issued=now.isoformat(timespec="seconds"),
-            expires=(now + ttl).isoformat(timespec="seconds"),
-        ),
+        message=request.to_message(),
         created_at=now,
         expires_at=now + ttl,
     )
@@ -74,6 +74,38 @@ async def create_challenge(
     )
     await session.commit()
     return challenge
+
+
+# A challenge answers only the client that asked for it: its address and user agent, hashed.
+# Kept in the KV an hour past the challenge's expiry, so that late answers still read EXPIRED.
+_BINDING_MARGIN = timedelta(hours=1)
+
+
+def client_fingerprint(address: str | None, user_agent: str | None) -> str:
+    seen = f"{address or 'unknown'}\n{(user_agent or '')[:512]}"
+    return hashlib.sha256(seen.encode("utf-8", "replace")).hexdigest()
+
+
+def _binding_key(nonce: str) -> str:
+    return f"wallet-challenge-client:{nonce[:_MAX_NONCE_LENGTH]}"
+
+
+async def bind_challenge(kv: KeyValue, *, nonce: str, client: str, ttl: timedelta) -> None:
+    await kv.set(_binding_key(nonce), client, ttl=(ttl + _BINDING_MARGIN).total_seconds())
+
+
+async def check_challenge_client(kv: KeyValue, *, nonce: str, client: str) -> None:
+    """UNAUTHENTICATED unless `client` asked for the challenge `nonce`; a mismatch spends it."""
+    bound = await kv.get(_binding_key(nonce))
+    if bound is None:
+        # Unknown, long expired, or its binding lost: never accepted unbound.
+        raise UnauthenticatedError("Unknown wallet challenge.", extensions={"reason": "UNKNOWN_NONCE"})
+    if not secrets.compare_digest(bound, client):
+        await kv.delete(_binding_key(nonce))
+        raise UnauthenticatedError(
+            "This wallet challenge was requested by another client; request a new one.",
+            extensions={"reason": "CLIENT_MISMATCH"},
+        )
 
 
 async def _consume_challenge(

@@ -54,7 +54,7 @@ async def test_expired_token_is_refused(api, signing_pem):
         headers={"kid": keys.kid},
     )
     body = await api(ME, token=expired, status=401)
-    assert body == {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED"}}]}
+    assert body == {"errors": [{"message": "Token expired", "extensions": {"code": "UNAUTHENTICATED", "reason": "expired"}}]}
 
 
 async def test_token_signed_by_another_key_is_refused(api):
@@ -146,7 +146,8 @@ async def test_served_over_http_verifier_fetches_jwks_by_url(make_settings, memo
 
 
 async def test_prod_never_bootstraps_an_admin(app_factory):
-    async with app_factory(environment="prod", **prod_trust()) as api:
+    async with app_factory(environment="prod", **prod_trust(), wallet_domain="app.tributary.io",
+                           wallet_uri="https://app.tributary.io/") as api:
         first = await api.register("root_admin")
         assert first["user"]["roles"] == ["USER"]
         # Introspection is off in prod by default; ordinary operations still work.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -39,6 +40,8 @@ def test_prod_uses_key_from_environment(monkeypatch, tmp_path, signing_pem):
     monkeypatch.setenv("IDENTITY_SERVICE_PUBLIC_KEYS", json.dumps(prod_trust()["service_public_keys"]))
     monkeypatch.setenv("IDENTITY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("IDENTITY_SIGNING_KEY_PEM", signing_pem)
+    monkeypatch.setenv("IDENTITY_WALLET_DOMAIN", "app.tributary.io")
+    monkeypatch.setenv("IDENTITY_WALLET_URI", "https://app.tributary.io/")
     settings = load_settings(IdentitySettings)
     assert load_signing_keys(settings).kid == SigningKeys.from_pem(signing_pem).kid
     assert not settings.graphiql and not settings.introspection
@@ -60,3 +63,26 @@ def test_dev_generates_key_once_and_reuses_it(tmp_path):
     assert first.issuer.keys.kid == second.issuer.keys.kid
     token = first.issuer.issue_access_token(user_id="u1", roles=["USER"])
     assert token.count(".") == 2
+
+
+def test_wallet_sign_in_site_defaults_in_dev_only(signing_pem):
+    dev = IdentitySettings(environment="test")
+    assert (dev.wallet_domain, dev.wallet_uri) == ("tributary.local", "http://tributary.local/")
+    prod = {"environment": "prod", "signing_key_pem": signing_pem, **prod_trust()}
+    site = IdentitySettings(**prod, wallet_domain="app.tributary.io", wallet_uri="https://app.tributary.io/")
+    assert (site.wallet_domain, site.wallet_uri) == ("app.tributary.io", "https://app.tributary.io/")
+
+
+@pytest.mark.parametrize(("domain", "uri", "complaint"), [
+    ("", "https://app.tributary.io/", "wallet_domain: required in prod"),
+    ("app.tributary.io", "", "wallet_uri: required in prod"),
+    ("tributary.local", "https://tributary.local/", "placeholder"),
+    ("CHANGE-ME.example.com", "https://CHANGE-ME.example.com/", "placeholder"),  # deploy/k8s example
+    ("app.tributary.io", "http://localhost:3000/", "placeholder"),
+    ("https://app.tributary.io", "https://app.tributary.io/", "host[:port]"),
+    ("app.tributary.io", "app.tributary.io/login", "absolute URI"),
+])
+def test_prod_refuses_missing_or_placeholder_wallet_site(signing_pem, domain, uri, complaint):
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        IdentitySettings(environment="prod", signing_key_pem=signing_pem, **prod_trust(),
+                         wallet_domain=domain, wallet_uri=uri)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base58
+import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -144,7 +145,7 @@ async def test_audit_log_is_admin_only_and_records_auth_events(api):
 
 
 async def test_login_rate_limit_answers_rate_limited_with_retry_after(app_factory, kv, count_rows):
-    async with app_factory(kv=kv, login_limit_per_account=3, login_limit_per_ip=100) as api:
+    async with app_factory(kv=kv, login_limit_per_account_ip=3, login_limit_per_ip=100) as api:
         await api.register("alice")
         for _ in range(3):
             await api(LOGIN, {"i": {"login": "alice", "password": "Wrong-Horse-42"}})
@@ -284,3 +285,148 @@ async def test_change_password_without_current_is_refused_for_password_accounts(
     # Only the failed attempt's audit row was written.
     assert after["identity_audit_events"] == before["identity_audit_events"] + 1
     assert {k: v for k, v in after.items() if k != "identity_audit_events"} == {k: v for k, v in before.items() if k != "identity_audit_events"}
+
+
+def login_from(address, password, login="alice"):
+    return LOGIN, {"i": {"login": login, "password": password}}, _from(address)
+
+
+async def test_attacker_hammering_an_account_never_locks_out_its_owner(app_factory, kv):
+    limits = {"login_limit_per_account": 4, "login_limit_per_account_ip": 2, "login_limit_per_ip": 50}
+    async with app_factory(kv=kv, service_public_keys={"gateway": public_key_text(GATEWAY_KEYS)}, **limits) as api:
+        await api.register("alice", email="alice@example.com")
+        codes = []
+        for n in range(6):  # six attacker addresses, each until refused, by handle and by email
+            for login in ("alice", "alice@example.com", "ALICE"):
+                query, variables, headers = login_from(f"10.0.0.{n}", "Wrong-Horse-42", login)
+                codes.append(error_of(await api(query, variables, headers=headers))["extensions"]["code"])
+            # The owner, from an address of their own, signs in every time.
+            query, variables, headers = login_from("203.0.113.10", GOOD)
+            assert "errors" not in await api(query, variables, headers=headers)
+        # The first address got two checks of alice's password (handle and email share one
+        # budget; the refused third attempt still counts against the account), the second one
+        # more before the account budget of 4 was spent, and each later address only one.
+        assert codes.count("UNAUTHENTICATED") == 2 + 1 + 4
+        assert codes[-3:] == ["UNAUTHENTICATED", "RATE_LIMITED", "RATE_LIMITED"]
+        # The right password from an attacker's address is refused too: it failed recently.
+        query, variables, headers = login_from("10.0.0.5", GOOD)
+        assert error_of(await api(query, variables, headers=headers))["extensions"]["code"] == "RATE_LIMITED"
+        # Another account is untouched.
+        await api.register("bob")
+        query, variables, headers = login_from("10.0.0.1", GOOD, "bob")
+        assert "errors" not in await api(query, variables, headers=headers)
+
+
+CHANGE_PASSWORD = "mutation($c: String, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
+async def test_change_password_is_attempt_limited(app_factory, kv):
+    async with app_factory(kv=kv, login_limit_per_account_ip=3) as api:
+        alice = await api.register("alice")
+        token = alice["accessToken"]
+        for _ in range(3):
+            error = error_of(await api(CHANGE_PASSWORD, {"c": "Wrong-Horse-42", "n": "Another-Horse-77"}, token=token))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        error = error_of(await api(CHANGE_PASSWORD, {"c": GOOD, "n": "Another-Horse-77"}, token=token))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        # Guesses through changePassword spend the same budget as logins: it is the same secret.
+        error = error_of(await api(LOGIN, {"i": {"login": "alice", "password": GOOD}}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+async def test_failed_refresh_tokens_are_limited_per_address(app_factory, kv):
+    async with app_factory(kv=kv, token_failure_limit_per_ip=3) as api:
+        alice = await api.register("alice")
+        for n in range(3):
+            error = error_of(await api(REFRESH, {"t": f"rt_guess_{n}"}))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        error = error_of(await api(REFRESH, {"t": alice["refreshToken"]}))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+
+
+ME = "{ me { id roles } }"
+
+
+def revoked(body):
+    # Refused before execution: HTTP 401, with the reason a client needs to decide to refresh.
+    return [e["extensions"] for e in body["errors"]] == [{"code": "UNAUTHENTICATED", "reason": "revoked"}]
+
+
+async def test_logout_password_and_role_changes_revoke_access_tokens(app_factory, kv):
+    async with app_factory(kv=kv) as api:
+        admin = await api.register("root_admin")
+        alice = await api.register("alice")
+        # Logout with only the refresh token (the client lost its access token): still revoked.
+        mutation = "mutation($t: String) { logout(refreshToken: $t) }"
+        assert await api(mutation, {"t": alice["refreshToken"]}) == {"data": {"logout": True}}
+        assert revoked(await api(ME, token=alice["accessToken"], status=401))
+        # A password change revokes the token it was made with; the new password signs in.
+        session = (await api(LOGIN, {"i": {"login": "alice", "password": GOOD}}))["data"]["login"]
+        assert (await api(CHANGE_PASSWORD, {"c": GOOD, "n": "Another-Horse-77"}, token=session["accessToken"])) == {
+            "data": {"changePassword": True}}
+        assert revoked(await api(ME, token=session["accessToken"], status=401))
+        fresh = (await api(LOGIN, {"i": {"login": "alice", "password": "Another-Horse-77"}}))["data"]["login"]
+        assert (await api(ME, token=fresh["accessToken"]))["data"]["me"]["roles"] == ["USER"]
+        # New roles: tokens naming the old ones stop working; a refresh carries the new ones.
+        set_roles = "mutation($u: ID!) { setRoles(userId: $u, roles: [CREATOR]) { id } }"
+        assert "errors" not in await api(set_roles, {"u": alice["user"]["id"]}, token=admin["accessToken"])
+        assert revoked(await api(ME, token=fresh["accessToken"], status=401))
+        refreshed = (await api(REFRESH, {"t": fresh["refreshToken"]}))["data"]["refreshToken"]
+        assert (await api(ME, token=refreshed["accessToken"]))["data"]["me"]["roles"] == ["USER", "CREATOR"]
+        assert jwt.decode(refreshed["accessToken"], options={"verify_signature": False})["roles"] == ["CREATOR", "USER"]
+        assert "errors" not in await api(ME, token=admin["accessToken"])  # other users untouched
+
+
+@pytest.mark.parametrize(("make_wallet", "chain_id"), [(solana_wallet, "mainnet"), (ethereum_wallet, "1")],
+                         ids=["solana", "ethereum"])
+async def test_challenge_is_a_standard_sign_in_message_signed_for_real(app_factory, make_wallet, chain_id):
+    async with app_factory(wallet_domain="app.tributary.io", wallet_uri="https://app.tributary.io/") as api:
+        chain, address, sign = make_wallet()
+        c = (await api(CHALLENGE, {"c": chain, "a": address}))["data"]["walletChallenge"]
+        lines = c["message"].split("\n")
+        account = "Ethereum" if chain == "ETHEREUM" else "Solana"
+        assert lines[:2] == [f"app.tributary.io wants you to sign in with your {account} account:", address]
+        assert lines[5:10] == ["URI: https://app.tributary.io/", "Version: 1", f"Chain ID: {chain_id}",
+                               f"Nonce: {c['nonce']}", lines[9]]
+        assert lines[9].startswith("Issued At: ") and lines[10].startswith("Expiration Time: ")
+        body = await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])})
+        assert "errors" not in body, body
+
+
+async def test_a_challenge_answers_only_the_client_that_asked(app_factory):
+    async with app_factory(service_public_keys={"gateway": public_key_text(GATEWAY_KEYS)}) as api:
+        chain, address, sign = ethereum_wallet()
+        asker = {**_from("203.0.113.20"), "user-agent": "wallet-app/1"}
+
+        async def challenge():
+            return (await api(CHALLENGE, {"c": chain, "a": address}, headers=asker))["data"]["walletChallenge"]
+
+        for other in ({**_from("198.51.100.66"), "user-agent": "wallet-app/1"},
+                      {**_from("203.0.113.20"), "user-agent": "curl/8"}):
+            c = await challenge()
+            error = error_of(await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=other))
+            assert error["extensions"] == {"reason": "CLIENT_MISMATCH", "code": "UNAUTHENTICATED"}
+            # A challenge someone else answered is spent for its asker too.
+            error = error_of(await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=asker))
+            assert error["extensions"]["code"] == "UNAUTHENTICATED"
+        c = await challenge()
+        assert "errors" not in await api(SIGN_IN, {"n": c["nonce"], "s": sign(c["message"])}, headers=asker)
+
+
+async def test_wallet_challenges_are_limited_per_address_and_per_client(app_factory, kv):
+    async with app_factory(kv=kv, service_public_keys={"gateway": public_key_text(GATEWAY_KEYS)}, challenge_limit_per_ip=3,
+                           challenge_limit_per_address=2) as api:
+        _, address, _ = ethereum_wallet()
+        # One wallet address asked for from many clients: its own budget.
+        for n in range(2):
+            assert "errors" not in await api(CHALLENGE, {"c": "ETHEREUM", "a": address},
+                                             headers=_from(f"10.1.0.{n}"))
+        error = error_of(await api(CHALLENGE, {"c": "ETHEREUM", "a": address}, headers=_from("10.1.0.9")))
+        assert error["extensions"]["code"] == "RATE_LIMITED"
+        # One client asking for many wallet addresses: the client's budget.
+        for _ in range(3):
+            _, other, _ = ethereum_wallet()
+            assert "errors" not in await api(CHALLENGE, {"c": "ETHEREUM", "a": other}, headers=_from("10.2.0.1"))
+        _, other, _ = ethereum_wallet()
+        error = error_of(await api(CHALLENGE, {"c": "ETHEREUM", "a": other}, headers=_from("10.2.0.1")))
+        assert error["extensions"]["code"] == "RATE_LIMITED"

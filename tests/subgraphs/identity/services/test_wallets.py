@@ -45,7 +45,8 @@ def wallet(request):
 
 
 async def challenge(session, wallet, ttl=TTL):
-    return await wallets.create_challenge(session=session, chain=wallet.chain, address=wallet.address, ttl=ttl, domain="tributary.test")
+    return await wallets.create_challenge(session=session, chain=wallet.chain, address=wallet.address, ttl=ttl, domain="tributary.test",
+                                           uri="https://tributary.test/", chain_id="1" if wallet.chain is Chain.ETHEREUM else "mainnet")
 
 
 async def test_first_sign_in_creates_account_then_reuses_it(session, wallet, count_rows):

@@ -400,3 +400,52 @@ async def test_declared_consumer_gets_the_event_through_redis_before_it_starts(
     finally:
         broker.flush(service)
         configure_broker(None)
+
+
+async def test_runtime_delivers_a_waiting_event_once_its_consumer_starts(
+        database: Database, kv: KeyValue, tmp_path) -> None:
+    """Two services' runtimes on one routes KV (the real Redis where marked): the producer's
+    event waits, unpublished, until the consumer's runtime starts and registers its route."""
+    import asyncio
+
+    from shared.config import ServiceSettings, load_settings
+    from shared.events import EventsRuntime
+
+    producer, consumer = f"prod{uuid.uuid4().hex[:8]}", f"cons{uuid.uuid4().hex[:8]}"
+    topic = f"thing.happened.{consumer}"
+    received: asyncio.Queue[Event] = asyncio.Queue()
+
+    @event_handler(topic, consumer=consumer)
+    async def on_thing(event: Event) -> None:
+        await received.put(event)
+
+    def settings(name: str) -> ServiceSettings:
+        return load_settings(ServiceSettings, service_name=name, data_dir=str(tmp_path),
+                             outbox_poll_interval=0.02, outbox_max_wait_seconds=0.05)
+
+    sending = EventsRuntime(settings=settings(producer), database=database, routes_kv=kv)
+    await sending.start()
+    try:
+        async with database.transaction() as session:
+            event_id = await add_event(session, topic=topic, payload={"n": 1})
+        assert sending.relay is not None
+        sending.relay.wake()
+        async with asyncio.timeout(10):  # a bound on a hang, not a measured time
+            while (row := (await _rows(database))[event_id]).attempts < 2:
+                await asyncio.sleep(0.01)  # the relay tried twice and found nobody
+        assert row.published_at is None and row.last_error == NO_CONSUMER
+        assert received.empty()
+        receiving = EventsRuntime(settings=settings(consumer), database=database, routes_kv=kv,
+                                  relay=False)
+        await receiving.start()
+        try:
+            event = await asyncio.wait_for(received.get(), 10)
+            # The relay enqueues before it commits: wait for the mark, then stop it.
+            async with asyncio.timeout(10):
+                while (await _rows(database))[event_id].published_at is None:
+                    await asyncio.sleep(0.01)
+        finally:
+            await receiving.stop()
+    finally:
+        await sending.stop()
+    assert (event.id, event.payload) == (event_id, {"n": 1})

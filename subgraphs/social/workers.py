@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import dramatiq
+
 from shared.db import Database, database_from_settings
 from shared.events import Event, event_handler, mark_processed
+from shared.jobs import configure_broker
 from shared.redis import KeyValue, create_kv
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services import notifications, wallet_notices
@@ -23,6 +26,11 @@ __all__ = [
 ]
 
 CONSUMER = "social"
+
+if dramatiq.broker.global_broker is None:
+    # Imported by the `dramatiq subgraphs.social.workers` CLI (`worker social`): declare the
+    # handlers on the broker the settings name (Redis + AsyncIO), not on dramatiq's default one.
+    configure_broker(SocialSettings().redis_url)
 
 
 @dataclass

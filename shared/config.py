@@ -107,6 +107,18 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval: float = Field(
         0.5, gt=0, description="Seconds between outbox relay polls."
     )
+    outbox_dead_letter_attempts: int = Field(
+        100, ge=1, description="Relay attempts after which an event with no consumer becomes "
+        "a dead letter."
+    )
+    outbox_dead_letter_seconds: float = Field(
+        86_400.0, gt=0, description="Age in seconds after which an event with no consumer "
+        "becomes a dead letter."
+    )
+    outbox_max_wait_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between two relay attempts of an event that has "
+        "no consumer yet (the wait doubles from 1 s up to this)."
+    )
 
     @field_validator(
         "redis_url", "otlp_endpoint", "jwks_url", "jwt_dev_hs256_secret",

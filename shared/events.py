@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import dramatiq
@@ -20,11 +20,16 @@ from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
 
 from shared.db import Database
+from shared.event_catalog import Consumer, declared_consumers
 from shared.redis import KeyValue
 
 __all__ = [
     "EVENTS_METADATA",
+    "LATEST_EVENT_TABLES",
+    "NO_CONSUMER",
     "BrokerPublisher",
+    "DeadLetterBudget",
+    "DeadLetterEvent",
     "Event",
     "EventRoutes",
     "EventsRuntime",
@@ -33,13 +38,16 @@ __all__ = [
     "OutboxRelay",
     "ProcessedEvent",
     "Publisher",
+    "Router",
     "add_event",
     "create_event_tables",
+    "downgrade_event_tables",
     "drop_event_tables",
     "event_handler",
     "handlers_for",
     "include_event_tables",
     "mark_processed",
+    "upgrade_event_tables",
 ]
 
 log = logging.getLogger("tributary.events")
@@ -67,6 +75,23 @@ class OutboxEvent(EventsBase, table=True):
     published_at: datetime | None = Field(default=None)
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
+    # Set while the event waits for a consumer: the relay looks at it again from then on.
+    next_attempt_at: datetime | None = Field(default=None)
+
+
+class DeadLetterEvent(EventsBase, table=True):
+    """An event that found no consumer within its budget; replayable into the outbox."""
+
+    __tablename__ = "dead_letter_events"
+
+    id: str = Field(primary_key=True, max_length=32)  # the outbox id, kept on replay
+    topic: str = Field(max_length=200, index=True)
+    key: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: datetime
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    dead_at: datetime = Field(default_factory=_utcnow)
 
 
 class ProcessedEvent(EventsBase, table=True):
@@ -136,18 +161,72 @@ def include_event_tables(metadata: sa.MetaData) -> None:
             table.to_metadata(metadata)
 
 
-def create_event_tables(op: Any) -> None:
-    """Call from a migration's upgrade(): `create_event_tables(op)`."""
-    for table in EVENTS_METADATA.sorted_tables:
-        columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
-                   for c in table.columns]
-        op.create_table(table.name, *columns)
-        for index in table.indexes:
-            op.create_index(index.name, table.name, [c.name for c in index.columns])
+# What each version of the kit's tables added, so that a subgraph's old migration keeps
+# creating what it created then and a later one adds the rest (`upgrade_event_tables`).
+_ADDED_IN: dict[int, tuple[tuple[str, str | None], ...]] = {
+    1: (("outbox_events", None), ("processed_events", None)),
+    2: (("outbox_events", "next_attempt_at"), ("dead_letter_events", None)),
+}
+LATEST_EVENT_TABLES = max(_ADDED_IN)
 
 
-def drop_event_tables(op: Any) -> None:
-    for table in reversed(EVENTS_METADATA.sorted_tables):
+def _later_columns(version: int) -> set[tuple[str, str]]:
+    return {(table, column) for v, items in _ADDED_IN.items() if v > version
+            for table, column in items if column is not None}
+
+
+def _tables_of(version: int) -> list[sa.Table]:
+    names = {table for v, items in _ADDED_IN.items() if v <= version
+             for table, column in items if column is None}
+    return [t for t in EVENTS_METADATA.sorted_tables if t.name in names]
+
+
+def _create_table(op: Any, table: sa.Table, *, skip: set[tuple[str, str]]) -> None:
+    columns = [sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+               for c in table.columns if (table.name, c.name) not in skip]
+    op.create_table(table.name, *columns)
+    for index in table.indexes:
+        op.create_index(index.name, table.name, [c.name for c in index.columns])
+
+
+def create_event_tables(op: Any, *, version: int = LATEST_EVENT_TABLES) -> None:
+    """Call from a migration's upgrade(): `create_event_tables(op)` (the latest tables).
+
+    A migration written for an older kit passes the `version` it was written for, so that
+    `upgrade_event_tables(op, since=version)` in a later migration adds the rest.
+    """
+    skip = _later_columns(version)
+    for table in _tables_of(version):
+        _create_table(op, table, skip=skip)
+
+
+def upgrade_event_tables(op: Any, *, since: int, to: int = LATEST_EVENT_TABLES) -> None:
+    """Add the kit's columns and tables of versions `since + 1 .. to`."""
+    skip = _later_columns(to)
+    for version in range(since + 1, to + 1):
+        for name, column in _ADDED_IN[version]:
+            table = EVENTS_METADATA.tables[name]
+            if column is None:
+                _create_table(op, table, skip=skip)
+                continue
+            spec = table.columns[column]
+            with op.batch_alter_table(name) as batch:
+                batch.add_column(sa.Column(spec.name, spec.type, nullable=spec.nullable))
+
+
+def downgrade_event_tables(op: Any, *, to: int) -> None:
+    """Undo `upgrade_event_tables(op, since=to)`."""
+    for version in range(LATEST_EVENT_TABLES, to, -1):
+        for name, column in reversed(_ADDED_IN[version]):
+            if column is None:
+                op.drop_table(name)
+            else:
+                with op.batch_alter_table(name) as batch:
+                    batch.drop_column(column)
+
+
+def drop_event_tables(op: Any, *, version: int = LATEST_EVENT_TABLES) -> None:
+    for table in reversed(_tables_of(version)):
         op.drop_table(table.name)
 
 
@@ -160,6 +239,19 @@ class Publisher(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
 
 
+Route = tuple[str, str]  # (queue name, actor name) of one consumer
+
+
+class Router(Protocol):
+    """Where each topic's events must go; a topic with no route has no durable destination."""
+
+    async def routes(self, topics: Collection[str]) -> dict[str, list[Route]]: ...
+
+
+class Clock(Protocol):
+    def __call__(self) -> datetime: ...
+
+
 class EventRoutes:
     """Which (queue, actor) pairs consume a topic, kept in the KV so every process sees them."""
 
@@ -169,24 +261,47 @@ class EventRoutes:
     async def register(self, topic: str, *, queue_name: str, actor_name: str) -> None:
         await self.kv.zadd(f"routes:{topic}", {f"{queue_name}|{actor_name}": 0})
 
-    async def consumers(self, topic: str) -> list[tuple[str, str]]:
+    async def consumers(self, topic: str) -> list[Route]:
         members = await self.kv.zrevrange(f"routes:{topic}", 0, -1)
         return [tuple(m.split("|", 1)) for m in sorted(members)]
 
 
 class BrokerPublisher:
-    """Fans an event out as one dramatiq message per registered consumer of its topic."""
+    """Fans an event out as one dramatiq message per consumer of its topic.
 
-    def __init__(self, broker: dramatiq.Broker, routes: EventRoutes) -> None:
+    A topic's consumers are those declared in `shared.event_catalog` and those registered in
+    the KV. With the embedded broker only actors declared in this process count: its queues
+    are this process's, and a message for an actor it lacks would be dropped.
+    """
+
+    def __init__(self, broker: dramatiq.Broker, routes: EventRoutes, *,
+                 declared: Callable[[str], Iterable[Consumer]] = declared_consumers) -> None:
         self.broker = broker
-        self.routes = routes
+        self.kv_routes = routes
+        self.declared = declared
+        self._resolved: dict[str, list[Route]] = {}
+
+    async def routes(self, topics: Collection[str]) -> dict[str, list[Route]]:
+        """Each topic's routes, looked up once; the next `publish` reuses them."""
+        from shared.jobs import is_embedded
+
+        found: dict[str, list[Route]] = {}
+        for topic in topics:
+            routes = set(await self.kv_routes.consumers(topic))
+            routes.update((c.service, c.actor_name) for c in self.declared(topic))
+            if is_embedded(self.broker):
+                routes = {r for r in routes if r[1] in self.broker.actors}
+            found[topic] = sorted(routes)
+        self._resolved = found
+        return found
 
     async def publish(self, events: Sequence[Event]) -> None:
-        routes: dict[str, list[tuple[str, str]]] = {}  # looked up once per topic and batch
+        resolved, self._resolved = self._resolved, {}
+        missing = {e.topic for e in events} - resolved.keys()
+        if missing:
+            resolved.update(await self.routes(missing))
         for event in events:
-            if event.topic not in routes:
-                routes[event.topic] = await self.routes.consumers(event.topic)
-            for queue_name, actor_name in routes[event.topic]:
+            for queue_name, actor_name in resolved[event.topic]:
                 self.broker.declare_queue(queue_name)
                 message: dramatiq.Message[Any] = dramatiq.Message(
                     queue_name=queue_name, actor_name=actor_name, args=(event.envelope(),),
@@ -205,6 +320,27 @@ class KVPublisher:
                                     for event in events])
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeadLetterBudget:
+    """How long an event may wait for a consumer before it becomes a dead letter."""
+
+    max_attempts: int = 100
+    max_age_seconds: float = 86_400.0
+    first_wait_seconds: float = 1.0
+    max_wait_seconds: float = 60.0
+
+    def wait(self, attempts: int) -> float:
+        return float(min(self.max_wait_seconds,
+                         self.first_wait_seconds * 2 ** min(attempts - 1, 30)))
+
+
+NO_CONSUMER = "NoConsumer: no consumer is declared or registered for this topic"
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class OutboxRelay:
     """Publishes committed, unpublished outbox rows in order and marks them published.
 
@@ -212,14 +348,22 @@ class OutboxRelay:
     fails, the batch is sent again one event at a time, so that the events before the failing
     one are published and marked, and it and everything after it wait, in order, for the next
     poll. Delivery is at least once: consumers deduplicate (`mark_processed`).
+
+    With a `router`, an event is published only when its topic has a route (a durable
+    destination). One without waits, retried with backoff, and after the `budget` moves to
+    `dead_letter_events`; it holds back only later events of its own topic.
     """
 
     def __init__(self, database: Database, publishers: Publisher | Iterable[Publisher], *,
-                 batch_size: int = 100, poll_interval: float = 0.5,
+                 router: Router | None = None, budget: DeadLetterBudget | None = None,
+                 clock: Clock = _utcnow, batch_size: int = 100, poll_interval: float = 0.5,
                  on_published: Callable[[Event], None] | None = None) -> None:
         self.database = database
         self.publishers = ([publishers] if hasattr(publishers, "publish")
                            else list(publishers))
+        self.router = router
+        self.budget = budget or DeadLetterBudget()
+        self.clock = clock
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self.on_published = on_published
@@ -230,16 +374,12 @@ class OutboxRelay:
 
     async def run_once(self) -> int:
         """Publish one batch; returns how many events were published."""
+        now = self.clock()
         async with self.database.transaction() as session:
-            query = (select(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
-                     .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
-                     .limit(self.batch_size))
-            if self.database.dialect == "postgresql":
-                # Several replicas may relay at once; each row goes to one of them at a time.
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.exec(query)).all()  # type: ignore[attr-defined]
+            rows = await self._due(session, now)
             if not rows:
                 return 0
+            rows = await self._hold_unrouted(session, rows, now)
             events = [Event.from_row(row) for row in rows]
             try:
                 await self._send(events)
@@ -250,14 +390,67 @@ class OutboxRelay:
                 # one statement for what was sent, not one UPDATE per event
                 await session.execute(
                     sa.update(OutboxEvent).where(col(OutboxEvent.id).in_([r.id for r in rows[:sent]]))
-                    .values(published_at=_utcnow(), attempts=col(OutboxEvent.attempts) + 1)
+                    .values(published_at=now, attempts=col(OutboxEvent.attempts) + 1,
+                            next_attempt_at=None)
                     .execution_options(synchronize_session=False))
             if self.on_published is not None:
                 for event in events[:sent]:
                     self.on_published(event)
         return sent
 
+    async def _due(self, session: Any, now: datetime) -> list[OutboxEvent]:
+        query = (select(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+                 .where(sa.or_(col(OutboxEvent.next_attempt_at).is_(None),
+                               col(OutboxEvent.next_attempt_at) <= now))
+                 .order_by(col(OutboxEvent.created_at), col(OutboxEvent.id))
+                 .limit(self.batch_size))
+        if self.database.dialect == "postgresql":
+            # Several replicas may relay at once; each row goes to one of them at a time.
+            query = query.with_for_update(skip_locked=True)
+        return list((await session.exec(query)).all())
+
+    async def _hold_unrouted(self, session: Any, rows: list[OutboxEvent],
+                             now: datetime) -> list[OutboxEvent]:
+        """The rows that may be sent now; the others wait for a consumer or become dead letters.
+
+        A topic that has routes again first releases its waiting rows (they are due at once)
+        and sends nothing this poll, so that the next poll sends them before newer ones.
+        """
+        if self.router is None:
+            return rows
+        routes = await self.router.routes(sorted({r.topic for r in rows}))
+        routed = {topic for topic, found in routes.items() if found}
+        released: set[str] = set()
+        if routed:
+            result = await session.execute(
+                sa.update(OutboxEvent).where(col(OutboxEvent.published_at).is_(None))
+                .where(col(OutboxEvent.topic).in_(sorted(routed)))
+                .where(col(OutboxEvent.next_attempt_at) > now)
+                .values(next_attempt_at=None).returning(col(OutboxEvent.topic))
+                .execution_options(synchronize_session=False))
+            released = set(result.scalars().all())
+        for row in rows:
+            if row.topic not in routed:
+                await self._wait_or_bury(session, row, now)
+        return [r for r in rows if r.topic in routed and r.topic not in released]
+
+    async def _wait_or_bury(self, session: Any, row: OutboxEvent, now: datetime) -> None:
+        row.attempts += 1
+        row.last_error = NO_CONSUMER
+        age = (now - _aware(row.created_at)).total_seconds()
+        if row.attempts < self.budget.max_attempts and age < self.budget.max_age_seconds:
+            row.next_attempt_at = now + timedelta(seconds=self.budget.wait(row.attempts))
+            return
+        log.error("event %s (%s) found no consumer after %d attempts; dead-lettered",
+                  row.id, row.topic, row.attempts)
+        session.add(DeadLetterEvent(id=row.id, topic=row.topic, key=row.key, payload=row.payload,
+                                    created_at=row.created_at, attempts=row.attempts,
+                                    last_error=row.last_error, dead_at=now))
+        await session.delete(row)
+
     async def _send(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
         for publisher in self.publishers:
             await publisher.publish(events)
 
@@ -371,8 +564,13 @@ class EventsRuntime:
                 if metrics is not None:
                     metrics.events_published.labels(service, event.topic).inc()
 
-            self.relay = OutboxRelay(self.database,
-                                     [BrokerPublisher(broker, routes), KVPublisher(self.routes_kv)],
+            publisher = BrokerPublisher(broker, routes)
+            budget = DeadLetterBudget(
+                max_attempts=self.settings.outbox_dead_letter_attempts,
+                max_age_seconds=self.settings.outbox_dead_letter_seconds,
+                max_wait_seconds=self.settings.outbox_max_wait_seconds)
+            self.relay = OutboxRelay(self.database, [publisher, KVPublisher(self.routes_kv)],
+                                     router=publisher, budget=budget,
                                      poll_interval=self.settings.outbox_poll_interval,
                                      on_published=count)
             self._task = asyncio.create_task(self.relay.run_forever(), name="outbox-relay")

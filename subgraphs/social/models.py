@@ -205,7 +205,7 @@ class Notification(SocialBase, table=True):
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=32)
     user_id: str = Field(max_length=64)
-    kind: str = Field(max_length=32)  # follow | reaction | comment | mention | message | tip
+    kind: str = Field(max_length=32)  # services.notifications.NOTIFICATION_KINDS
     actor_id: str | None = Field(default=None, max_length=64)
     subject_id: str | None = Field(default=None, max_length=64)
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON object

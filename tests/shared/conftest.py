@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from shared.redis import KeyValue, MemoryStore, create_kv
-from shared.testing import DATABASE_KINDS, database_url, redis_url
+from shared.testing import (
+    DATABASE_KINDS,
+    database_url,
+    drop_process_databases,
+    redis_url,
+    run_in_thread,
+)
 
-PG_DBNAME = "tributary_test_shared"
+# One PostgreSQL database per test process: these tests drop and create the kit's tables, and
+# another run at the same moment (another branch's, with other table shapes) must not see that.
+PG_PREFIX = "tributary_test_shared_"
+PG_DBNAME = f"{PG_PREFIX}{os.getpid()}"
 KV_KINDS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_database_lifecycle(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Drop leftovers of dead test processes; drop this process's database at the end."""
+    uses_postgres = any("postgres" in item.keywords for item in request.session.items)
+    if not uses_postgres:
+        yield
+        return
+    try:
+        run_in_thread(drop_process_databases, PG_PREFIX, own=False)
+    except OSError:
+        pass  # PostgreSQL down: the postgres tests report it themselves
+    yield
+    try:
+        run_in_thread(drop_process_databases, PG_PREFIX, own=True)
+    except OSError:
+        pass
 
 
 @pytest.fixture(params=DATABASE_KINDS)

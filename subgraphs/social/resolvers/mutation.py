@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from shared.references import MEDIA, USER
 from subgraphs.social import _context as ctx
+from subgraphs.social.resolvers.dead_letters import DeadLetterMutation
 from subgraphs.social.services import (
     circles,
     comments,
@@ -58,7 +59,7 @@ async def _require_mentions(info: Info[Any, Any], mention_ids: list[strawberry.I
 
 
 @strawberry.type
-class Mutation:
+class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
     @strawberry.mutation(description="Follow a user (idempotent); returns the followed user.")
     async def follow(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
         me = await ctx.limit_writes(info, "follow")

@@ -7,9 +7,19 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from shared.dead_letter_schema import ADMIN_ROLE
 from shared.errors import BadUserInputError
 from subgraphs.social import _context as ctx
-from subgraphs.social.services import circles, conversations, feeds, notifications, posts, realtime
+from subgraphs.social.resolvers.dead_letters import DeadLetterQuery
+from subgraphs.social.services import (
+    circles,
+    conversations,
+    feeds,
+    notifications,
+    posts,
+    realtime,
+    wallet_notices,
+)
 from subgraphs.social.types.circle import Circle
 from subgraphs.social.types.conversation import Conversation
 from subgraphs.social.types.notification import Notification
@@ -23,7 +33,7 @@ MAX_PRESENCE_USERS = 200
 
 
 @strawberry.type
-class Query:
+class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
     @strawberry.field
     async def post(self, info: Info[Any, Any], id: strawberry.ID) -> Post:
         async with ctx.session(info) as session:
@@ -103,6 +113,21 @@ class Query:
             page = await notifications.list_notifications(
                 session=session, user_id=ctx.require_user(info), first=ctx.page_size(info, first),
                 after=after, unread_only=unread_only,
+            )
+        return connection(page, Notification.from_row)
+
+    @strawberry.field(description="Notifications for admins: suspicious wallet activity and "
+                      "ledger reconciliation breaks (role ADMIN).")
+    async def admin_notifications(
+        self, info: Info[Any, Any], first: int = 20, after: str | None = None
+    ) -> Connection[Notification]:
+        caller = info.context.caller
+        caller.require_user()
+        caller.require_role(ADMIN_ROLE)
+        async with ctx.session(info) as session:
+            page = await notifications.list_notifications(
+                session=session, user_id=wallet_notices.ADMINS, first=ctx.page_size(info, first),
+                after=after,
             )
         return connection(page, Notification.from_row)
 

@@ -29,7 +29,8 @@ __all__ = [
     "unread_notification_count",
 ]
 
-NOTIFICATION_KINDS = ("follow", "reaction", "comment", "mention", "message", "tip")
+NOTIFICATION_KINDS = ("follow", "reaction", "comment", "mention", "message", "tip", "cashout",
+                      "suspicious_activity", "reconciliation_break")
 _CURSOR = "notifications"
 
 

@@ -24,6 +24,9 @@ class NotificationKind(Enum):
     MENTION = "mention"
     MESSAGE = "message"
     TIP = "tip"
+    CASHOUT = "cashout"
+    SUSPICIOUS_ACTIVITY = "suspicious_activity"
+    RECONCILIATION_BREAK = "reconciliation_break"
 
 
 @strawberry.type

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from shared.errors import ForbiddenError, NotFoundError
 from shared.references import POST, USER
 from subgraphs.wallet import _context as ctx
+from subgraphs.wallet.resolvers.dead_letters import DeadLetterMutation
 from subgraphs.wallet.services import cashouts, deposits, leaderboards, limits, subscriptions, tips
 from subgraphs.wallet.types.plan import CreatorSubscription, SubscriptionPlan
 from subgraphs.wallet.types.tip import Tip
@@ -27,7 +28,7 @@ def tip_channel(user_id: str) -> str:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
     @strawberry.mutation(description="Tip a user (optionally for a post). Amount is a decimal string.")
     async def send_tip(
         self, info: Info[Any, Any], to: strawberry.ID, amount: str, idempotency_key: str,

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from shared.errors import NotFoundError
 from subgraphs.wallet import _context as ctx
+from subgraphs.wallet.resolvers.dead_letters import DeadLetterQuery
 from subgraphs.wallet.services import cashouts, deposits, leaderboards, ledger, subscriptions, tips
 from subgraphs.wallet.services.money import CURRENCIES
 from subgraphs.wallet.types.leaderboard import LeaderboardEntry, LeaderboardKind, LeaderboardPeriod
@@ -27,7 +28,7 @@ def _entry(ranked: leaderboards.RankedUser, currency: str) -> LeaderboardEntry:
 
 
 @strawberry.type
-class Query:
+class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
     @strawberry.field(description="The caller's balances (authentication required).")
     async def my_wallet(self, info: Info[Any, Any]) -> Wallet:
         user_id = ctx.require_user(info)

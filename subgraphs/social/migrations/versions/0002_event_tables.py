@@ -20,8 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    create_event_tables(op)
+    create_event_tables(op, version=1)  # what the kit had then; 0004 adds the rest
 
 
 def downgrade() -> None:
-    drop_event_tables(op)
+    drop_event_tables(op, version=1)

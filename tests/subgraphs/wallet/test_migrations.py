@@ -19,4 +19,4 @@ async def test_migrated_schema_matches_models(db) -> None:
         changes = await connection.run_sync(diff)
         version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version_wallet")).scalar()
     assert changes == []
-    assert version == "0005"
+    assert version == "0006"

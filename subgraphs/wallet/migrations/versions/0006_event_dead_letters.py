@@ -1,7 +1,7 @@
 """outbox: wait for a consumer (next_attempt_at), then dead letters (shared.events v2)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04 19:20:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from shared.events import downgrade_event_tables, upgrade_event_tables
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -29,7 +29,8 @@ __all__ = [
     "unread_notification_count",
 ]
 
-NOTIFICATION_KINDS = ("follow", "reaction", "comment", "mention", "message", "tip")
+NOTIFICATION_KINDS = ("follow", "reaction", "comment", "mention", "message", "tip", "follow_request",
+                      "follow_accepted", "message_request", "conversation_invite")
 _CURSOR = "notifications"
 
 

@@ -24,6 +24,10 @@ class NotificationKind(Enum):
     MENTION = "mention"
     MESSAGE = "message"
     TIP = "tip"
+    FOLLOW_REQUEST = "follow_request"
+    FOLLOW_ACCEPTED = "follow_accepted"
+    MESSAGE_REQUEST = "message_request"
+    CONVERSATION_INVITE = "conversation_invite"
 
 
 @strawberry.type

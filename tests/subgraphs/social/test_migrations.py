@@ -41,13 +41,13 @@ async def test_existing_database_upgrades_in_place(tmp_path: Path):
                 "SELECT followers_count FROM social_user_stats WHERE user_id = 'old-user'"))).scalar_one()
             version = (await connection.execute(text("SELECT version_num FROM alembic_version_social"))).scalar_one()
             outbox = (await connection.execute(text("SELECT count(*) FROM outbox_events"))).scalar_one()
-        assert (kept, version, outbox) == (3, "0003", 0)
+        assert (kept, version, outbox) == (3, "0004", 0)
         await upgrade(database, MIGRATIONS)  # idempotent at head
     finally:
         await database.dispose()
 
 
-@pytest.mark.parametrize("revision", ["0002", "0001"])
+@pytest.mark.parametrize("revision", ["0003", "0002", "0001"])
 async def test_downgrades_run(tmp_path: Path, revision: str):
     from alembic import command
 

@@ -1,0 +1,70 @@
+"""privacy and consent: private accounts, follow requests, blocks, message requests, invitations
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-24 10:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "social_privacy_settings",
+        sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=64), primary_key=True),
+        sa.Column("is_private", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("allow_group_adds_from_following", sa.Boolean(), nullable=False,
+                  server_default=sa.true()),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "social_follow_requests",
+        sa.Column("requester_id", sqlmodel.sql.sqltypes.AutoString(length=64), primary_key=True),
+        sa.Column("target_id", sqlmodel.sql.sqltypes.AutoString(length=64), primary_key=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_social_follow_requests_target", "social_follow_requests",
+                    ["target_id", "created_at", "requester_id"])
+    op.create_table(
+        "social_blocks",
+        sa.Column("blocker_id", sqlmodel.sql.sqltypes.AutoString(length=64), primary_key=True),
+        sa.Column("blocked_id", sqlmodel.sql.sqltypes.AutoString(length=64), primary_key=True),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_social_blocks_blocker", "social_blocks", ["blocker_id", "created_at", "blocked_id"])
+    op.create_index("ix_social_blocks_blocked", "social_blocks", ["blocked_id", "blocker_id"])
+    with op.batch_alter_table("social_conversations") as batch:
+        batch.add_column(sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        # Existing groups keep the behaviour they had: every member saw the whole history.
+        batch.add_column(sa.Column("share_history", sa.Boolean(), nullable=False, server_default=sa.true()))
+    with op.batch_alter_table("social_conversations") as batch:
+        batch.alter_column("share_history", server_default=sa.false())
+    with op.batch_alter_table("social_conversation_members") as batch:
+        batch.add_column(sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="active"))
+        batch.add_column(sa.Column("invited_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("social_conversation_members") as batch:
+        batch.drop_column("invited_by")
+        batch.drop_column("status")
+    with op.batch_alter_table("social_conversations") as batch:
+        batch.drop_column("share_history")
+        batch.drop_column("created_by")
+    op.drop_index("ix_social_blocks_blocked", table_name="social_blocks")
+    op.drop_index("ix_social_blocks_blocker", table_name="social_blocks")
+    op.drop_table("social_blocks")
+    op.drop_index("ix_social_follow_requests_target", table_name="social_follow_requests")
+    op.drop_table("social_follow_requests")
+    op.drop_table("social_privacy_settings")

@@ -44,24 +44,28 @@ def upgrade() -> None:
     )
     op.create_index("ix_social_blocks_blocker", "social_blocks", ["blocker_id", "created_at", "blocked_id"])
     op.create_index("ix_social_blocks_blocked", "social_blocks", ["blocked_id", "blocker_id"])
-    with op.batch_alter_table("social_conversations") as batch:
-        batch.add_column(sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
-        # Existing groups keep the behaviour they had: every member saw the whole history.
-        batch.add_column(sa.Column("share_history", sa.Boolean(), nullable=False, server_default=sa.true()))
-    with op.batch_alter_table("social_conversations") as batch:
-        batch.alter_column("share_history", server_default=sa.false())
-    with op.batch_alter_table("social_conversation_members") as batch:
-        batch.add_column(sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="active"))
-        batch.add_column(sa.Column("invited_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    # Plain ADD COLUMNs: a batch rebuild of social_conversations on SQLite would drop the old
+    # table, and its ON DELETE CASCADE foreign keys would take every member and message along.
+    op.add_column("social_conversations",
+                  sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    op.add_column("social_conversations",
+                  sa.Column("share_history", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Existing groups keep the behaviour they had: every member saw the whole history.
+    op.execute(sa.text("UPDATE social_conversations SET share_history = :shared").bindparams(shared=True))
+    op.add_column("social_conversation_members",
+                  sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False,
+                            server_default="active"))
+    op.add_column("social_conversation_members",
+                  sa.Column("invited_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("social_conversation_members") as batch:
-        batch.drop_column("invited_by")
-        batch.drop_column("status")
-    with op.batch_alter_table("social_conversations") as batch:
-        batch.drop_column("share_history")
-        batch.drop_column("created_by")
+    # Plain DROP COLUMNs (SQLite 3.35+), not batch rebuilds: see upgrade() on the cascades.
+    for table, column in [("social_conversation_members", "invited_by"),
+                          ("social_conversation_members", "status"),
+                          ("social_conversations", "share_history"),
+                          ("social_conversations", "created_by")]:
+        op.drop_column(table, column)
     op.drop_index("ix_social_blocks_blocked", table_name="social_blocks")
     op.drop_index("ix_social_blocks_blocker", table_name="social_blocks")
     op.drop_table("social_blocks")

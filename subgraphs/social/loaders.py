@@ -8,15 +8,18 @@ from strawberry.types import Info
 
 from shared.context import session_loader
 from subgraphs.social.models import Circle, Post, UserStats
-from subgraphs.social.services import circles, follows, posts, reactions
+from subgraphs.social.services import blocks, circles, follows, posts, privacy, reactions
 
 __all__ = [
+    "load_blocked_by",
     "load_circle",
     "load_circle_role",
     "load_is_followed",
+    "load_is_private",
     "load_media_ids",
     "load_my_reaction",
     "load_post",
+    "load_requested_by",
     "load_stats",
 ]
 
@@ -84,3 +87,29 @@ async def load_post(info: Info[Any, Any], post_id: str) -> Post | None:
         return {p.id: p for p in rows}
 
     return await session_loader(info, "post", batch).load(post_id)  # type: ignore[no-any-return]
+
+
+async def load_is_private(info: Info[Any, Any], user_id: str) -> bool:
+    async def batch(session: Any, keys: list[str]) -> dict[str, bool]:
+        found = await privacy.private_ids(session=session, user_ids=keys)
+        return {k: k in found for k in keys}
+
+    return bool(await session_loader(info, "is_private", batch).load(user_id))
+
+
+async def load_blocked_by(info: Info[Any, Any], viewer: str, user_id: str) -> bool:
+    """Whether `viewer` blocked `user_id` (asked only for the viewer's own blocks)."""
+    async def batch(session: Any, keys: list[str]) -> dict[str, bool]:
+        found = await blocks.blocked_by_me(session=session, blocker_id=viewer, candidates=keys)
+        return {k: k in found for k in keys}
+
+    return bool(await session_loader(info, f"blocked_by:{viewer}", batch).load(user_id))
+
+
+async def load_requested_by(info: Info[Any, Any], viewer: str, user_id: str) -> bool:
+    """Whether `viewer` has a pending follow request to `user_id`."""
+    async def batch(session: Any, keys: list[str]) -> dict[str, bool]:
+        found = await privacy.requested_by(session=session, requester_id=viewer, candidates=keys)
+        return {k: k in found for k in keys}
+
+    return bool(await session_loader(info, f"requested_by:{viewer}", batch).load(user_id))

@@ -12,16 +12,19 @@ from sqlmodel import Field, SQLModel
 from shared.events import include_event_tables
 
 __all__ = [
+    "Block",
     "Circle",
     "CircleMember",
     "Comment",
     "Conversation",
     "ConversationMember",
     "Follow",
+    "FollowRequest",
     "Message",
     "Notification",
     "Post",
     "PostMedia",
+    "PrivacySettings",
     "Reaction",
     "SocialBase",
     "UserStats",
@@ -66,6 +69,44 @@ class Follow(SocialBase, table=True):
 
     follower_id: str = Field(primary_key=True, max_length=64)
     followee_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PrivacySettings(SocialBase, table=True):
+    """One user's privacy choices; a user without a row has the defaults below."""
+
+    __tablename__ = "social_privacy_settings"
+
+    user_id: str = Field(primary_key=True, max_length=64)
+    # Private: a follow becomes a request the owner approves or declines.
+    is_private: bool = False
+    # People the user follows may add them to groups at once; anyone else sends an invitation.
+    allow_group_adds_from_following: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FollowRequest(SocialBase, table=True):
+    """A pending follow of a private account, until its owner approves or declines it."""
+
+    __tablename__ = "social_follow_requests"
+    __table_args__ = (Index("ix_social_follow_requests_target", "target_id", "created_at", "requester_id"),)
+
+    requester_id: str = Field(primary_key=True, max_length=64)
+    target_id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Block(SocialBase, table=True):
+    """`blocker_id` blocked `blocked_id`; only the blocker ever reads these rows back."""
+
+    __tablename__ = "social_blocks"
+    __table_args__ = (
+        Index("ix_social_blocks_blocker", "blocker_id", "created_at", "blocked_id"),
+        Index("ix_social_blocks_blocked", "blocked_id", "blocker_id"),
+    )
+
+    blocker_id: str = Field(primary_key=True, max_length=64)
+    blocked_id: str = Field(primary_key=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -165,6 +206,9 @@ class Conversation(SocialBase, table=True):
     title: str | None = Field(default=None, max_length=200)
     # "a|b" for direct conversations (sorted ids): the unique key makes opening one idempotent.
     direct_key: str | None = Field(default=None, max_length=140, unique=True)
+    created_by: str | None = Field(default=None, max_length=64)
+    # Group members see messages from before they joined only when this is set.
+    share_history: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     last_message_at: datetime = Field(default_factory=utcnow)
 
@@ -177,6 +221,9 @@ class ConversationMember(SocialBase, table=True):
         foreign_key="social_conversations.id", primary_key=True, max_length=32, ondelete="CASCADE"
     )
     user_id: str = Field(primary_key=True, max_length=64)
+    # active | requested (the recipient of a message request) | invited (a group invitation)
+    status: str = Field(default="active", max_length=16)
+    invited_by: str | None = Field(default=None, max_length=64)
     joined_at: datetime = Field(default_factory=utcnow)
     last_read_message_id: str | None = Field(default=None, max_length=32)
     last_read_at: datetime | None = None

@@ -68,6 +68,8 @@ async def start_chat(
     api = Api(http, gateway.graphql)
     a = await register_and_login(api, f"alice_{tag}", alice)
     b = await register_and_login(api, f"bob_{tag}", bob)
+    # Bob follows Alice, so her DM is a conversation at once, not a message request.
+    await api.data("mutation($u: ID!) { follow(userId: $u) { id } }", {"u": a.id}, token=b.token)
     opened = (await api.data(OPEN_DIRECT, {"u": b.id}, token=a.token))["openDirectConversation"]
     return Chat(identity=identity, social=social, gateway=gateway, kv=kv, settings=settings,
                 api=api, alice=a, bob=b, conversation=opened["id"])

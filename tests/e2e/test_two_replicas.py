@@ -102,6 +102,8 @@ async def test_message_crosses_gateways_and_social_replicas(
 
     alice = await register_and_login(api1, "alice_two", "Alice Two")
     bob = await register_and_login(api2, "bob_two", "Bob Two")
+    # Bob follows Alice, so her DM is a conversation at once, not a message request.
+    await api2.data("mutation($u: ID!) { follow(userId: $u) { id } }", {"u": alice.id}, token=bob.token)
     conversation = (await api1.data(OPEN_DIRECT, {"u": bob.id}, token=alice.token))["openDirectConversation"]["id"]
 
     bob_ws = await WsClient.open(gateway2.ws)

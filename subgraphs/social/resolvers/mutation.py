@@ -11,12 +11,14 @@ from shared.references import MEDIA, USER
 from subgraphs.social import _context as ctx
 from subgraphs.social.resolvers.dead_letters import DeadLetterMutation
 from subgraphs.social.services import (
+    blocks,
     circles,
     comments,
     conversations,
     follows,
     notifications,
     posts,
+    privacy,
     reactions,
     realtime,
 )
@@ -30,7 +32,7 @@ from subgraphs.social.types.conversation import (
 )
 from subgraphs.social.types.post import Post, ReactionKind, Visibility
 from subgraphs.social.types.presence import Presence, PresenceStatus
-from subgraphs.social.types.user import User
+from subgraphs.social.types.user import PrivacySettings, User
 
 __all__ = ["Mutation"]
 
@@ -68,10 +70,58 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
             await follows.follow(session=session, kv=ctx.kv(info), follower_id=me, followee_id=str(user_id))
         return User(id=user_id)
 
-    @strawberry.mutation(description="Stop following a user (idempotent); returns that user.")
+    @strawberry.mutation(description="Stop following a user or withdraw a follow request (idempotent); returns that user.")
     async def unfollow(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
         async with ctx.session(info) as session:
             await follows.unfollow(session=session, kv=ctx.kv(info), follower_id=ctx.require_user(info), followee_id=str(user_id))
+        return User(id=user_id)
+
+    @strawberry.mutation(description="Let a pending follow request through; returns the new follower.")
+    async def approve_follow_request(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
+        async with ctx.session(info) as session:
+            await privacy.approve_request(session=session, kv=ctx.kv(info), owner_id=ctx.require_user(info),
+                                          requester_id=str(user_id))
+        return User(id=user_id)
+
+    @strawberry.mutation(description="Turn a follow request down (the requester is not told); false if none was pending.")
+    async def decline_follow_request(self, info: Info[Any, Any], user_id: strawberry.ID) -> bool:
+        async with ctx.session(info) as session:
+            return await privacy.decline_request(session=session, owner_id=ctx.require_user(info),
+                                                 requester_id=str(user_id))
+
+    @strawberry.mutation(description="End someone's follow of the caller; false if they did not follow.")
+    async def remove_follower(self, info: Info[Any, Any], user_id: strawberry.ID) -> bool:
+        async with ctx.session(info) as session:
+            return await privacy.remove_follower(session=session, kv=ctx.kv(info), owner_id=ctx.require_user(info),
+                                                 follower_id=str(user_id))
+
+    @strawberry.mutation(description="Change the caller's privacy settings; going public approves pending requests.")
+    async def update_privacy_settings(
+        self, info: Info[Any, Any], is_private: bool | None = None,
+        allow_group_adds_from_following: bool | None = None,
+    ) -> PrivacySettings:
+        async with ctx.session(info) as session:
+            row = await privacy.update_settings(
+                session=session, kv=ctx.kv(info), user_id=ctx.require_user(info), is_private=is_private,
+                allow_group_adds_from_following=allow_group_adds_from_following,
+            )
+        return PrivacySettings(is_private=row.is_private,
+                               allow_group_adds_from_following=row.allow_group_adds_from_following)
+
+    @strawberry.mutation(description="Block a user: follows both ways end, and they can no longer follow, "
+                                     "message, mention or tip the caller or see its non-public posts.")
+    async def block(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
+        me = await ctx.limit_writes(info, "block")
+        await ctx.references(info).require(USER, [str(user_id)], field_name="userId")
+        async with ctx.session(info) as session:
+            await blocks.block(session=session, kv=ctx.kv(info), blocker_id=me, blocked_id=str(user_id))
+        return User(id=user_id)
+
+    @strawberry.mutation(description="Lift a block (idempotent); ended follows stay ended.")
+    async def unblock(self, info: Info[Any, Any], user_id: strawberry.ID) -> User:
+        async with ctx.session(info) as session:
+            await blocks.unblock(session=session, kv=ctx.kv(info), blocker_id=ctx.require_user(info),
+                                 blocked_id=str(user_id))
         return User(id=user_id)
 
     @strawberry.mutation
@@ -171,19 +221,47 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
         async with ctx.session(info) as session:
             return await circles.delete_circle(session=session, kv=ctx.kv(info), actor_id=ctx.require_user(info), circle_id=str(id))
 
-    @strawberry.mutation(description="Start a group conversation with the caller and `memberIds`.")
+    @strawberry.mutation(description="Start a group conversation with the caller and `memberIds`. Members "
+                                     "who follow the caller and allow it join at once; the others are invited.")
     async def create_conversation(
-        self, info: Info[Any, Any], member_ids: list[strawberry.ID], title: str | None = None
+        self, info: Info[Any, Any], member_ids: list[strawberry.ID], title: str | None = None,
+        share_history: bool = False,
     ) -> Conversation:
         await ctx.references(info).require(USER, [str(m) for m in member_ids],
                                            field_name="memberIds")
         async with ctx.session(info) as session:
             row = await conversations.create_group(
-                session=session, creator_id=ctx.require_user(info), member_ids=[str(m) for m in member_ids], title=title
+                session=session, creator_id=ctx.require_user(info), member_ids=[str(m) for m in member_ids],
+                title=title, share_history=share_history, kv=ctx.kv(info),
             )
         return Conversation.from_row(row)
 
-    @strawberry.mutation(description="The direct conversation with `userId`, created on first use.")
+    @strawberry.mutation(description="Whether new members see earlier messages (the group's creator decides).")
+    async def set_conversation_share_history(
+        self, info: Info[Any, Any], conversation_id: strawberry.ID, share_history: bool
+    ) -> Conversation:
+        async with ctx.session(info) as session:
+            row = await conversations.set_share_history(
+                session=session, user_id=ctx.require_user(info), conversation_id=str(conversation_id),
+                share_history=share_history,
+            )
+        return Conversation.from_row(row)
+
+    @strawberry.mutation(description="Accept a message request or a group invitation.")
+    async def accept_conversation(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> Conversation:
+        async with ctx.session(info) as session:
+            row = await conversations.accept(session=session, user_id=ctx.require_user(info),
+                                             conversation_id=str(conversation_id))
+        return Conversation.from_row(row)
+
+    @strawberry.mutation(description="Decline a message request (it is deleted) or a group invitation.")
+    async def decline_conversation(self, info: Info[Any, Any], conversation_id: strawberry.ID) -> bool:
+        async with ctx.session(info) as session:
+            return await conversations.decline(session=session, user_id=ctx.require_user(info),
+                                               conversation_id=str(conversation_id))
+
+    @strawberry.mutation(description="The direct conversation with `userId`, created on first use; a "
+                                     "message request unless `userId` follows the caller.")
     async def open_direct_conversation(self, info: Info[Any, Any], user_id: strawberry.ID) -> Conversation:
         await ctx.references(info).require(USER, [str(user_id)], field_name="userId")
         async with ctx.session(info) as session:
@@ -198,7 +276,7 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
         async with ctx.session(info) as session:
             row = await conversations.add_members(
                 session=session, actor_id=ctx.require_user(info), conversation_id=str(conversation_id),
-                user_ids=[str(u) for u in user_ids],
+                user_ids=[str(u) for u in user_ids], kv=ctx.kv(info),
             )
         return Conversation.from_row(row)
 
@@ -236,7 +314,8 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
     async def set_typing(self, info: Info[Any, Any], conversation_id: strawberry.ID, is_typing: bool = True) -> TypingEvent:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:
-            await conversations.require_member(session=session, conversation_id=str(conversation_id), user_id=user_id)
+            await conversations.require_member(session=session, conversation_id=str(conversation_id),
+                                               user_id=user_id, access="write")
         event = await realtime.set_typing(
             ctx.kv(info), conversation_id=str(conversation_id), user_id=user_id, is_typing=is_typing,
             ttl=ctx.settings(info).typing_ttl,

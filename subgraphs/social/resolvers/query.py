@@ -12,11 +12,13 @@ from shared.errors import BadUserInputError
 from subgraphs.social import _context as ctx
 from subgraphs.social.resolvers.dead_letters import DeadLetterQuery
 from subgraphs.social.services import (
+    blocks,
     circles,
     conversations,
     feeds,
     notifications,
     posts,
+    privacy,
     realtime,
     wallet_notices,
 )
@@ -26,6 +28,11 @@ from subgraphs.social.types.notification import Notification
 from subgraphs.social.types.pagination import Connection, connection
 from subgraphs.social.types.post import Post
 from subgraphs.social.types.presence import Presence
+from subgraphs.social.types.user import (
+    BlockedUserConnection,
+    FollowRequestConnection,
+    PrivacySettings,
+)
 
 __all__ = ["Query"]
 
@@ -90,7 +97,8 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         from subgraphs.social.models import Conversation as ConversationRow
 
         async with ctx.session(info) as session:
-            await conversations.require_member(session=session, conversation_id=str(id), user_id=ctx.require_user(info))
+            await conversations.require_member(session=session, conversation_id=str(id),
+                                               user_id=ctx.require_user(info), access="preview")
             row = await session.get(ConversationRow, str(id))
         assert row is not None
         return Conversation.from_row(row)
@@ -104,6 +112,44 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
                 session=session, user_id=ctx.require_user(info), first=ctx.page_size(info, first), after=after
             )
         return connection(page, Conversation.from_row)
+
+    @strawberry.field(description="Message requests and group invitations awaiting the caller's answer.")
+    async def conversation_requests(
+        self, info: Info[Any, Any], first: int = 20, after: str | None = None
+    ) -> Connection[Conversation]:
+        async with ctx.session(info) as session:
+            page = await conversations.list_conversations(
+                session=session, user_id=ctx.require_user(info), first=ctx.page_size(info, first),
+                after=after, pending=True,
+            )
+        return connection(page, Conversation.from_row)
+
+    @strawberry.field(description="Pending requests to follow the caller's (private) account, newest first.")
+    async def follow_requests(
+        self, info: Info[Any, Any], first: int = 20, after: str | None = None
+    ) -> FollowRequestConnection:
+        async with ctx.session(info) as session:
+            page = await privacy.list_requests(
+                session=session, owner_id=ctx.require_user(info), first=ctx.page_size(info, first), after=after
+            )
+        return FollowRequestConnection.from_page(page)
+
+    @strawberry.field(description="The users the caller blocked, most recent first (visible to the caller only).")
+    async def my_blocked_users(
+        self, info: Info[Any, Any], first: int = 20, after: str | None = None
+    ) -> BlockedUserConnection:
+        async with ctx.session(info) as session:
+            page = await blocks.list_blocked(
+                session=session, blocker_id=ctx.require_user(info), first=ctx.page_size(info, first), after=after
+            )
+        return BlockedUserConnection.from_page(page)
+
+    @strawberry.field
+    async def my_privacy_settings(self, info: Info[Any, Any]) -> PrivacySettings:
+        async with ctx.session(info) as session:
+            row = await privacy.get_settings(session=session, user_id=ctx.require_user(info))
+        return PrivacySettings(is_private=row.is_private,
+                               allow_group_adds_from_following=row.allow_group_adds_from_following)
 
     @strawberry.field
     async def notifications(

@@ -13,6 +13,7 @@ from shared.redis import KeyValue
 from subgraphs.social.models import Comment
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
+from subgraphs.social.services.blocks import require_not_blocked
 from subgraphs.social.services.notifications import add_notification, publish_notifications
 from subgraphs.social.services.posts import check_mentions, check_text, get_visible_post, rescore
 
@@ -32,6 +33,10 @@ async def add_comment(
     check_text(text)
     mentions = check_mentions(mention_user_ids)
     post = await get_visible_post(session=session, viewer_id=author_id, post_id=post_id)
+    # Replying to or mentioning someone across a block reaches them: refused either way.
+    await require_not_blocked(session=session, actor_id=author_id,
+                              other_ids=[u for u in (post.author_id, *mentions) if u != author_id],
+                              argument="mentionUserIds" if mentions else "postId")
     parent = None
     if parent_id is not None:
         parent = await session.get(Comment, parent_id)

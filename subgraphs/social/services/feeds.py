@@ -110,11 +110,13 @@ async def home_feed(
         decode_cursor("home", after, (datetime, str))  # reject bad cursors before any cache lookup
     followed = exists().where(Follow.follower_id == viewer_id, Follow.followee_id == Post.author_id)
     in_circle = exists().where(CircleMember.user_id == viewer_id, CircleMember.circle_id == Post.circle_id)
+    from subgraphs.social.services.posts import not_blocked_by_author
+
     query = select(Post).where(
         or_(
             Post.author_id == viewer_id,
             and_(Post.visibility.in_(("public", "followers")), followed),  # type: ignore[attr-defined]
-            and_(Post.visibility == "circle", in_circle),
+            and_(Post.visibility == "circle", in_circle, not_blocked_by_author(viewer_id)),
         )
     )
     key = await _cache_key(kv, _home_gen(viewer_id), f"home:{viewer_id}", first, after)
@@ -133,7 +135,23 @@ async def circle_feed(
         decode_cursor("circle", after, (datetime, str))
     query = select(Post).where(Post.circle_id == circle_id)
     key = await _cache_key(kv, _circle_gen(circle_id), f"circle:{circle_id}", first, after)
-    return await _cached(kv, key, ttl, lambda: _by_recency(session, query, "circle", first, after))
+    page = await _cached(kv, key, ttl, lambda: _by_recency(session, query, "circle", first, after))
+    return await _without_blockers(session, viewer_id, page)
+
+
+async def _without_blockers(session: AsyncSession, viewer_id: str, page: Page[Post]) -> Page[Post]:
+    """The shared page minus posts whose authors blocked the viewer (the page is cached for
+    every member, so this filter runs per viewer after the cache). Cursors stay valid."""
+    from subgraphs.social.services.blocks import blockers_among
+
+    hidden = await blockers_among(session=session, viewer_id=viewer_id, author_ids=[p.author_id for p in page.items])
+    if not hidden:
+        return page
+    kept = [(p, c) for p, c in zip(page.items, page.cursors, strict=True) if p.author_id not in hidden]
+    # A hidden last post only moves end_cursor back one kept post: the next page re-reads
+    # from there, so nothing is skipped.
+    return Page(items=tuple(p for p, _ in kept), cursors=tuple(c for _, c in kept),
+                has_next_page=page.has_next_page)
 
 
 async def trending_feed(

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInputError
 from shared.redis import KeyValue
-from subgraphs.social.models import Follow, UserStats
+from subgraphs.social.models import Follow, FollowRequest, PrivacySettings, UserStats
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
 from subgraphs.social.services._sql import insert_ignore
@@ -21,12 +21,15 @@ from subgraphs.social.services.notifications import add_notification, publish_no
 
 __all__ = [
     "FollowEdge",
+    "add_follow",
     "adjust_stats",
     "follow",
     "followed_ids",
     "get_stats",
+    "is_private",
     "list_followers",
     "list_following",
+    "remove_follow",
     "unfollow",
 ]
 
@@ -58,21 +61,18 @@ async def adjust_stats(session: AsyncSession, deltas: dict[str, dict[str, int]])
 
 
 async def follow(*, session: AsyncSession, kv: KeyValue, follower_id: str, followee_id: str) -> bool:
-    """Follow `followee_id`; True if this created the follow, False if it already existed."""
+    """Follow `followee_id`, or ask to when the account is private; True if this created the
+    follow or the request, False if either already existed."""
+    from subgraphs.social.services.blocks import require_not_blocked
+
     check_ref_ids([followee_id], argument="userId")
     if follower_id == followee_id:
         raise BadUserInputError("You cannot follow yourself", extensions={"argument": "userId"})
-    try:
-        async with session.begin_nested():
-            session.add(Follow(follower_id=follower_id, followee_id=followee_id))
-            await session.flush()
-    except IntegrityError:
-        await session.rollback()
+    await require_not_blocked(session=session, actor_id=follower_id, other_ids=[followee_id], argument="userId")
+    if await is_private(session, followee_id) and not await _follows(session, follower_id, followee_id):
+        return await _request(session, kv, requester_id=follower_id, target_id=followee_id)
+    if not await add_follow(session, follower_id=follower_id, followee_id=followee_id):
         return False
-    await adjust_stats(
-        session,
-        {followee_id: {"followers_count": 1}, follower_id: {"following_count": 1}},
-    )
     notice = await add_notification(
         session, user_id=followee_id, kind="follow", actor_id=follower_id, subject_id=follower_id
     )
@@ -82,9 +82,49 @@ async def follow(*, session: AsyncSession, kv: KeyValue, follower_id: str, follo
     return True
 
 
-async def unfollow(*, session: AsyncSession, kv: KeyValue, follower_id: str, followee_id: str) -> bool:
-    """Stop following; True if a follow was removed. The DELETE's row count decides the counter
-    change, so concurrent unfollows decrement once."""
+async def is_private(session: AsyncSession, user_id: str) -> bool:
+    row = await session.get(PrivacySettings, user_id)
+    return row is not None and row.is_private
+
+
+async def _follows(session: AsyncSession, follower_id: str, followee_id: str) -> bool:
+    return await session.get(Follow, (follower_id, followee_id)) is not None
+
+
+async def _request(session: AsyncSession, kv: KeyValue, *, requester_id: str, target_id: str) -> bool:
+    try:
+        async with session.begin_nested():
+            session.add(FollowRequest(requester_id=requester_id, target_id=target_id))
+            await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    notice = await add_notification(
+        session, user_id=target_id, kind="follow_request", actor_id=requester_id, subject_id=requester_id
+    )
+    await session.commit()
+    await publish_notifications(kv, [notice])
+    return True
+
+
+async def add_follow(session: AsyncSession, *, follower_id: str, followee_id: str) -> bool:
+    """Insert the follow and count it, in the caller's transaction; False if it existed."""
+    try:
+        async with session.begin_nested():
+            session.add(Follow(follower_id=follower_id, followee_id=followee_id))
+            await session.flush()
+    except IntegrityError:
+        return False
+    await adjust_stats(
+        session,
+        {followee_id: {"followers_count": 1}, follower_id: {"following_count": 1}},
+    )
+    return True
+
+
+async def remove_follow(session: AsyncSession, *, follower_id: str, followee_id: str) -> bool:
+    """Delete the follow and uncount it, in the caller's transaction. The DELETE's row count
+    decides the counter change, so concurrent removals decrement once."""
     result = await session.execute(
         Follow.__table__.delete().where(  # type: ignore[attr-defined]
             Follow.__table__.c.follower_id == follower_id,  # type: ignore[attr-defined]
@@ -92,14 +132,26 @@ async def unfollow(*, session: AsyncSession, kv: KeyValue, follower_id: str, fol
         )
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        await session.rollback()
         return False
     await adjust_stats(
         session,
         {followee_id: {"followers_count": -1}, follower_id: {"following_count": -1}},
     )
+    return True
+
+
+async def unfollow(*, session: AsyncSession, kv: KeyValue, follower_id: str, followee_id: str) -> bool:
+    """Stop following (or withdraw a pending follow request); True if something was removed."""
+    removed = await remove_follow(session, follower_id=follower_id, followee_id=followee_id)
+    withdrawn = await session.execute(delete(FollowRequest).where(
+        FollowRequest.requester_id == follower_id, FollowRequest.target_id == followee_id  # type: ignore[arg-type]
+    ))
+    if not removed and withdrawn.rowcount != 1:  # type: ignore[attr-defined]
+        await session.rollback()
+        return False
     await session.commit()
-    await feeds.invalidate_home(kv, [follower_id])
+    if removed:
+        await feeds.invalidate_home(kv, [follower_id])
     return True
 
 

@@ -30,7 +30,8 @@ __all__ = [
 ]
 
 NOTIFICATION_KINDS = ("follow", "reaction", "comment", "mention", "message", "tip", "cashout",
-                      "suspicious_activity", "reconciliation_break")
+                      "suspicious_activity", "reconciliation_break", "follow_request",
+                      "follow_accepted", "message_request", "conversation_invite")
 _CURSOR = "notifications"
 
 

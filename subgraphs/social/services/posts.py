@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import BadUserInputError, ForbiddenError, NotFoundError
 from shared.events import add_event
 from shared.redis import KeyValue
-from subgraphs.social.models import CircleMember, Comment, Follow, Post, PostMedia, Reaction, utcnow
+from subgraphs.social.models import (
+    Block,
+    CircleMember,
+    Comment,
+    Follow,
+    Post,
+    PostMedia,
+    Reaction,
+    utcnow,
+)
 from subgraphs.social.services import feeds
 from subgraphs.social.services._pagination import Page, decode_cursor, encode_cursor, keyset_after
 from subgraphs.social.services._validation import check_plain, check_ref_ids
@@ -31,6 +40,7 @@ __all__ = [
     "hot_score",
     "list_user_posts",
     "media_ids",
+    "not_blocked_by_author",
     "rescore",
     "visible_clause",
 ]
@@ -78,6 +88,7 @@ async def create_post(
     media_ids: Sequence[str] = (),
     mention_user_ids: Sequence[str] = (),
 ) -> Post:
+    from subgraphs.social.services.blocks import require_not_blocked
     from subgraphs.social.services.circles import require_role
     from subgraphs.social.services.follows import adjust_stats
 
@@ -92,6 +103,7 @@ async def create_post(
         raise BadUserInputError(f"At most {MAX_MEDIA} distinct media", extensions={"argument": "mediaIds"})
     check_ref_ids(media_ids, argument="mediaIds")
     mentions = check_mentions(mention_user_ids)
+    await require_not_blocked(session=session, actor_id=author_id, other_ids=mentions, argument="mentionUserIds")
     if circle_id is not None:
         await require_role(session=session, user_id=author_id, circle_id=circle_id)
     now = utcnow()
@@ -179,9 +191,14 @@ def visible_clause(viewer_id: str | None) -> Any:
     return or_(
         public,
         Post.author_id == viewer_id,
-        and_(Post.visibility == "followers", follows),
-        and_(Post.visibility == "circle", member),
+        and_(Post.visibility == "followers", follows, not_blocked_by_author(viewer_id)),
+        and_(Post.visibility == "circle", member, not_blocked_by_author(viewer_id)),
     )
+
+
+def not_blocked_by_author(viewer_id: str) -> Any:
+    """SQL condition: the post's author has not blocked the viewer."""
+    return ~exists().where(Block.blocker_id == Post.author_id, Block.blocked_id == viewer_id)
 
 
 async def get_visible_post(*, session: AsyncSession, viewer_id: str | None, post_id: str) -> Post:

@@ -17,13 +17,21 @@ from subgraphs.social.services import conversations, realtime
 from subgraphs.social.types.pagination import Connection, connection
 from subgraphs.social.types.user import User
 
-__all__ = ["Conversation", "ConversationKind", "ConversationMember", "Message", "TypingEvent"]
+__all__ = ["Conversation", "ConversationKind", "ConversationMember", "MembershipStatus", "Message",
+           "TypingEvent"]
 
 
 @strawberry.enum
 class ConversationKind(Enum):
     DIRECT = "direct"
     GROUP = "group"
+
+
+@strawberry.enum
+class MembershipStatus(Enum):
+    ACTIVE = "active"
+    REQUESTED = strawberry.enum_value("requested", description="A message request not yet accepted.")
+    INVITED = strawberry.enum_value("invited", description="A group invitation not yet accepted.")
 
 
 @strawberry.type
@@ -60,12 +68,13 @@ class ConversationMember:
     joined_at: datetime
     last_read_at: datetime | None
     last_read_message_id: strawberry.ID | None
+    status: MembershipStatus
     user_id: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: MemberRow) -> ConversationMember:
         return cls(
-            joined_at=row.joined_at, last_read_at=row.last_read_at,
+            joined_at=row.joined_at, last_read_at=row.last_read_at, status=MembershipStatus(row.status),
             last_read_message_id=strawberry.ID(row.last_read_message_id) if row.last_read_message_id else None,
             user_id=row.user_id,
         )
@@ -94,20 +103,30 @@ class Conversation:
     title: str | None
     created_at: datetime
     last_message_at: datetime
+    share_history: bool = strawberry.field(
+        description="Whether group members see messages from before they joined.")
 
     @classmethod
     def from_row(cls, row: ConversationRow) -> Conversation:
         return cls(
             id=strawberry.ID(row.id), kind=ConversationKind(row.kind), title=row.title,
-            created_at=row.created_at, last_message_at=row.last_message_at,
+            created_at=row.created_at, last_message_at=row.last_message_at, share_history=row.share_history,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Members, with invitees (status INVITED) among them.")
     async def members(self, info: Info[Any, Any]) -> list[ConversationMember]:
         async with ctx.session(info) as session:
-            await conversations.require_member(session=session, conversation_id=str(self.id), user_id=ctx.require_user(info))
+            await conversations.require_member(session=session, conversation_id=str(self.id),
+                                               user_id=ctx.require_user(info), access="preview")
             rows = await conversations.list_members(session=session, conversation_id=str(self.id))
         return [ConversationMember.from_row(r) for r in rows]
+
+    @strawberry.field(description="The caller's membership status in this conversation.")
+    async def my_status(self, info: Info[Any, Any]) -> MembershipStatus:
+        async with ctx.session(info) as session:
+            member = await conversations.require_member(session=session, conversation_id=str(self.id),
+                                                        user_id=ctx.require_user(info), access="preview")
+        return MembershipStatus(member.status)
 
     @strawberry.field(description="Messages, newest first; `after` pages towards older ones.")
     async def messages(self, info: Info[Any, Any], first: int = 30, after: str | None = None) -> Connection[Message]:

@@ -27,6 +27,10 @@ class NotificationKind(Enum):
     CASHOUT = "cashout"
     SUSPICIOUS_ACTIVITY = "suspicious_activity"
     RECONCILIATION_BREAK = "reconciliation_break"
+    FOLLOW_REQUEST = "follow_request"
+    FOLLOW_ACCEPTED = "follow_accepted"
+    MESSAGE_REQUEST = "message_request"
+    CONVERSATION_INVITE = "conversation_invite"
 
 
 @strawberry.type

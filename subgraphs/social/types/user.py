@@ -17,7 +17,16 @@ if TYPE_CHECKING:
     from subgraphs.social.types.post import Post
     from subgraphs.social.types.presence import Presence
 
-__all__ = ["FollowConnection", "FollowEdge", "User"]
+__all__ = [
+    "BlockedUserConnection",
+    "BlockedUserEdge",
+    "FollowConnection",
+    "FollowEdge",
+    "FollowRequestConnection",
+    "FollowRequestEdge",
+    "PrivacySettings",
+    "User",
+]
 
 
 @strawberry.type
@@ -33,6 +42,56 @@ class FollowEdge:
 class FollowConnection:
     edges: list[FollowEdge]
     page_info: PageInfo
+
+
+@strawberry.type
+class FollowRequestEdge:
+    cursor: str
+    requested_at: datetime
+    node: User | None  # identity's entity: nullable (docs/entity-references.md)
+
+
+@strawberry.type
+class FollowRequestConnection:
+    edges: list[FollowRequestEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Any) -> FollowRequestConnection:
+        return cls(
+            edges=[FollowRequestEdge(cursor=c, requested_at=e.requested_at, node=User(id=strawberry.ID(e.user_id)))
+                   for e, c in zip(page.items, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type
+class BlockedUserEdge:
+    cursor: str
+    blocked_at: datetime
+    node: User | None  # identity's entity: nullable (docs/entity-references.md)
+
+
+@strawberry.type
+class BlockedUserConnection:
+    edges: list[BlockedUserEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def from_page(cls, page: Any) -> BlockedUserConnection:
+        return cls(
+            edges=[BlockedUserEdge(cursor=c, blocked_at=e.blocked_at, node=User(id=strawberry.ID(e.user_id)))
+                   for e, c in zip(page.items, page.cursors, strict=True)],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
+
+
+@strawberry.type(description="The caller's privacy choices.")
+class PrivacySettings:
+    is_private: bool = strawberry.field(
+        description="Follows need the owner's approval; FOLLOWERS posts reach approved followers only.")
+    allow_group_adds_from_following: bool = strawberry.field(
+        description="People the caller follows may add it to groups; anyone else sends an invitation.")
 
 
 def _follow_connection(page: Any) -> FollowConnection:
@@ -71,6 +130,24 @@ class User:
         if viewer is None or viewer == self.id:
             return False
         return await loaders.load_is_followed(info, viewer, str(self.id))
+
+    @strawberry.field(description="Whether follows of this account need its approval.")
+    async def is_private(self, info: Info[Any, Any]) -> bool:
+        return await loaders.load_is_private(info, str(self.id))
+
+    @strawberry.field(description="Whether the caller asked to follow this user and awaits approval.")
+    async def follow_request_pending(self, info: Info[Any, Any]) -> bool:
+        viewer = ctx.viewer_id(info)
+        if viewer is None or viewer == self.id:
+            return False
+        return await loaders.load_requested_by(info, viewer, str(self.id))
+
+    @strawberry.field(description="Whether the caller blocked this user (the caller's own blocks only).")
+    async def is_blocked_by_me(self, info: Info[Any, Any]) -> bool:
+        viewer = ctx.viewer_id(info)
+        if viewer is None or viewer == self.id:
+            return False
+        return await loaders.load_blocked_by(info, viewer, str(self.id))
 
     @strawberry.field
     async def followers(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> FollowConnection:

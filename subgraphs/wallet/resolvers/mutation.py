@@ -48,6 +48,9 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
         await references.require(USER, [str(to)], field_name="to")
         if post_id is not None:
             await references.require(POST, [str(post_id)], field_name="postId")
+        check = await references.client.call("social", "/internal/blocks/check", {"userId": sender, "otherId": str(to)})
+        if check.get("blocked") is not False:  # fail closed: only a plain "not blocked" lets money move
+            raise ForbiddenError("You cannot tip this user", extensions={"field": "to", "reason": "NOT_ALLOWED"})
         sent = await tips.send_tip(
             database=database, keyring=runtime.keyring, sender_id=sender, recipient_id=str(to),
             amount=amount, currency=currency, idempotency_key=idempotency_key,

@@ -75,6 +75,11 @@ async def served_sqlite(tmp_path: Path, issuer: TokenIssuer) -> AsyncIterator[tu
 
 
 async def _conversation(base_url: str, issuer: TokenIssuer, creator: str, *members: str) -> str:
+    """A group whose members join at once: each follows the creator first (consent rule)."""
+    for member in members:
+        followed = await gql(base_url, "mutation($u: ID!) { follow(userId: $u) { id } }", {"u": creator},
+                             token=token(issuer, member))
+        assert "errors" not in followed, followed
     result = await gql(base_url, CREATE, {"m": list(members)}, token=token(issuer, creator))
     assert "errors" not in result, result
     return result["data"]["createConversation"]["id"]

@@ -188,6 +188,8 @@ async def test_writes_are_rate_limited_per_user(database, kv):
     settings = SocialSettings(environment="test", message_rate_limit=2)
     context = partial(RequestContext, request_id="t", database=database, kv=kv, settings=settings, request=None,
                       references=_references())
+    # b follows a, so a's DM is a conversation b may answer at once (not a message request).
+    await schema.execute('mutation { follow(userId: "a") { id } }', context_value=context(caller=Caller(user_id="b")))
     data = await schema.execute('mutation { openDirectConversation(userId: "b") { id } }',
                                 context_value=context(caller=Caller(user_id="a")))
     conversation_id = data.data["openDirectConversation"]["id"]

@@ -205,6 +205,22 @@ async def test_a_tip_fails_closed_when_identity_cannot_answer(api, db) -> None:
     assert await count_entries(db) == entries
 
 
+async def test_a_tip_fails_closed_when_social_cannot_say_whether_a_block_stands(db, tmp_path) -> None:
+    """The recipient exists (identity answers) but social's block check cannot be asked: the
+    tip is refused with SERVICE_UNAVAILABLE and no money moves."""
+    settings = _settings(tmp_path, peers={"identity": peer_stack().urls["identity"],
+                                          "social": "http://127.0.0.1:9"})
+    app = create_app(settings, verifier=VERIFIER, database=db,
+                     kv=create_kv(None, prefix=f"test:wallet:{uuid.uuid4().hex}:", store=MemoryStore()),
+                     routes_kv=create_kv(None, prefix="test:events:", store=MemoryStore()))
+    await fund(db, "alice", 10_000)
+    entries = await count_entries(db)
+    async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as client:
+        result = await Api(client, app)(SEND, {"to": "bob", "amount": "5.00", "key": "s1"}, user="alice")
+    assert _code(result)[0] == "SERVICE_UNAVAILABLE"
+    assert await count_entries(db) == entries
+
+
 async def test_leaderboards_through_graphql(api, db) -> None:
     await fund(db, "alice", 10_000)
     await fund(db, "carol", 10_000)

@@ -35,7 +35,7 @@ browser: ## install Debian's chromium and chromium-driver when missing (the Grap
 run: install ## start every subgraph and the gateway (GraphiQL on :4000); Ctrl-C stops
 	$(VENV)/bin/python -m gateway dev
 
-test: install browser ## run the whole suite
+test: install browser lint typecheck ## the checks, then the whole suite
 	$(VENV)/bin/python -m pytest -q
 
 bench: install ## measure the gateway against in-repo subgraphs (BENCH_ARGS=...)

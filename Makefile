@@ -33,7 +33,7 @@ browser: ## install Debian's chromium and chromium-driver when missing (the Grap
 	else echo "no apt-get: the GraphiQL browser test will be skipped"; fi
 
 run: install ## start every subgraph and the gateway (GraphiQL on :4000); Ctrl-C stops
-	$(VENV)/bin/python -m gateway dev
+	$(VENV)/bin/python -m devstack
 
 test: install browser lint typecheck ## the checks, then the whole suite
 	$(VENV)/bin/python -m pytest -q
@@ -42,14 +42,15 @@ bench: install ## measure the gateway against in-repo subgraphs (BENCH_ARGS=...)
 	$(VENV)/bin/python tests/bench/run.py $(BENCH_ARGS)
 
 schema: install ## re-export schema/<subgraph>.graphql and recompose the supergraph
-	$(VENV)/bin/python -m gateway.compose.export
+	$(VENV)/bin/python -m devstack.export
 	$(VENV)/bin/python -m gateway compose --config supergraph.yaml --out schema/supergraph.graphql
 
-lint: install ## ruff over the code and the tests
-	$(VENV)/bin/ruff check gateway shared subgraphs tests
+lint: install ## ruff over the code and the tests, and the import contracts (pyproject.toml)
+	$(VENV)/bin/ruff check devstack gateway shared subgraphs tests
+	$(VENV)/bin/lint-imports --no-cache
 
-typecheck: install ## mypy (strict) over gateway/ and shared/
-	$(VENV)/bin/mypy gateway shared
+typecheck: install ## mypy (strict) over devstack/, gateway/ and shared/
+	$(VENV)/bin/mypy devstack gateway shared
 
 clean: ## remove .venv/, .tools/ and .data/ (dev databases and keys)
 	rm -rf $(VENV) $(TOOLS) .data

@@ -1,4 +1,7 @@
-"""`python -m gateway`: serve a supergraph, print a plan, compose, diff schemas, or run the dev stack."""
+"""`python -m gateway`: serve a supergraph, print a plan, compose, or diff schemas.
+
+The dev stack (`make run`) is `python -m devstack`: it imports the subgraphs, the gateway never does.
+"""
 
 from __future__ import annotations
 
@@ -124,22 +127,9 @@ def _schema_diff(argv: list[str]) -> int:
     return diff_main(argv)
 
 
-def _dev(argv: list[str]) -> int:
-    parser = ArgumentParser(
-        prog="python -m gateway dev",
-        description="Every subgraph and the gateway on their dev ports (what `make run` runs); "
-        "ports move with <NAME>_PORT / GATEWAY_PORT.",
-    )
-    parser.parse_args(argv)
-    from .devstack import main as dev_main
-
-    return dev_main() or 0
-
-
 # name -> (one line of --help, handler)
 COMMANDS: dict[str, tuple[str, Callable[[list[str]], int]]] = {
     "serve": ("serve a supergraph file on :4000 (the default: flags alone mean serve)", _serve),
-    "dev": ("run every subgraph and a gateway composed from them (make run)", _dev),
     "plan": ("print the query plan of an operation against a supergraph", _plan),
     "compose": ("compose subgraph SDLs (supergraph.yaml) into a supergraph", _compose),
     "schema-diff": ("list API changes between two schemas; exit 1 when one breaks clients", _schema_diff),

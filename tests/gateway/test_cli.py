@@ -23,7 +23,7 @@ def test_help_lists_every_subcommand_with_one_line(flag):
     done = _gateway(flag)
     assert done.returncode == 0 and done.stderr == ""
     listed = {line.split()[0]: line for line in done.stdout.splitlines() if line.startswith("  ")}
-    assert set(listed) == {"serve", "dev", "plan", "compose", "schema-diff"} == set(COMMANDS)
+    assert set(listed) == {"serve", "plan", "compose", "schema-diff"} == set(COMMANDS)
     assert all(len(line.split()) > 2 for line in listed.values())  # each has its one line
 
 
@@ -53,7 +53,6 @@ def test_each_subcommand_has_its_own_help(command):
         (["compose", "--config", "missing.yaml"], 1, "error: missing.yaml: no such file"),
         (["schema-diff", "missing-a.graphql", "missing-b.graphql"], 2,
          "error: [Errno 2] No such file or directory: 'missing-a.graphql'"),
-        (["dev", "--bogus"], 2, "error: unrecognized arguments: --bogus (see python -m gateway dev --help)"),
     ],
 )
 def test_mistakes_are_one_line(args, code, message):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.devstack import discover_subgraphs, run
+from devstack.stack import discover_subgraphs, run
 from tests.gateway._webdriver import Browser, available, chromium
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs /usr/bin/chromium and chromedriver "

@@ -6,8 +6,7 @@ import shutil
 
 import pytest
 
-from gateway.compose import SubgraphSource
-from gateway.compose.export import (
+from devstack.export import (
     DEV_PORTS,
     REGENERATE,
     ROOT,
@@ -17,6 +16,7 @@ from gateway.compose.export import (
     routing_url,
     stale_files,
 )
+from gateway.compose import SubgraphSource
 from tests.gateway.compose._harness import (
     ensure_oracle_installed,
     node_missing_reason,

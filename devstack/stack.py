@@ -325,7 +325,7 @@ def _announce(services: list[Service], gateway_url: str | None) -> None:
 
 
 def main() -> int:
-    """Entry point of `python -m gateway dev` / `make run`."""
+    """Entry point of `python -m devstack` / `make run`."""
     try:
         import uvloop
 

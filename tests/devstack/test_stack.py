@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.devstack import discover_subgraphs, prepare_environment, run
+from devstack.stack import discover_subgraphs, prepare_environment, run
 
 
 def free_port() -> int:
@@ -99,7 +99,7 @@ async def test_bad_setting_stops_the_stack_naming_the_variable(tmp_path: Path) -
 
 
 def _dev_environment(tmp_path: Path) -> dict[str, str]:
-    """The environment of a `python -m gateway dev` child: its own data dir, free ports."""
+    """The environment of a `python -m devstack` child: its own data dir, free ports."""
     environ = {k: v for k, v in os.environ.items()
                if not k.endswith(("_PORT", "_JWKS_URL")) and k != "TRIBUTARY_LOG_FORMAT"}
     environ["TRIBUTARY_DATA_DIR"] = str(tmp_path / "data")
@@ -127,7 +127,7 @@ def test_a_busy_port_ends_dev_with_one_line(tmp_path: Path, taken: str) -> None:
         holder.listen()
         port = holder.getsockname()[1]
         environ[variable] = str(port)
-        done = subprocess.run([_python(), "-m", "gateway", "dev"], env=environ, capture_output=True,
+        done = subprocess.run([_python(), "-m", "devstack"], env=environ, capture_output=True,
                               text=True, timeout=120, check=False)
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert done.stdout == ""  # nothing said "up" (nor anything else)
@@ -145,7 +145,7 @@ def test_a_busy_internal_port_ends_dev_with_one_line(tmp_path: Path) -> None:
         holder.listen()
         port = holder.getsockname()[1]
         environ["WALLET_INTERNAL_PORT"] = str(port)
-        done = subprocess.run([_python(), "-m", "gateway", "dev"], env=environ, capture_output=True,
+        done = subprocess.run([_python(), "-m", "devstack"], env=environ, capture_output=True,
                               text=True, timeout=120, check=False)
     assert done.returncode == 1, (done.stdout, done.stderr)
     [line] = done.stderr.splitlines()
@@ -177,7 +177,7 @@ def test_banner_only_when_serving_and_ctrl_c_stops_quietly(tmp_path: Path) -> No
 
     environ = _dev_environment(tmp_path)
     environ["TRIBUTARY_LOG_FORMAT"] = "json"
-    child = subprocess.Popen([_python(), "-m", "gateway", "dev"], env=environ, stdout=subprocess.PIPE,
+    child = subprocess.Popen([_python(), "-m", "devstack"], env=environ, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None

@@ -1,0 +1,32 @@
+"""Long-lived content collaborators (object store, staging area, uploads) built from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.db import Database
+from subgraphs.content.config import ContentSettings
+from subgraphs.content.services.staging import Staging
+from subgraphs.content.services.storage import ObjectStore, store_from_settings
+from subgraphs.content.services.uploads import Limits, Uploads
+
+__all__ = ["ContentRuntime", "build_runtime"]
+
+
+@dataclass
+class ContentRuntime:
+    settings: ContentSettings
+    store: ObjectStore
+    uploads: Uploads
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.base_url
+
+
+def build_runtime(settings: ContentSettings, database: Database, *,
+                  store: ObjectStore | None = None) -> ContentRuntime:
+    store = store or store_from_settings(settings)
+    uploads = Uploads(database=database, staging=Staging(settings.storage_root / "uploads"),
+                      store=store, limits=Limits.from_settings(settings))
+    return ContentRuntime(settings=settings, store=store, uploads=uploads)

@@ -1,0 +1,48 @@
+"""Reads of media rows: by id, by owner, and what an owner's media take of their quota."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.content.models import Media
+from subgraphs.content.services.kinds import MediaStatus
+
+__all__ = ["MAX_PAGE", "get_media", "list_owner_media", "media_by_ids", "quota_used"]
+
+MAX_PAGE = 100
+
+
+async def get_media(*, session: AsyncSession, media_id: str) -> Media | None:
+    if not media_id.isalnum() or len(media_id) > 32:
+        return None
+    return await session.get(Media, media_id)
+
+
+async def media_by_ids(*, session: AsyncSession, ids: Sequence[str]) -> dict[str, Media]:
+    wanted = [i for i in dict.fromkeys(ids) if isinstance(i, str) and len(i) <= 32]
+    if not wanted:
+        return {}
+    rows = await session.execute(sa.select(Media).where(Media.id.in_(wanted)))  # type: ignore[attr-defined]
+    return {m.id: m for m in rows.scalars()}
+
+
+async def list_owner_media(*, session: AsyncSession, owner_id: str, first: int,
+                           ready_only: bool) -> list[Media]:
+    """The owner's media, newest first (only READY ones unless the owner asks)."""
+    query = sa.select(Media).where(Media.owner_id == owner_id)
+    if ready_only:
+        query = query.where(Media.status == MediaStatus.READY.value)
+    query = query.order_by(Media.created_at.desc(), Media.id.desc())  # type: ignore[attr-defined]
+    rows = await session.execute(query.limit(max(0, min(first, MAX_PAGE))))
+    return list(rows.scalars())
+
+
+async def quota_used(*, session: AsyncSession, owner_id: str) -> int:
+    """Bytes the owner's unfinished and finished media claim (failed ones claim none)."""
+    total = await session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Media.size), 0))
+        .where(Media.owner_id == owner_id, Media.status != MediaStatus.FAILED.value))
+    return int(total or 0)

@@ -1,0 +1,67 @@
+"""`Media`: one uploaded object, owned by a user; others see it only once it is READY."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from subgraphs.content import _context as ctx
+from subgraphs.content import loaders
+from subgraphs.content.models import Media as MediaRow
+from subgraphs.content.services.kinds import MediaKind, MediaStatus
+from subgraphs.content.types.user import User
+
+__all__ = ["Media", "visible_to"]
+
+MediaKindType = strawberry.enum(MediaKind, name="MediaKind")
+MediaStatusType = strawberry.enum(MediaStatus, name="MediaStatus")
+
+
+def visible_to(row: MediaRow, viewer: str | None) -> bool:
+    """The owner sees every state of their media; everyone else only READY media."""
+    return row.owner_id == viewer or row.status == MediaStatus.READY.value
+
+
+@strawberry.federation.type(keys=["id"])
+class Media:
+    id: strawberry.ID
+    # identity's entity: nullable, so an owner identity cannot resolve nulls this field only
+    # (docs/entity-references.md).
+    owner: User | None
+    kind: MediaKindType  # type: ignore[valid-type]
+    status: MediaStatusType  # type: ignore[valid-type]
+    size: int = strawberry.field(description="Declared size in bytes.")
+    content_type: str | None = strawberry.field(
+        description="MIME type detected from the bytes (null until enough bytes arrived).")
+    sha256: str | None = strawberry.field(description="Hex sha256 of the bytes, once uploaded.")
+    created_at: datetime
+    _row: strawberry.Private[MediaRow]
+
+    @classmethod
+    def from_row(cls, row: MediaRow) -> Media:
+        return cls(id=strawberry.ID(row.id), owner=User(id=strawberry.ID(row.owner_id)),
+                   kind=MediaKind(row.kind), status=MediaStatus(row.status), size=row.size,
+                   content_type=row.content_type, sha256=row.sha256, created_at=row.created_at,
+                   _row=row)
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Media | None:
+        row = await loaders.load_media(info, str(id))
+        if row is None or not visible_to(row, ctx.viewer_id(info)):
+            return None
+        return cls.from_row(row)
+
+    @strawberry.field(description="Bytes received so far (the owner only).")
+    def uploaded_bytes(self, info: Info[Any, Any]) -> int | None:
+        return self._row.received if self._row.owner_id == ctx.viewer_id(info) else None
+
+    @strawberry.field(description="The name it was uploaded under (the owner only).")
+    def filename(self, info: Info[Any, Any]) -> str | None:
+        return self._row.filename if self._row.owner_id == ctx.viewer_id(info) else None
+
+    @strawberry.field(description="Why it FAILED, in words (the owner only).")
+    def failure_reason(self, info: Info[Any, Any]) -> str | None:
+        return self._row.failure_reason if self._row.owner_id == ctx.viewer_id(info) else None

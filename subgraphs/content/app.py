@@ -70,7 +70,7 @@ def create_app(
         events=events,
         extra_routes=tus_routes(uploads=runtime.uploads, verifier=verifier,
                                 api_keys=peers.api_keys, service=settings.service_name,
-                                public_url=settings.base_url,
+                                public_url=settings.public_url,
                                 max_size=settings.max_upload_bytes),
         internal_routes=internal_routes(database=database),
         peers=peers,

@@ -22,7 +22,7 @@ class ContentSettings(ServiceSettings):
     migrate_on_startup: bool = Field(True, description="Run alembic upgrade head at startup.")
     public_url: str | None = Field(
         None, description="Base URL clients reach this service at (tus upload URLs); "
-        "empty = http://<host>:<port>.")
+        "empty = the URL each request came to.")
     storage: Literal["local", "s3"] = Field(
         "local", description="Where finished objects live: `local` files or `s3` storage.")
     storage_dir: str | None = Field(
@@ -58,8 +58,3 @@ class ContentSettings(ServiceSettings):
     def storage_root(self) -> Path:
         """The local store's and the unfinished uploads' directory."""
         return Path(self.storage_dir or Path(self.data_dir) / "content")
-
-    @property
-    def base_url(self) -> str:
-        """Where clients reach this service (the base of tus upload URLs)."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

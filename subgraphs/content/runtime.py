@@ -19,9 +19,9 @@ class ContentRuntime:
     store: ObjectStore
     uploads: Uploads
 
-    @property
-    def public_url(self) -> str:
-        return self.settings.base_url
+    def public_url(self, request_base: str) -> str:
+        """The base of upload URLs: the configured public URL, else where the request came."""
+        return (self.settings.public_url or request_base).rstrip("/")
 
 
 def build_runtime(settings: ContentSettings, database: Database, *,

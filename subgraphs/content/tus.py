@@ -135,9 +135,9 @@ Handler = Callable[[Request, Caller], Awaitable[Response]]
 
 
 def tus_routes(*, uploads: Uploads, verifier: TokenVerifier | None,
-               api_keys: ApiKeyResolver | None, service: str, public_url: str,
+               api_keys: ApiKeyResolver | None, service: str, public_url: str | None,
                max_size: int) -> list[Route]:
-    """The tus routes; `public_url` is the base of the Location each creation answers."""
+    """The tus routes; `public_url` (else the request's own base URL) starts each Location."""
     options_headers = {"Tus-Version": TUS_VERSION, "Tus-Extension": EXTENSIONS,
                        "Tus-Max-Size": str(max_size), "Tus-Checksum-Algorithm": "sha1,sha256"}
 
@@ -187,7 +187,7 @@ def tus_routes(*, uploads: Uploads, verifier: TokenVerifier | None,
         filename = metadata.get("filename") or metadata.get("name") or "upload"
         media = await uploads.create(owner_id=caller.require_user(), kind=_kind(metadata),
                                      filename=filename, size=size, metadata=metadata)
-        location = {"Location": upload_url(public_url, media.id)}
+        location = {"Location": upload_url(public_url or str(request.base_url), media.id)}
         has_body = int(request.headers.get("content-length") or 0) > 0
         if has_body and request.headers.get("content-type", "").startswith(OFFSET_CONTENT_TYPE):
             # creation-with-upload: the body is the first chunk.

@@ -24,9 +24,10 @@ class Mutation:
                             filename: str, size: int) -> CreateUploadPayload:
         owner = ctx.require_user(info)
         runtime = ctx.runtime(info)
-        row = await runtime.uploads.create(owner_id=owner, kind=MediaKind(kind.value),
+        base = str(info.context.request.base_url)
+        row = await runtime.uploads.create(owner_id=owner, kind=MediaKind(kind),
                                            filename=filename, size=size)
         assert row.expires_at is not None
         return CreateUploadPayload(media=Media.from_row(row),
-                                   upload_url=upload_url(runtime.public_url, row.id),
+                                   upload_url=upload_url(runtime.public_url(base), row.id),
                                    expires_at=row.expires_at)

@@ -316,3 +316,47 @@ async def test_tuspy_reports_a_refused_chunk(content, tmp_path: Path):
     with pytest.raises(TusCommunicationError) as refused:
         await asyncio.to_thread(lambda: client.uploader(str(tmp_path / "a.png"), url=url).upload())
     assert refused.value.status_code == 403
+
+
+async def test_two_patches_at_one_offset_one_wins_one_conflicts(content):
+    data = png(128, 128)
+    async with httpx.AsyncClient(timeout=10) as http:
+        url = await _create(http, content, size=len(data))
+        answers = await asyncio.gather(*[
+            http.patch(url, content=data[:20_000], headers=_patch_headers(content, 0))
+            for _ in range(2)])
+        assert sorted(a.status_code for a in answers) == [204, 409]
+        assert await _offset(http, content, url) == 20_000
+        done = await http.patch(url, content=data[20_000:], headers=_patch_headers(content, 20_000))
+        assert done.status_code == 204
+    assert await _stored(content, url.rsplit("/", 1)[1]) == data
+
+
+async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s3_endpoint):
+    from aiobotocore.session import get_session
+
+    from subgraphs.content.services.storage import S3Store
+
+    credentials = {"region_name": "us-east-1", "aws_access_key_id": "test",
+                   "aws_secret_access_key": "test"}
+    async with get_session().create_client("s3", endpoint_url=s3_endpoint, **credentials) as s3:
+        await s3.create_bucket(Bucket="tus-media")
+    store = S3Store(bucket="tus-media", endpoint_url=s3_endpoint, region="us-east-1",
+                    access_key_id="test", secret_access_key="test")
+    data = mp4(400_000)
+    (tmp_path / "v.mp4").write_bytes(data)
+    async with serve_content(database, tmp_path, issuer, store=store) as content:
+        client = TusClient(content.uploads_url,
+                           headers={"Authorization": f"Bearer {content.token('alice')}"})
+        uploader = client.uploader(str(tmp_path / "v.mp4"), chunk_size=150_000,
+                                   metadata={"kind": "VIDEO", "filename": "v.mp4"})
+        await asyncio.to_thread(uploader.upload)
+        media_id = uploader.url.rsplit("/", 1)[1]
+        media = (await content.graphql(MEDIA, {"id": media_id}, user="alice"))["data"]["media"]
+        assert media["status"] == "READY"
+        async with get_session().create_client("s3", endpoint_url=s3_endpoint, **credentials) as s3:
+            stored = await s3.get_object(Bucket="tus-media", Key=f"alice/{media['sha256']}")
+            async with stored["Body"] as body:
+                assert await body.read() == data
+            assert stored["ContentType"] == "video/mp4"
+        assert content.staged() == []

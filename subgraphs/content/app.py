@@ -10,6 +10,7 @@ from shared.config import load_settings
 from shared.context import RequestContext
 from shared.db import Database, database_from_settings, upgrade
 from shared.events import EventsRuntime
+from shared.jobs import configure_broker
 from shared.peers import Peers
 from shared.redis import KeyValue, create_kv
 from subgraphs.content import workers
@@ -40,6 +41,9 @@ def create_app(
     kv = kv or create_kv(settings.redis_url, prefix=settings.kv_prefix)
     verifier = verifier or TokenVerifier.from_settings(settings)
     runtime: ContentRuntime = build_runtime(settings, database, store=store)
+    # Before any actor sends: without it dramatiq would fall back to a default broker.
+    configure_broker(settings.redis_url)
+    runtime.uploads.enqueue_processing = workers.enqueue_processing
     events = EventsRuntime(settings=settings, database=database, routes_kv=routes_kv)
     peers = Peers.from_settings(settings)
 
@@ -47,6 +51,7 @@ def create_app(
         if settings.migrate_on_startup:
             await upgrade(database, MIGRATIONS_DIR)
         await runtime.uploads.staging.prepare()
+        workers.bind(database=database, store=runtime.store)
 
     async def close_store() -> None:
         await runtime.store.close()

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.events import include_event_tables
 
-__all__ = ["ContentBase", "Media", "StoredObject", "metadata", "utcnow"]
+__all__ = ["ContentBase", "Media", "Rendition", "StoredObject", "metadata", "utcnow"]
 
 
 class ContentBase(SQLModel, registry=registry()):
@@ -48,6 +48,11 @@ class Media(ContentBase, table=True):
     sha256: str | None = Field(default=None, max_length=64)
     storage_key: str | None = Field(default=None, max_length=200)
     failure_reason: str | None = Field(default=None, max_length=500)
+    # What processing found and made (videos): display size, duration, the HLS master playlist.
+    width: int | None = Field(default=None)
+    height: int | None = Field(default=None)
+    duration_seconds: float | None = Field(default=None)
+    hls_master_key: str | None = Field(default=None, max_length=200)
     upload_metadata: dict[str, str] = Field(default_factory=dict, sa_column=sa.Column(
         sa.JSON(), nullable=False))
     expires_at: datetime | None = _ts(nullable=True, index=True)
@@ -66,6 +71,21 @@ class StoredObject(ContentBase, table=True):
     size: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
     content_type: str = Field(max_length=100)
     created_at: datetime = _ts()
+
+
+class Rendition(ContentBase, table=True):
+    """One HLS rendition of a video: its size, peak bandwidth and media playlist in the store."""
+
+    __tablename__ = "content_renditions"
+
+    media_id: str = Field(primary_key=True, max_length=32, foreign_key="content_media.id",
+                          ondelete="CASCADE")
+    height: int = Field(primary_key=True)
+    width: int
+    bandwidth: int = Field(description="Peak segment bitrate, bits per second.")
+    average_bandwidth: int
+    codecs: str = Field(max_length=100)
+    playlist_key: str = Field(max_length=200)
 
 
 include_event_tables(metadata)

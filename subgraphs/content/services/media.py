@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.content.models import Media
+from subgraphs.content.models import Media, Rendition
 from subgraphs.content.services.kinds import MediaStatus
 
-__all__ = ["MAX_PAGE", "get_media", "list_owner_media", "media_by_ids", "quota_used"]
+__all__ = ["MAX_PAGE", "get_media", "list_owner_media", "media_by_ids", "quota_used",
+           "renditions_of"]
 
 MAX_PAGE = 100
 
@@ -46,3 +47,13 @@ async def quota_used(*, session: AsyncSession, owner_id: str) -> int:
         sa.select(sa.func.coalesce(sa.func.sum(Media.size), 0))
         .where(Media.owner_id == owner_id, Media.status != MediaStatus.FAILED.value))
     return int(total or 0)
+
+
+async def renditions_of(*, session: AsyncSession, media_ids: Sequence[str]
+                        ) -> dict[str, list[Rendition]]:
+    rows = await session.execute(sa.select(Rendition).where(
+        Rendition.media_id.in_(list(media_ids))).order_by(Rendition.height))  # type: ignore[attr-defined]
+    found: dict[str, list[Rendition]] = {}
+    for row in rows.scalars():
+        found.setdefault(row.media_id, []).append(row)
+    return found

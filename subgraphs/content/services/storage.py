@@ -35,6 +35,9 @@ class ObjectStore(Protocol):
     async def delete(self, key: str) -> None:
         """Remove the object (nothing happens when there is none)."""
 
+    async def delete_prefix(self, prefix: str) -> None:
+        """Remove every object whose key starts with `prefix` + "/"."""
+
     async def close(self) -> None: ...
 
 
@@ -81,6 +84,9 @@ class LocalStore:
     async def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(self._path(key).unlink)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        await asyncio.to_thread(shutil.rmtree, self._path(prefix), True)
 
     async def close(self) -> None:
         return None
@@ -169,6 +175,15 @@ class S3Store:
     async def delete(self, key: str) -> None:
         s3 = await self._s3()
         await s3.delete_object(Bucket=self.bucket, Key=_checked_key(key))
+
+    async def delete_prefix(self, prefix: str) -> None:
+        s3 = await self._s3()
+        paginator = s3.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket,
+                                             Prefix=_checked_key(prefix) + "/"):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if keys:
+                await s3.delete_objects(Bucket=self.bucket, Delete={"Objects": keys})
 
     async def close(self) -> None:
         if self._stack is not None:

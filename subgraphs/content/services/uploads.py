@@ -4,8 +4,9 @@ An upload is a `Media` row in UPLOADING whose `received` bytes sit in the stagin
 chunk must start at `received` (else CONFLICT), may not pass the declared size, and is appended
 only once complete and verified. The type is detected from the first bytes as soon as they are
 in; a type the kind does not accept fails the upload and drops its bytes. The last chunk makes
-it UPLOADED; finishing hashes it, stores it under `<owner>/<sha256>` (once per owner and
-digest) and makes it READY. No media processing exists yet: READY means stored and verified.
+it UPLOADED; finishing hashes it and stores it under `<owner>/<sha256>` (once per owner and
+digest). A video then goes PROCESSING (FFmpeg, `services/processing.py`); images and audio are
+READY as they are stored and type-checked.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hashlib
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ from shared.errors import (
     TributaryError,
 )
 from shared.events import add_event
-from subgraphs.content.models import Media, StoredObject, utcnow
+from subgraphs.content.models import Media, Rendition, StoredObject, utcnow
 from subgraphs.content.services.kinds import (
     HEADER_BYTES,
     KIND_TYPES,
@@ -43,6 +44,7 @@ from subgraphs.content.services.kinds import (
     detect_type,
 )
 from subgraphs.content.services.media import quota_used
+from subgraphs.content.services.processing import hls_prefix
 from subgraphs.content.services.staging import Staging
 from subgraphs.content.services.storage import ObjectStore
 
@@ -64,6 +66,7 @@ CHECKSUM_ALGORITHMS: dict[str, Callable[[], Any]] = {"sha1": hashlib.sha1,
                                                       "sha256": hashlib.sha256}
 MAX_FILENAME = 255
 _MEDIA_DELETED = "content.media_deleted"
+_PROCESSING_GRACE = timedelta(minutes=30)
 
 
 class GoneError(TributaryError):
@@ -133,6 +136,10 @@ def _check_filename(filename: str) -> str:
     return name
 
 
+async def _not_wired(media_id: str) -> None:
+    raise RuntimeError("no processing worker is wired into these uploads")
+
+
 @dataclass
 class Uploads:
     database: Database
@@ -140,6 +147,8 @@ class Uploads:
     store: ObjectStore
     limits: Limits
     clock: Callable[[], datetime] = utcnow
+    # Set by the app: hands a stored video to the processing workers.
+    enqueue_processing: Callable[[str], Awaitable[None]] = _not_wired
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
 
@@ -323,11 +332,16 @@ class Uploads:
                 pass  # the same bytes finished at the same moment: one object for both
         else:
             key = existing.storage_key
+        # Videos go on to FFmpeg; images and audio are READY once stored and type-checked.
+        processed = media.kind == MediaKind.VIDEO.value
+        status = MediaStatus.PROCESSING if processed else MediaStatus.READY
         async with self.database.session() as session, session.begin():
             await session.execute(sa.update(Media).where(Media.id == media_id).values(
-                status=MediaStatus.READY.value, sha256=digest, storage_key=key,
+                status=status.value, sha256=digest, storage_key=key,
                 expires_at=None, updated_at=self.clock()))
         await self.staging.discard(media_id)
+        if processed:
+            await self.enqueue_processing(media_id)
         return await self._reload(media_id)
 
     async def _reload(self, media_id: str) -> Media:
@@ -348,6 +362,8 @@ class Uploads:
         await self.staging.discard(media.id)
         orphan: str | None = None
         async with self.database.session() as session, session.begin():
+            # Explicitly: SQLite does not enforce the foreign key's cascade.
+            await session.execute(sa.delete(Rendition).where(Rendition.media_id == media.id))
             await session.execute(sa.delete(Media).where(Media.id == media.id))
             if media.sha256 is not None:
                 others = await session.scalar(sa.select(sa.func.count()).select_from(Media).where(
@@ -361,6 +377,7 @@ class Uploads:
                 await add_event(session, topic=_MEDIA_DELETED, key=media.id,
                                 payload={"mediaId": media.id, "ownerId": media.owner_id})
         if orphan is not None:
+            await self.store.delete_prefix(hls_prefix(orphan))
             await self.store.delete(orphan)
 
     async def sweep(self) -> int:
@@ -380,4 +397,11 @@ class Uploads:
                 await self.finish(media_id=media_id)
             except Exception:
                 log.exception("finishing upload %s failed", media_id)
+        # Processing whose worker died (its job's retries gone with it) is sent again.
+        async with self.database.session() as session:
+            abandoned = list((await session.execute(sa.select(Media.id).where(
+                Media.status == MediaStatus.PROCESSING.value,
+                Media.updated_at <= now - _PROCESSING_GRACE))).scalars())
+        for media_id in abandoned:
+            await self.enqueue_processing(media_id)
         return len(expired)

@@ -14,7 +14,7 @@ from subgraphs.content.models import Media as MediaRow
 from subgraphs.content.services.kinds import MediaKind, MediaStatus
 from subgraphs.content.types.user import User
 
-__all__ = ["Media", "visible_to"]
+__all__ = ["Media", "MediaRendition", "visible_to"]
 
 MediaKindType = strawberry.enum(MediaKind, name="MediaKind")
 MediaStatusType = strawberry.enum(MediaStatus, name="MediaStatus")
@@ -23,6 +23,15 @@ MediaStatusType = strawberry.enum(MediaStatus, name="MediaStatus")
 def visible_to(row: MediaRow, viewer: str | None) -> bool:
     """The owner sees every state of their media; everyone else only READY media."""
     return row.owner_id == viewer or row.status == MediaStatus.READY.value
+
+
+@strawberry.type(description="One HLS rendition of a video.")
+class MediaRendition:
+    width: int
+    height: int
+    bandwidth: int = strawberry.field(description="Peak segment bitrate, bits per second.")
+    average_bandwidth: int
+    codecs: str
 
 
 @strawberry.federation.type(keys=["id"])
@@ -38,6 +47,9 @@ class Media:
         description="MIME type detected from the bytes (null until enough bytes arrived).")
     sha256: str | None = strawberry.field(description="Hex sha256 of the bytes, once uploaded.")
     created_at: datetime
+    width: int | None = strawberry.field(description="Display width (rotation applied), videos.")
+    height: int | None = strawberry.field(description="Display height (rotation applied), videos.")
+    duration: float | None = strawberry.field(description="Seconds, videos.")
     _row: strawberry.Private[MediaRow]
 
     @classmethod
@@ -45,7 +57,7 @@ class Media:
         return cls(id=strawberry.ID(row.id), owner=User(id=strawberry.ID(row.owner_id)),
                    kind=MediaKind(row.kind), status=MediaStatus(row.status), size=row.size,
                    content_type=row.content_type, sha256=row.sha256, created_at=row.created_at,
-                   _row=row)
+                   width=row.width, height=row.height, duration=row.duration_seconds, _row=row)
 
     @classmethod
     async def resolve_reference(cls, info: Info[Any, Any], id: strawberry.ID) -> Media | None:
@@ -65,3 +77,9 @@ class Media:
     @strawberry.field(description="Why it FAILED, in words (the owner only).")
     def failure_reason(self, info: Info[Any, Any]) -> str | None:
         return self._row.failure_reason if self._row.owner_id == ctx.viewer_id(info) else None
+
+    @strawberry.field(description="The HLS renditions processing made (videos), smallest first.")
+    async def renditions(self, info: Info[Any, Any]) -> list[MediaRendition]:
+        return [MediaRendition(width=r.width, height=r.height, bandwidth=r.bandwidth,
+                               average_bandwidth=r.average_bandwidth, codecs=r.codecs)
+                for r in await loaders.load_renditions(info, str(self.id))]

@@ -51,6 +51,10 @@ class Content:
                                        json={"query": query, "variables": variables or {}})
         return response.json()  # type: ignore[no-any-return]
 
+    async def processed(self) -> None:
+        """Until the embedded worker has run every job it was given (processing included)."""
+        await self.served.app.state.content_events.worker.join(timeout=120)
+
     def staged(self) -> list[str]:
         root = self.runtime.uploads.staging.root
         return sorted(p.name for p in root.iterdir()) if root.exists() else []

@@ -87,3 +87,26 @@ def s3_endpoint() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+def ffmpeg(*args: str) -> None:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+                    "-nostdin", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Real videos from FFmpeg's test sources, 3 s with a 440 Hz tone: a 320x240 landscape one
+    and the same turned a quarter by its display matrix (portrait as phones record it)."""
+    directory = tmp_path_factory.mktemp("videos")
+    landscape, portrait = directory / "landscape.mp4", directory / "portrait.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3",
+           "-f", "lavfi", "-i", "sine=frequency=440:duration=3", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+           str(landscape))
+    ffmpeg("-display_rotation", "90", "-i", str(landscape), "-c", "copy", str(portrait))
+    return {"landscape": landscape.read_bytes(), "portrait": portrait.read_bytes()}

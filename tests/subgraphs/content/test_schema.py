@@ -77,4 +77,4 @@ async def test_migrated_schema_matches_models(database):
         version = (await connection.exec_driver_sql(
             "SELECT version_num FROM alembic_version_content")).scalar()
     assert changes == []
-    assert version == "0001"
+    assert version == "0002"

@@ -17,7 +17,7 @@ from tusclient.uploader import Uploader
 
 from subgraphs.content.models import Media, StoredObject, utcnow
 from tests.subgraphs.content._app import TUS, Content, serve_content
-from tests.subgraphs.content._files import mp4, png
+from tests.subgraphs.content._files import png
 
 MEDIA = """query($id: ID!) { media(id: $id) {
   id kind status size contentType sha256 uploadedBytes filename failureReason owner { id } } }"""
@@ -80,22 +80,25 @@ async def test_a_tus_client_uploads_in_chunks_stops_and_resumes_to_ready(content
     assert seen["status"] == "READY" and seen["filename"] is None and seen["uploadedBytes"] is None
 
 
-async def test_create_upload_in_graphql_then_any_tus_client_sends_the_bytes(content, tmp_path):
-    data = mp4(300_000)
+async def test_create_upload_in_graphql_then_any_tus_client_sends_the_bytes(content, tmp_path,
+                                                                             videos):
+    data = videos["landscape"]
     created = await content.graphql(
-        'mutation { createUpload(kind: VIDEO, filename: "clip.mp4", size: 300000) '
-        '{ uploadUrl expiresAt media { id status size kind owner { id } } } }', user="alice")
+        'mutation($size: Int!) { createUpload(kind: VIDEO, filename: "clip.mp4", size: $size) '
+        '{ uploadUrl expiresAt media { id status size kind owner { id } } } }',
+        {"size": len(data)}, user="alice")
     payload = created["data"]["createUpload"]
     media_id = payload["media"]["id"]
-    assert payload["media"] == {"id": media_id, "status": "UPLOADING", "size": 300_000,
+    assert payload["media"] == {"id": media_id, "status": "UPLOADING", "size": len(data),
                                 "kind": "VIDEO", "owner": {"id": "alice"}}
     assert payload["uploadUrl"] == f"{content.uploads_url}/{media_id}"
     (tmp_path / "clip.mp4").write_bytes(data)
     client = TusClient(content.uploads_url,
                        headers={"Authorization": f"Bearer {content.token('alice')}"})
     uploader = await asyncio.to_thread(client.uploader, str(tmp_path / "clip.mp4"),
-                                       url=payload["uploadUrl"], chunk_size=100_000)
+                                       url=payload["uploadUrl"], chunk_size=30_000)
     await asyncio.to_thread(uploader.upload)
+    await content.processed()
     mine = await content.graphql('{ _entities(representations: [{__typename: "User", id: '
                                  '"alice"}]) { ... on User { media { id status contentType } } } }',
                                  user="alice")
@@ -332,7 +335,8 @@ async def test_two_patches_at_one_offset_one_wins_one_conflicts(content):
     assert await _stored(content, url.rsplit("/", 1)[1]) == data
 
 
-async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s3_endpoint):
+async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s3_endpoint,
+                                                   videos):
     from aiobotocore.session import get_session
 
     from subgraphs.content.services.storage import S3Store
@@ -343,14 +347,15 @@ async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s
         await s3.create_bucket(Bucket="tus-media")
     store = S3Store(bucket="tus-media", endpoint_url=s3_endpoint, region="us-east-1",
                     access_key_id="test", secret_access_key="test")
-    data = mp4(400_000)
+    data = videos["landscape"]
     (tmp_path / "v.mp4").write_bytes(data)
     async with serve_content(database, tmp_path, issuer, store=store) as content:
         client = TusClient(content.uploads_url,
                            headers={"Authorization": f"Bearer {content.token('alice')}"})
-        uploader = client.uploader(str(tmp_path / "v.mp4"), chunk_size=150_000,
+        uploader = client.uploader(str(tmp_path / "v.mp4"), chunk_size=30_000,
                                    metadata={"kind": "VIDEO", "filename": "v.mp4"})
         await asyncio.to_thread(uploader.upload)
+        await content.processed()
         media_id = uploader.url.rsplit("/", 1)[1]
         media = (await content.graphql(MEDIA, {"id": media_id}, user="alice"))["data"]["media"]
         assert media["status"] == "READY"
@@ -359,4 +364,9 @@ async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s
             async with stored["Body"] as body:
                 assert await body.read() == data
             assert stored["ContentType"] == "video/mp4"
+            listed = await s3.list_objects_v2(Bucket="tus-media",
+                                              Prefix=f"alice/{media['sha256']}.hls/")
+        # The HLS rendition FFmpeg made went to the same bucket beside its source.
+        keys = {item["Key"].rsplit("/", 1)[1] for item in listed["Contents"]}
+        assert {"master.m3u8", "index.m3u8", "seg_000.ts"} <= keys
         assert content.staged() == []

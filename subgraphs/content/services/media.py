@@ -10,14 +10,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subgraphs.content.models import Media, Rendition
 from subgraphs.content.services.kinds import MediaStatus
 
-__all__ = ["MAX_PAGE", "get_media", "list_owner_media", "media_by_ids", "quota_used",
-           "renditions_of"]
+__all__ = [
+    "MAX_PAGE",
+    "MEDIA_READY",
+    "get_media",
+    "is_media_id",
+    "list_owner_media",
+    "media_by_ids",
+    "media_ready_event",
+    "quota_used",
+    "renditions_of",
+]
 
 MAX_PAGE = 100
+MEDIA_READY = "content.media_ready"
+
+
+def is_media_id(value: str) -> bool:
+    """The shape of the ids content issues (uuid4 hex), checked before any query."""
+    return 0 < len(value) <= 32 and value.isascii() and value.isalnum()
+
+
+def media_ready_event(media: Media) -> dict[str, object]:
+    """The payload of `content.media_ready` (moderation and social consume it)."""
+    return {"mediaId": media.id, "ownerId": media.owner_id, "kind": media.kind,
+            "contentType": media.content_type, "sha256": media.sha256, "size": media.size}
 
 
 async def get_media(*, session: AsyncSession, media_id: str) -> Media | None:
-    if not media_id.isalnum() or len(media_id) > 32:
+    if not is_media_id(media_id):
         return None
     return await session.get(Media, media_id)
 

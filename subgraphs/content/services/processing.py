@@ -22,8 +22,10 @@ import imageio_ffmpeg
 import sqlalchemy as sa
 
 from shared.db import Database
+from shared.events import add_event
 from subgraphs.content.models import Media, Rendition, StoredObject, utcnow
 from subgraphs.content.services.kinds import MediaStatus
+from subgraphs.content.services.media import MEDIA_READY, media_ready_event
 from subgraphs.content.services.storage import ObjectStore
 
 __all__ = ["TARGET_HEIGHT", "Probe", "ProcessingError", "hls_prefix", "probe", "process_media"]
@@ -182,6 +184,8 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
             status=MediaStatus.READY.value, width=found.width, height=found.height,
             duration_seconds=found.duration, hls_master_key=f"{prefix}/master.m3u8",
             updated_at=utcnow()))
+        await add_event(session, topic=MEDIA_READY, key=media_id,
+                        payload=media_ready_event(media))
     return MediaStatus.READY.value
 
 

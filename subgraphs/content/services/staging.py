@@ -23,7 +23,7 @@ class Staging:
         self.root = root
 
     def path(self, media_id: str) -> Path:
-        assert media_id.isalnum(), f"bad media id {media_id!r}"
+        assert media_id.isascii() and media_id.isalnum(), f"bad media id {media_id!r}"
         return self.root / media_id
 
     def chunk_path(self) -> Path:

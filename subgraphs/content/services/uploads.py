@@ -43,7 +43,12 @@ from subgraphs.content.services.kinds import (
     MediaStatus,
     detect_type,
 )
-from subgraphs.content.services.media import quota_used
+from subgraphs.content.services.media import (
+    MEDIA_READY,
+    is_media_id,
+    media_ready_event,
+    quota_used,
+)
 from subgraphs.content.services.processing import hls_prefix
 from subgraphs.content.services.staging import Staging
 from subgraphs.content.services.storage import ObjectStore
@@ -190,7 +195,7 @@ class Uploads:
     async def get_owned(self, *, media_id: str, user_id: str) -> Media:
         """The caller's own media `media_id` (NOT_FOUND, FORBIDDEN otherwise)."""
         async with self.database.session() as session:
-            media = (await session.get(Media, media_id)) if media_id.isalnum() else None
+            media = (await session.get(Media, media_id)) if is_media_id(media_id) else None
         if media is None:
             raise NotFoundError(f"No upload with id {media_id!r}",
                                 extensions={"reason": "UNKNOWN_UPLOAD"})
@@ -339,6 +344,11 @@ class Uploads:
             await session.execute(sa.update(Media).where(Media.id == media_id).values(
                 status=status.value, sha256=digest, storage_key=key,
                 expires_at=None, updated_at=self.clock()))
+            if status is MediaStatus.READY:
+                ready = await session.get(Media, media_id, populate_existing=True)
+                assert ready is not None
+                await add_event(session, topic=MEDIA_READY, key=media_id,
+                                payload=media_ready_event(ready))
         await self.staging.discard(media_id)
         if processed:
             await self.enqueue_processing(media_id)

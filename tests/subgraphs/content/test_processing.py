@@ -90,6 +90,13 @@ async def test_a_video_uploaded_in_chunks_ends_ready_with_an_hls_rendition(conte
     read = _read_back(master)
     assert read["size"] == (320, 240) and read["audio_codec"] == "aac"
     assert read["duration"] == pytest.approx(3.0, abs=0.2)
+    # READY is announced once, when processing made it so.
+    async with content.runtime.uploads.database.session() as session:
+        from shared.events import OutboxEvent
+
+        events = list((await session.execute(select(OutboxEvent))).scalars())
+    assert [(e.topic, e.payload["mediaId"], e.payload["kind"]) for e in events] == [
+        ("content.media_ready", media_id, "VIDEO")]
 
 
 async def test_a_portrait_video_keeps_its_orientation(content, tmp_path, videos):
@@ -117,5 +124,7 @@ async def test_a_corrupt_video_fails_with_a_reason_and_leaves_nothing_stored(con
     assert not objects.exists() or [p for p in objects.rglob("*") if p.is_file()] == []
     assert content.staged() == []
     async with content.runtime.uploads.database.session() as session:
-        for model in (StoredObject, Rendition):
+        from shared.events import OutboxEvent
+
+        for model in (StoredObject, Rendition, OutboxEvent):  # and no media_ready announced
             assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 0

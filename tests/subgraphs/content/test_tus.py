@@ -40,6 +40,17 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+async def _events(content: Content, topic: str) -> list[dict]:
+    from sqlalchemy import select
+
+    from shared.events import OutboxEvent
+
+    async with content.runtime.uploads.database.session() as session:
+        rows = (await session.execute(select(OutboxEvent).where(OutboxEvent.topic == topic)
+                                      .order_by(OutboxEvent.created_at))).scalars()
+        return [row.payload for row in rows]
+
+
 async def _stored(content: Content, media_id: str) -> bytes:
     async with content.runtime.uploads.database.session() as session:
         row = await session.get(Media, media_id)
@@ -75,6 +86,9 @@ async def test_a_tus_client_uploads_in_chunks_stops_and_resumes_to_ready(content
                     "owner": {"id": "alice"}}
     assert await _stored(content, media_id) == data
     assert content.staged() == []
+    assert await _events(content, "content.media_ready") == [{
+        "mediaId": media_id, "ownerId": "alice", "kind": "IMAGE", "contentType": "image/png",
+        "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]
     # Others see READY media, without the owner's details.
     seen = (await content.graphql(MEDIA, {"id": media_id}, user="bob"))["data"]["media"]
     assert seen["status"] == "READY" and seen["filename"] is None and seen["uploadedBytes"] is None
@@ -286,6 +300,8 @@ async def test_same_bytes_are_stored_once_per_owner_and_go_with_their_last_media
         assert await store.size(key) == len(data)
         assert (await http.delete(urls[1], headers=content.auth("alice"))).status_code == 204
         assert await store.size(key) is None
+    assert await _events(content, "content.media_deleted") == [
+        {"mediaId": u.rsplit("/", 1)[1], "ownerId": "alice"} for u in urls[:2]]
     assert await _stored(content, urls[2].rsplit("/", 1)[1]) == data
 
 

@@ -16,7 +16,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -131,6 +131,10 @@ class _UnsupportedContentTypeError(Exception):
     pass
 
 
+class _IncompleteBodyError(Exception):
+    pass
+
+
 Handler = Callable[[Request, Caller], Awaitable[Response]]
 
 
@@ -164,12 +168,26 @@ def tus_routes(*, uploads: Uploads, verifier: TokenVerifier | None,
                 return await handler(request, caller)
             except TributaryError as error:
                 return _error(error)
+            except _IncompleteBodyError:
+                return _response(400, None, {"error": {
+                    "code": "BAD_REQUEST", "reason": "INCOMPLETE_BODY",
+                    "message": "The body ended before Content-Length: nothing of it was kept"}})
         return run
 
     async def body_of(request: Request) -> AsyncIterator[bytes]:
-        async for chunk in request.stream():
-            if chunk:
-                yield chunk
+        # A chunk counts only whole: a client that goes away mid-body resumes from the
+        # offset before it (HEAD), and nothing of the broken chunk is kept.
+        declared = request.headers.get("content-length")
+        total = 0
+        try:
+            async for chunk in request.stream():
+                if chunk:
+                    total += len(chunk)
+                    yield chunk
+        except ClientDisconnect:
+            raise _IncompleteBodyError from None
+        if declared is not None and declared.isdigit() and total != int(declared):
+            raise _IncompleteBodyError
 
     def offset_body(request: Request) -> None:
         if request.headers.get("content-type", "").split(";")[0].strip() != OFFSET_CONTENT_TYPE:

@@ -386,3 +386,29 @@ async def test_finished_uploads_land_in_s3_storage(database, tmp_path, issuer, s
         keys = {item["Key"].rsplit("/", 1)[1] for item in listed["Contents"]}
         assert {"master.m3u8", "index.m3u8", "seg_000.ts"} <= keys
         assert content.staged() == []
+
+
+async def test_a_connection_lost_mid_chunk_keeps_nothing_of_that_chunk(content):
+    data = png(128, 128)
+    async with httpx.AsyncClient(timeout=10) as http:
+        url = await _create(http, content, size=len(data))
+        assert (await http.patch(url, content=data[:8000],
+                                 headers=_patch_headers(content, 0))).status_code == 204
+        # A phone going into a tunnel: the head and half the body, then the connection drops.
+        path = url.split(str(content.served.port), 1)[1]
+        head = "".join(f"{k}: {v}\r\n" for k, v in {
+            **_patch_headers(content, 8000), "Host": "127.0.0.1",
+            "Content-Length": str(len(data) - 8000)}.items())
+        reader, writer = await asyncio.open_connection("127.0.0.1", content.served.port)
+        writer.write(f"PATCH {path} HTTP/1.1\r\n{head}\r\n".encode() + data[8000:30_000])
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        # The server reports the offset before the broken chunk, whenever it noticed the drop.
+        while (offset := await _offset(http, content, url)) != 8000 or any(
+                name.startswith("chunk-") for name in content.staged()):
+            assert offset == 8000
+            await asyncio.sleep(0.01)
+        resumed = await http.patch(url, content=data[8000:], headers=_patch_headers(content, 8000))
+        assert resumed.status_code == 204
+    assert await _stored(content, url.rsplit("/", 1)[1]) == data

@@ -399,7 +399,7 @@ async def test_a_connection_lost_mid_chunk_keeps_nothing_of_that_chunk(content):
         head = "".join(f"{k}: {v}\r\n" for k, v in {
             **_patch_headers(content, 8000), "Host": "127.0.0.1",
             "Content-Length": str(len(data) - 8000)}.items())
-        reader, writer = await asyncio.open_connection("127.0.0.1", content.served.port)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", content.served.port)
         writer.write(f"PATCH {path} HTTP/1.1\r\n{head}\r\n".encode() + data[8000:30_000])
         await writer.drain()
         writer.close()

@@ -1,4 +1,4 @@
-"""The content subgraph's ASGI app (dev port 4104): GraphQL, tus uploads, internal lookups."""
+"""The content subgraph's ASGI app (dev port 4104): GraphQL, tus uploads, playback, lookups."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from subgraphs.content import workers
 from subgraphs.content.config import ContentSettings
 from subgraphs.content.internal import internal_routes
 from subgraphs.content.migrate import MIGRATIONS_DIR
+from subgraphs.content.playback import playback_routes
 from subgraphs.content.runtime import ContentRuntime, build_runtime
 from subgraphs.content.schema import schema
 from subgraphs.content.services.storage import ObjectStore
@@ -73,10 +74,12 @@ def create_app(
         on_shutdown=[close_store],
         background=[sweep],
         events=events,
-        extra_routes=tus_routes(uploads=runtime.uploads, verifier=verifier,
-                                api_keys=peers.api_keys, service=settings.service_name,
-                                public_url=settings.public_url,
-                                max_size=settings.max_upload_bytes),
+        extra_routes=[
+            *tus_routes(uploads=runtime.uploads, verifier=verifier, api_keys=peers.api_keys,
+                        service=settings.service_name, public_url=settings.public_url,
+                        max_size=settings.max_upload_bytes),
+            *playback_routes(database=database, store=runtime.store, signer=runtime.signer),
+        ],
         internal_routes=internal_routes(database=database),
         peers=peers,
     )

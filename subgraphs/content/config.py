@@ -53,6 +53,11 @@ class ContentSettings(ServiceSettings):
         300.0, gt=0, description="How often expired unfinished uploads and their bytes go.")
     max_chunk_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest body of one tus PATCH.")
+    url_signing_key: str | None = Field(
+        None, description="HMAC key of playback URLs (at least 32 characters); dev/test "
+        "generate one into <data_dir>/content_url_signing.key, prod requires it.")
+    playback_ttl_seconds: int = Field(
+        3600, ge=10, description="How long a playback URL works after it was handed out.")
 
     @property
     def storage_root(self) -> Path:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from shared.db import Database
 from subgraphs.content.config import ContentSettings
+from subgraphs.content.services.playback import UrlSigner, load_signing_key
 from subgraphs.content.services.staging import Staging
 from subgraphs.content.services.storage import ObjectStore, store_from_settings
 from subgraphs.content.services.uploads import Limits, Uploads
@@ -18,6 +19,7 @@ class ContentRuntime:
     settings: ContentSettings
     store: ObjectStore
     uploads: Uploads
+    signer: UrlSigner
 
     def public_url(self, request_base: str) -> str:
         """The base of upload URLs: the configured public URL, else where the request came."""
@@ -29,4 +31,7 @@ def build_runtime(settings: ContentSettings, database: Database, *,
     store = store or store_from_settings(settings)
     uploads = Uploads(database=database, staging=Staging(settings.storage_root / "uploads"),
                       store=store, limits=Limits.from_settings(settings))
-    return ContentRuntime(settings=settings, store=store, uploads=uploads)
+    signer = UrlSigner(load_signing_key(settings.url_signing_key,
+                                        environment=settings.environment,
+                                        data_dir=settings.data_dir))
+    return ContentRuntime(settings=settings, store=store, uploads=uploads, signer=signer)

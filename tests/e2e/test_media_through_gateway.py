@@ -106,6 +106,12 @@ async def test_upload_then_post_the_media_through_the_gateway(tmp_path: Path) ->
                     "owner": {"id": alice.id, "handle": "alice_media"}}
         assert post["createPost"]["media"] == [
             {"id": mine["media"]["id"], **expected}, {"id": by_key["media"]["id"], **expected}]
+        # Anyone who sees the post gets a signed URL that serves the image itself.
+        played = await api.data("query($id: ID!) { media(id: $id) { playbackUrl } }",
+                                {"id": mine["media"]["id"]}, token=bob.token)
+        url = played["media"]["playbackUrl"]
+        assert url.startswith(content.base + "/media/")
+        assert (await http.get(url)).content == data
         listed = await api.data("query($id: ID!) { user(id: $id) { media { id } } }",
                                 {"id": alice.id}, token=bob.token)
         # Bob sees Alice's READY media only, newest first.

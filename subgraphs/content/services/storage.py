@@ -26,8 +26,10 @@ class ObjectStore(Protocol):
     async def put_file(self, key: str, path: Path, *, content_type: str) -> None:
         """Store the bytes of local file `path` under `key` (replacing any object there)."""
 
-    def read(self, key: str) -> AsyncIterator[bytes]:
-        """The object's bytes in chunks (FileNotFoundError when there is none)."""
+    def read(self, key: str, *, start: int = 0,
+             length: int | None = None) -> AsyncIterator[bytes]:
+        """The object's bytes from `start` (`length` of them, or to the end) in chunks;
+        FileNotFoundError when there is none."""
 
     async def size(self, key: str) -> int | None:
         """The object's size, or None when there is none."""
@@ -67,10 +69,20 @@ class LocalStore:
 
         await asyncio.to_thread(copy)
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:
+    async def read(self, key: str, *, start: int = 0,
+                   length: int | None = None) -> AsyncIterator[bytes]:
         handle = await asyncio.to_thread(open, self._path(key), "rb")
         try:
-            while chunk := await asyncio.to_thread(handle.read, _READ_CHUNK):
+            if start:
+                await asyncio.to_thread(handle.seek, start)
+            left = length
+            while left is None or left > 0:
+                want = _READ_CHUNK if left is None else min(_READ_CHUNK, left)
+                chunk = await asyncio.to_thread(handle.read, want)
+                if not chunk:
+                    break
+                if left is not None:
+                    left -= len(chunk)
                 yield chunk
         finally:
             handle.close()
@@ -150,10 +162,15 @@ class S3Store:
                 await s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:
+    async def read(self, key: str, *, start: int = 0,
+                   length: int | None = None) -> AsyncIterator[bytes]:
         s3 = await self._s3()
+        extra = {}
+        if start or length is not None:
+            end = "" if length is None else str(start + length - 1)
+            extra["Range"] = f"bytes={start}-{end}"
         try:
-            answer = await s3.get_object(Bucket=self.bucket, Key=_checked_key(key))
+            answer = await s3.get_object(Bucket=self.bucket, Key=_checked_key(key), **extra)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 raise FileNotFoundError(key) from None

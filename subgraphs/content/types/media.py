@@ -83,3 +83,14 @@ class Media:
         return [MediaRendition(width=r.width, height=r.height, bandwidth=r.bandwidth,
                                average_bandwidth=r.average_bandwidth, codecs=r.codecs)
                 for r in await loaders.load_renditions(info, str(self.id))]
+
+    @strawberry.field(description="A signed URL that plays this READY media until it expires: "
+                      "the HLS master playlist of a processed video, else the file itself.")
+    def playback_url(self, info: Info[Any, Any]) -> str | None:
+        row = self._row
+        if row.status != MediaStatus.READY.value or row.storage_key is None:
+            return None
+        runtime = ctx.runtime(info)
+        file = "master.m3u8" if row.hls_master_key else "file"
+        path = runtime.signer.path(row.id, ttl=runtime.settings.playback_ttl_seconds, file=file)
+        return runtime.public_url(str(info.context.request.base_url)) + path

@@ -1,9 +1,10 @@
 """Video processing with FFmpeg (the binary `imageio-ffmpeg` ships): probe, one HLS rendition.
 
 A stored VIDEO is PROCESSING until this runs: it probes the source (display size after
-rotation, duration, codecs), transcodes it to one H.264/AAC HLS rendition no taller than
-`TARGET_HEIGHT` (never upscaled), writes a master playlist whose BANDWIDTH is the rendition's
-peak segment bitrate, stores it all beside the source and makes the media READY. A source FFmpeg
+rotation, duration, codecs), transcodes it in one FFmpeg pass to an H.264/AAC HLS rendition for
+each of 240, 480 and 720 lines the source reaches (never upscaled; audio loudness-normalised),
+writes a master playlist whose BANDWIDTH is each rendition's measured peak segment bitrate,
+stores it all beside the source and makes the media READY. A source FFmpeg
 cannot read ends FAILED with FFmpeg's reason, and nothing it produced stays in storage.
 """
 
@@ -28,11 +29,13 @@ from subgraphs.content.services.kinds import MediaStatus
 from subgraphs.content.services.media import MEDIA_READY, media_ready_event
 from subgraphs.content.services.storage import ObjectStore
 
-__all__ = ["TARGET_HEIGHT", "Probe", "ProcessingError", "hls_prefix", "probe", "process_media"]
+__all__ = ["LADDER", "Probe", "ProcessingError", "hls_prefix", "ladder", "probe",
+           "process_media"]
 
 log = logging.getLogger("tributary.content.processing")
 
-TARGET_HEIGHT = 480
+LADDER = (240, 480, 720)
+_BITRATES = {240: 400, 480: 1200, 720: 2800}  # kbit/s caps of the video of each rung
 SEGMENT_SECONDS = 4
 _CODECS = "avc1.4d401f,mp4a.40.2"  # H.264 Main 3.1, AAC-LC
 _CODECS_VIDEO_ONLY = "avc1.4d401f"
@@ -100,19 +103,39 @@ def _even(value: float) -> int:
     return max(2, round(value / 2) * 2)
 
 
-async def _transcode(source: Path, out: Path, found: Probe) -> tuple[int, int]:
-    """One HLS rendition in `out` (index.m3u8 + seg_NNN.ts); returns its width and height."""
-    height = _even(min(TARGET_HEIGHT, found.height))
-    width = _even(found.width * height / found.height)
-    audio = ["-map", "0:a:0", "-c:a", "aac", "-b:a", "128k", "-ac", "2",
-             "-af", "loudnorm=I=-16:TP=-1.5:LRA=11"] if found.audio_codec else ["-an"]
-    await _ffmpeg(
-        "-i", str(source), "-map", "0:v:0", "-vf", f"scale={width}:{height}",
-        "-c:v", "libx264", "-profile:v", "main", "-level", "3.1", "-preset", "veryfast",
-        "-crf", "23", "-pix_fmt", "yuv420p", "-g", str(SEGMENT_SECONDS * 30),
-        *audio, "-f", "hls", "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
-        "-hls_segment_filename", str(out / "seg_%03d.ts"), str(out / "index.m3u8"))
-    return width, height
+def ladder(found: Probe) -> list[tuple[int, int]]:
+    """(width, height) of each rendition: the standard heights the source reaches, never
+    upscaled; a source below the smallest gets one rendition at its own size."""
+    heights = [h for h in LADDER if h <= found.height] or [_even(found.height)]
+    return [(_even(found.width * h / found.height), h) for h in heights]
+
+
+async def _transcode(source: Path, out: Path, found: Probe) -> list[tuple[int, int]]:
+    """Every rendition of the ladder in one FFmpeg pass, each in `out/<height>p/`
+    (index.m3u8 + seg_NNN.ts); returns their sizes."""
+    sizes = ladder(found)
+    count = len(sizes)
+    graph = [f"[0:v]split={count}" + "".join(f"[v{i}]" for i in range(count))]
+    graph += [f"[v{i}]scale={w}:{h}[o{i}]" for i, (w, h) in enumerate(sizes)]
+    if found.audio_codec:
+        graph.append("[0:a]loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000,"
+                     f"asplit={count}" + "".join(f"[a{i}]" for i in range(count)))
+    outputs: list[str] = []
+    for i, (_, h) in enumerate(sizes):
+        directory = out / f"{h}p"
+        directory.mkdir()
+        rate = _BITRATES.get(h, 400)
+        audio = ["-map", f"[a{i}]", "-c:a", "aac", "-b:a", "128k", "-ac", "2"] \
+            if found.audio_codec else []
+        outputs += ["-map", f"[o{i}]", *audio, "-c:v", "libx264", "-profile:v", "main",
+                    "-level", "3.1", "-preset", "veryfast", "-crf", "23",
+                    "-maxrate", f"{rate}k", "-bufsize", f"{rate * 2}k", "-pix_fmt", "yuv420p",
+                    "-g", str(SEGMENT_SECONDS * 30), "-f", "hls",
+                    "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
+                    "-hls_segment_filename", str(directory / "seg_%03d.ts"),
+                    str(directory / "index.m3u8")]
+    await _ffmpeg("-i", str(source), "-filter_complex", ";".join(graph), *outputs)
+    return sizes
 
 
 def _bandwidths(directory: Path) -> tuple[int, int]:
@@ -157,19 +180,22 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
         found = await probe(source)
         out = work / "hls"
         out.mkdir()
-        width, height = await _transcode(source, out, found)
-        bandwidth, average = await asyncio.to_thread(_bandwidths, out)
-        rendition = Rendition(media_id=media_id, height=height, width=width,
-                              bandwidth=bandwidth, average_bandwidth=average,
-                              codecs=_CODECS if found.audio_codec else _CODECS_VIDEO_ONLY,
-                              playlist_key=f"{prefix}/{height}p/index.m3u8")
-        for path in sorted(out.iterdir()):
-            content_type = ("application/vnd.apple.mpegurl" if path.suffix == ".m3u8"
-                            else "video/mp2t")
-            await store.put_file(f"{prefix}/{height}p/{path.name}", path,
-                                 content_type=content_type)
+        renditions = []
+        for width, height in await _transcode(source, out, found):
+            directory = out / f"{height}p"
+            bandwidth, average = await asyncio.to_thread(_bandwidths, directory)
+            renditions.append(Rendition(
+                media_id=media_id, height=height, width=width, bandwidth=bandwidth,
+                average_bandwidth=average,
+                codecs=_CODECS if found.audio_codec else _CODECS_VIDEO_ONLY,
+                playlist_key=f"{prefix}/{height}p/index.m3u8"))
+            for path in sorted(directory.iterdir()):
+                content_type = ("application/vnd.apple.mpegurl" if path.suffix == ".m3u8"
+                                else "video/mp2t")
+                await store.put_file(f"{prefix}/{height}p/{path.name}", path,
+                                     content_type=content_type)
         master = work / "master.m3u8"
-        master.write_text(master_playlist([rendition], prefix=prefix))
+        master.write_text(master_playlist(renditions, prefix=prefix))
         await store.put_file(f"{prefix}/master.m3u8", master,
                              content_type="application/vnd.apple.mpegurl")
     except ProcessingError as error:
@@ -179,7 +205,7 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
         await asyncio.to_thread(shutil.rmtree, work, True)
     async with database.session() as session, session.begin():
         await session.execute(sa.delete(Rendition).where(Rendition.media_id == media_id))
-        session.add(rendition)
+        session.add_all(renditions)
         await session.execute(sa.update(Media).where(Media.id == media_id).values(
             status=MediaStatus.READY.value, width=found.width, height=found.height,
             duration_seconds=found.duration, hls_master_key=f"{prefix}/master.m3u8",

@@ -100,8 +100,8 @@ def ffmpeg(*args: str) -> None:
 
 @pytest.fixture(scope="session")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """Real videos from FFmpeg's test sources, 3 s with a 440 Hz tone: a 320x240 landscape one
-    and the same turned a quarter by its display matrix (portrait as phones record it)."""
+    """Real videos from FFmpeg's test sources with a tone: a 320x240 landscape one (3 s), the
+    same turned a quarter by its display matrix (portrait as phones record it), a 720p one (2 s)."""
     directory = tmp_path_factory.mktemp("videos")
     landscape, portrait = directory / "landscape.mp4", directory / "portrait.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3",
@@ -109,4 +109,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
            str(landscape))
     ffmpeg("-display_rotation", "90", "-i", str(landscape), "-c", "copy", str(portrait))
-    return {"landscape": landscape.read_bytes(), "portrait": portrait.read_bytes()}
+    hd = directory / "hd.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30:duration=2",
+           "-f", "lavfi", "-i", "sine=frequency=220:duration=2", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(hd))
+    return {"landscape": landscape.read_bytes(), "portrait": portrait.read_bytes(),
+            "hd": hd.read_bytes()}

@@ -70,7 +70,7 @@ async def test_a_video_uploaded_in_chunks_ends_ready_with_an_hls_rendition(conte
     assert (media["contentType"], media["width"], media["height"]) == ("video/mp4", 320, 240)
     assert media["duration"] == pytest.approx(3.0, abs=0.1)
     [rendition] = media["renditions"]
-    # A 240-line source is never upscaled to the 480 target.
+    # A 240-line source is never upscaled to the 480 and 720 rungs.
     assert (rendition["width"], rendition["height"]) == (320, 240)
     assert rendition["codecs"] == "avc1.4d401f,mp4a.40.2"
     assert rendition["bandwidth"] >= rendition["averageBandwidth"] > 0
@@ -106,10 +106,33 @@ async def test_a_portrait_video_keeps_its_orientation(content, tmp_path, videos)
     media = (await content.graphql(MEDIA, {"id": media_id}, user="alice"))["data"]["media"]
     assert media["status"] == "READY", media
     assert (media["width"], media["height"]) == (240, 320)
-    assert [(r["width"], r["height"]) for r in media["renditions"]] == [(240, 320)]
+    # 320 lines reach only the 240 rung; the rendition stays upright (taller than wide).
+    assert [(r["width"], r["height"]) for r in media["renditions"]] == [(180, 240)]
     async with content.runtime.uploads.database.session() as session:
         sha256 = (await session.get(Media, media_id)).sha256
-    assert _read_back(_master_path(content, media_id, sha256))["size"] == (240, 320)
+    assert _read_back(_master_path(content, media_id, sha256))["size"] == (180, 240)
+
+
+async def test_a_720p_video_gets_three_renditions_listed_in_the_master(content, tmp_path,
+                                                                       videos):
+    source = tmp_path / "hd.mp4"
+    source.write_bytes(videos["hd"])
+    media_id = await _upload_interrupted(content, source, stop_at=len(videos["hd"]) // 3)
+    media = (await content.graphql(MEDIA, {"id": media_id}, user="alice"))["data"]["media"]
+    assert media["status"] == "READY", media
+    renditions = media["renditions"]
+    assert [(r["width"], r["height"]) for r in renditions] == [(426, 240), (854, 480),
+                                                               (1280, 720)]
+    async with content.runtime.uploads.database.session() as session:
+        sha256 = (await session.get(Media, media_id)).sha256
+    master = _master_path(content, media_id, sha256)
+    listed = re.findall(r"BANDWIDTH=(\d+),AVERAGE-BANDWIDTH=(\d+),RESOLUTION=(\d+)x(\d+)",
+                        master.read_text())
+    assert [(int(b), int(w), int(h)) for b, _, w, h in listed] == [
+        (r["bandwidth"], r["width"], r["height"]) for r in renditions]
+    for height in (240, 480, 720):  # each rendition decodes on its own, at its own size
+        assert _read_back(master.parent / f"{height}p" / "index.m3u8")["size"][1] == height
+    assert _read_back(master)["duration"] == pytest.approx(2.0, abs=0.2)
 
 
 async def test_a_corrupt_video_fails_with_a_reason_and_leaves_nothing_stored(content, tmp_path):

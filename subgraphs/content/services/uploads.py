@@ -72,6 +72,7 @@ CHECKSUM_ALGORITHMS: dict[str, Callable[[], Any]] = {"sha1": hashlib.sha1,
 MAX_FILENAME = 255
 _MEDIA_DELETED = "content.media_deleted"
 _PROCESSING_GRACE = timedelta(minutes=30)
+_QUOTA_LOCK = 716_104  # advisory lock class of the per-owner quota check
 
 
 class GoneError(TributaryError):
@@ -181,7 +182,13 @@ class Uploads:
         media = Media(id=uuid.uuid4().hex, owner_id=owner_id, kind=kind.value,
                       status=MediaStatus.UPLOADING.value, filename=filename, size=size,
                       upload_metadata=dict(metadata or {}), expires_at=self._expiry())
-        async with self.database.session() as session, session.begin():
+        # One owner's creations one at a time (a lock here, and across replicas on
+        # PostgreSQL), so two at once cannot both fit in the room left for one.
+        async with self._lock(f"owner:{owner_id}"), self.database.session() as session, \
+                session.begin():
+            if session.bind.dialect.name == "postgresql":
+                await session.execute(sa.text("SELECT pg_advisory_xact_lock(:k, hashtext(:o))"),
+                                      {"k": _QUOTA_LOCK, "o": owner_id})
             used = await quota_used(session=session, owner_id=owner_id)
             if used + size > self.limits.user_quota_bytes:
                 raise TooLargeError(

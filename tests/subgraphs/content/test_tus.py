@@ -412,3 +412,12 @@ async def test_a_connection_lost_mid_chunk_keeps_nothing_of_that_chunk(content):
         resumed = await http.patch(url, content=data[8000:], headers=_patch_headers(content, 8000))
         assert resumed.status_code == 204
     assert await _stored(content, url.rsplit("/", 1)[1]) == data
+
+
+async def test_uploads_created_at_once_never_pass_the_quota_together(content):
+    # Each takes 40% of the 3 MB quota: however they interleave, exactly two fit.
+    async with httpx.AsyncClient(timeout=10) as http:
+        answers = await asyncio.gather(*[http.post(content.uploads_url, headers={
+            **content.auth("carol"), "Upload-Length": "1200000",
+            "Upload-Metadata": f"kind {_b64('VIDEO')}"}) for _ in range(5)])
+    assert sorted(a.status_code for a in answers) == [201, 201, 413, 413, 413]

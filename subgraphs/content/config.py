@@ -52,7 +52,9 @@ class ContentSettings(ServiceSettings):
     sweep_seconds: float = Field(
         300.0, gt=0, description="How often expired unfinished uploads and their bytes go.")
     max_chunk_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="Largest body of one tus PATCH.")
+        2_000_000_000, ge=1024,
+        description="Largest body of one tus PATCH (each is staged whole before it counts; "
+        "tus clients such as tuspy send the whole file in one PATCH by default).")
     url_signing_key: str | None = Field(
         None, description="HMAC key of playback URLs (at least 32 characters); dev/test "
         "generate one into <data_dir>/content_url_signing.key, prod requires it.")

@@ -421,3 +421,19 @@ async def test_uploads_created_at_once_never_pass_the_quota_together(content):
             **content.auth("carol"), "Upload-Length": "1200000",
             "Upload-Metadata": f"kind {_b64('VIDEO')}"}) for _ in range(5)])
     assert sorted(a.status_code for a in answers) == [201, 201, 413, 413, 413]
+
+
+async def test_a_chunk_over_the_chunk_limit_is_refused_whole(database, tmp_path, issuer):
+    data = png(128, 128)
+    async with serve_content(database, tmp_path, issuer, max_chunk_bytes=20_000) as content, \
+            httpx.AsyncClient(timeout=10) as http:
+        url = await _create(http, content, size=len(data))
+        refused = await http.patch(url, content=data[:30_000], headers=_patch_headers(content, 0))
+        assert refused.status_code == 413
+        assert refused.json()["error"]["reason"] == "CHUNK_TOO_LARGE"
+        assert await _offset(http, content, url) == 0
+        for start in range(0, len(data), 20_000):
+            sent = await http.patch(url, content=data[start:start + 20_000],
+                                    headers=_patch_headers(content, start))
+            assert sent.status_code == 204
+    assert await _stored(content, url.rsplit("/", 1)[1]) == data

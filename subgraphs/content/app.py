@@ -45,6 +45,7 @@ def create_app(
     # Before any actor sends: without it dramatiq would fall back to a default broker.
     configure_broker(settings.redis_url)
     runtime.uploads.enqueue_processing = workers.enqueue_processing
+    runtime.uploads.kv = kv
     events = EventsRuntime(settings=settings, database=database, routes_kv=routes_kv)
     peers = Peers.from_settings(settings)
 
@@ -52,7 +53,7 @@ def create_app(
         if settings.migrate_on_startup:
             await upgrade(database, MIGRATIONS_DIR)
         await runtime.uploads.staging.prepare()
-        workers.bind(database=database, store=runtime.store)
+        workers.bind(database=database, store=runtime.store, kv=kv)
 
     async def close_store() -> None:
         await runtime.store.close()

@@ -16,6 +16,7 @@ import dramatiq
 
 from shared.db import Database, database_from_settings
 from shared.jobs import configure_broker
+from shared.redis import KeyValue, create_kv
 from subgraphs.content.config import ContentSettings
 from subgraphs.content.services.processing import process_media
 from subgraphs.content.services.storage import ObjectStore, store_from_settings
@@ -36,15 +37,16 @@ if dramatiq.broker.global_broker is None:
 class _Resources:
     database: Database
     store: ObjectStore
+    kv: KeyValue
 
 
 _bound: _Resources | None = None
 
 
-def bind(*, database: Database, store: ObjectStore) -> None:
-    """Use the app's database and object store (embedded worker on the app's event loop)."""
+def bind(*, database: Database, store: ObjectStore, kv: KeyValue) -> None:
+    """Use the app's database, object store and KV (embedded worker on the app's loop)."""
     global _bound
-    _bound = _Resources(database=database, store=store)
+    _bound = _Resources(database=database, store=store, kv=kv)
 
 
 def _resources() -> _Resources:
@@ -52,14 +54,16 @@ def _resources() -> _Resources:
     if _bound is None:  # a standalone dramatiq worker process
         settings = ContentSettings()
         _bound = _Resources(database=database_from_settings(settings),
-                            store=store_from_settings(settings))
+                            store=store_from_settings(settings),
+                            kv=create_kv(settings.redis_url, prefix=settings.kv_prefix))
     return _bound
 
 
 @dramatiq.actor(actor_name="content.process_media", queue_name=QUEUE, max_retries=3)
 async def process_media_job(media_id: str) -> None:
     resources = _resources()
-    await process_media(database=resources.database, store=resources.store, media_id=media_id)
+    await process_media(database=resources.database, store=resources.store, media_id=media_id,
+                        kv=resources.kv)
 
 
 async def enqueue_processing(media_id: str) -> None:

@@ -15,6 +15,7 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,11 @@ import sqlalchemy as sa
 
 from shared.db import Database
 from shared.events import add_event
+from shared.redis import KeyValue
 from subgraphs.content.models import Media, Rendition, StoredObject, utcnow
 from subgraphs.content.services.kinds import MediaStatus
 from subgraphs.content.services.media import MEDIA_READY, media_ready_event
+from subgraphs.content.services.progress import ProgressEvent, Reporter, publish
 from subgraphs.content.services.storage import ObjectStore
 
 __all__ = ["LADDER", "Probe", "ProcessingError", "hls_prefix", "ladder", "probe",
@@ -90,11 +93,21 @@ def _reason(stderr: str) -> str:
     return (useful or lines or ["FFmpeg failed"])[-1][:400]
 
 
-async def _ffmpeg(*args: str) -> None:
+async def _ffmpeg(*args: str, duration: float = 0.0,
+                  progress: Callable[[float], Awaitable[None]] | None = None) -> None:
+    watch = ["-progress", "pipe:1", "-nostats"] if progress is not None else []
     process = await asyncio.create_subprocess_exec(
-        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", *args,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-    _, stderr = await process.communicate()
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error",
+        *watch, *args, stdout=asyncio.subprocess.PIPE if progress else asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    errors = asyncio.create_task(process.stderr.read())  # read beside stdout: no full pipe
+    if progress is not None and process.stdout is not None:
+        async for line in process.stdout:
+            if line.startswith(b"out_time_us=") and line[12:].strip().isdigit() and duration:
+                await progress(int(line[12:]) / 1e6 / duration)
+    await process.wait()
+    stderr = await errors
     if process.returncode != 0:
         raise ProcessingError(_reason(stderr.decode(errors="replace")))
 
@@ -110,7 +123,9 @@ def ladder(found: Probe) -> list[tuple[int, int]]:
     return [(_even(found.width * h / found.height), h) for h in heights]
 
 
-async def _transcode(source: Path, out: Path, found: Probe) -> list[tuple[int, int]]:
+async def _transcode(source: Path, out: Path, found: Probe, *,
+                     progress: Callable[[float], Awaitable[None]] | None = None
+                     ) -> list[tuple[int, int]]:
     """Every rendition of the ladder in one FFmpeg pass, each in `out/<height>p/`
     (index.m3u8 + seg_NNN.ts); returns their sizes."""
     sizes = ladder(found)
@@ -134,7 +149,8 @@ async def _transcode(source: Path, out: Path, found: Probe) -> list[tuple[int, i
                     "-hls_time", str(SEGMENT_SECONDS), "-hls_playlist_type", "vod",
                     "-hls_segment_filename", str(directory / "seg_%03d.ts"),
                     str(directory / "index.m3u8")]
-    await _ffmpeg("-i", str(source), "-filter_complex", ";".join(graph), *outputs)
+    await _ffmpeg("-i", str(source), "-filter_complex", ";".join(graph), *outputs,
+                  duration=found.duration, progress=progress)
     return sizes
 
 
@@ -165,8 +181,10 @@ async def _download(store: ObjectStore, key: str, target: Path) -> None:
             await asyncio.to_thread(out.write, chunk)
 
 
-async def process_media(*, database: Database, store: ObjectStore, media_id: str) -> str:
-    """Process a PROCESSING video; returns the state it ends in. Safe to run twice."""
+async def process_media(*, database: Database, store: ObjectStore, media_id: str,
+                        kv: KeyValue | None = None) -> str:
+    """Process a PROCESSING video; returns the state it ends in. Safe to run twice.
+    With `kv`, progress and the final state go to `mediaProcessed` subscribers."""
     async with database.session() as session:
         media = await session.get(Media, media_id)
     if media is None or media.status != MediaStatus.PROCESSING.value:
@@ -181,7 +199,8 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
         out = work / "hls"
         out.mkdir()
         renditions = []
-        for width, height in await _transcode(source, out, found):
+        reporter = Reporter(kv, media_id) if kv is not None else None
+        for width, height in await _transcode(source, out, found, progress=reporter):
             directory = out / f"{height}p"
             bandwidth, average = await asyncio.to_thread(_bandwidths, directory)
             renditions.append(Rendition(
@@ -199,7 +218,11 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
         await store.put_file(f"{prefix}/master.m3u8", master,
                              content_type="application/vnd.apple.mpegurl")
     except ProcessingError as error:
-        await _fail(database, store, media, f"FFmpeg could not process this video: {error}")
+        reason = f"FFmpeg could not process this video: {error}"
+        await _fail(database, store, media, reason)
+        if kv is not None:
+            await publish(kv, ProgressEvent(media_id=media_id, status=MediaStatus.FAILED.value,
+                                            progress=0, failure_reason=reason))
         return MediaStatus.FAILED.value
     finally:
         await asyncio.to_thread(shutil.rmtree, work, True)
@@ -212,6 +235,9 @@ async def process_media(*, database: Database, store: ObjectStore, media_id: str
             updated_at=utcnow()))
         await add_event(session, topic=MEDIA_READY, key=media_id,
                         payload=media_ready_event(media))
+    if kv is not None:
+        await publish(kv, ProgressEvent(media_id=media_id, status=MediaStatus.READY.value,
+                                        progress=100))
     return MediaStatus.READY.value
 
 

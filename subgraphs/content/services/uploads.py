@@ -35,6 +35,7 @@ from shared.errors import (
     TributaryError,
 )
 from shared.events import add_event
+from shared.redis import KeyValue
 from subgraphs.content.models import Media, Rendition, StoredObject, utcnow
 from subgraphs.content.services.kinds import (
     HEADER_BYTES,
@@ -50,6 +51,7 @@ from subgraphs.content.services.media import (
     quota_used,
 )
 from subgraphs.content.services.processing import hls_prefix
+from subgraphs.content.services.progress import ProgressEvent, publish
 from subgraphs.content.services.staging import Staging
 from subgraphs.content.services.storage import ObjectStore
 
@@ -155,6 +157,7 @@ class Uploads:
     clock: Callable[[], datetime] = utcnow
     # Set by the app: hands a stored video to the processing workers.
     enqueue_processing: Callable[[str], Awaitable[None]] = _not_wired
+    kv: KeyValue | None = None  # where `mediaProcessed` subscribers hear of processing
     _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary)
 
@@ -358,6 +361,10 @@ class Uploads:
                                 payload=media_ready_event(ready))
         await self.staging.discard(media_id)
         if processed:
+            if self.kv is not None:
+                await publish(self.kv, ProgressEvent(media_id=media_id,
+                                                     status=MediaStatus.PROCESSING.value,
+                                                     progress=0))
             await self.enqueue_processing(media_id)
         return await self._reload(media_id)
 

@@ -11,10 +11,11 @@ from strawberry.types import Info
 from subgraphs.content import _context as ctx
 from subgraphs.content import loaders
 from subgraphs.content.models import Media as MediaRow
+from subgraphs.content.services import progress as progress_service
 from subgraphs.content.services.kinds import MediaKind, MediaStatus
 from subgraphs.content.types.user import User
 
-__all__ = ["Media", "MediaRendition", "visible_to"]
+__all__ = ["Media", "MediaProcessed", "MediaRendition", "visible_to"]
 
 MediaKindType = strawberry.enum(MediaKind, name="MediaKind")
 MediaStatusType = strawberry.enum(MediaStatus, name="MediaStatus")
@@ -32,6 +33,19 @@ class MediaRendition:
     bandwidth: int = strawberry.field(description="Peak segment bitrate, bits per second.")
     average_bandwidth: int
     codecs: str
+
+
+@strawberry.type(description="A media's processing state, as `mediaProcessed` reports it.")
+class MediaProcessed:
+    media_id: strawberry.ID
+    status: MediaStatusType  # type: ignore[valid-type]
+    progress: int = strawberry.field(description="Percent done (100 once READY).")
+    failure_reason: str | None
+
+    @classmethod
+    def from_event(cls, event: progress_service.ProgressEvent) -> MediaProcessed:
+        return cls(media_id=strawberry.ID(event.media_id), status=MediaStatus(event.status),
+                   progress=event.progress, failure_reason=event.failure_reason)
 
 
 @strawberry.federation.type(keys=["id"])
@@ -94,3 +108,9 @@ class Media:
         file = "master.m3u8" if row.hls_master_key else "file"
         path = runtime.signer.path(row.id, ttl=runtime.settings.playback_ttl_seconds, file=file)
         return runtime.public_url(str(info.context.request.base_url)) + path
+
+    @strawberry.field(description="Processing progress in percent (100 once READY).")
+    async def progress(self, info: Info[Any, Any]) -> int:
+        if self._row.status == MediaStatus.READY.value:
+            return 100
+        return await progress_service.last_progress(info.context.kv, self._row.id) or 0

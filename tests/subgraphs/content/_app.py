@@ -73,7 +73,7 @@ async def serve_content(database: Database, tmp_path: Path, issuer: TokenIssuer,
                                   store=MemoryStore()),
                      routes_kv=create_kv(None, prefix="test:content:routes:",
                                          store=MemoryStore()))
-    served = await start_server(app, lifespan="on")
+    served = await start_server(app, lifespan="on", ws="websockets-sansio")
     try:
         yield Content(served=served, issuer=issuer, settings=settings)
     finally:

@@ -4,19 +4,23 @@ One mechanism everywhere: the owner answers an internal lookup (`POST /internal/
 with `{"ids": [...]}` -> `{"found": [...]}`), and the answer is cached briefly. Only existence
 is cached, never absence, so an id created a moment ago is found at once; an owner that cannot
 answer fails the write closed (SERVICE_UNAVAILABLE) rather than letting a ghost in.
+
+A write that depends on more than existence (social accepts only READY media of the post's
+author) calls `require_matching` with the attributes it needs: the owner filters on them
+itself (`{"ids": [...], "ownerId": ..., "status": ...}`), every time, since they change.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from shared.errors import BadUserInputError, NotFoundError
 from shared.internal import InternalClient
 
-__all__ = ["POST", "USER", "EntityKind", "References"]
+__all__ = ["MEDIA", "POST", "USER", "EntityKind", "References"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +49,37 @@ class References:
 
     async def require(self, kind: EntityKind, ids: Iterable[str], *, field_name: str) -> None:
         """Pass if every id names an existing `kind`; else NOT_FOUND naming the missing ones."""
-        wanted = list(dict.fromkeys(ids))
-        for entity_id in wanted:
-            if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > MAX_ID:
-                raise BadUserInputError(
-                    f"{field_name} must hold IDs of 1 to {MAX_ID} characters",
-                    extensions={"field": field_name, "reason": "INVALID_ID"})
+        wanted = _checked_ids(ids, field_name)
         missing = await self.missing(kind, wanted)
         if missing:
-            noun = kind.typename.lower()
-            raise NotFoundError(
-                f"No {noun} with id {', '.join(repr(i) for i in missing)}",
-                extensions={"field": field_name, "typename": kind.typename, "ids": missing})
+            raise _not_found(kind, missing, field_name)
+
+    async def require_matching(self, kind: EntityKind, ids: Iterable[str], *, field_name: str,
+                               where: Mapping[str, str], reason: str) -> None:
+        """Pass if every id names a `kind` whose owner-side attributes equal `where` (e.g.
+        `{"ownerId": me, "status": "READY"}`); else NOT_FOUND for ids that do not exist and
+        BAD_USER_INPUT with `reason` for those that exist but do not match. Never cached."""
+        wanted = _checked_ids(ids, field_name)
+        if not wanted:
+            return
+        matching: set[str] = set()
+        for start in range(0, len(wanted), _MAX_IDS):
+            batch = wanted[start:start + _MAX_IDS]
+            answer = await self.client.call(kind.owner, kind.path, {"ids": batch, **where})
+            matching.update(i for i in answer.get("found", []) if isinstance(i, str))
+        unmatched = [i for i in wanted if i not in matching]
+        if not unmatched:
+            for i in wanted:
+                self._remember(kind, i, time.monotonic())
+            return
+        missing = await self.missing(kind, unmatched)
+        if missing:
+            raise _not_found(kind, missing, field_name)
+        wanted_text = ", ".join(f"{k} {v}" for k, v in where.items())
+        raise BadUserInputError(
+            f"{kind.typename} {', '.join(repr(i) for i in unmatched)} must have {wanted_text}",
+            extensions={"field": field_name, "typename": kind.typename, "ids": unmatched,
+                        "reason": reason, "expected": dict(where)})
 
     async def missing(self, kind: EntityKind, ids: list[str]) -> list[str]:
         now = time.monotonic()
@@ -82,3 +105,19 @@ class References:
         self._known.move_to_end(key)
         while len(self._known) > self.size:
             self._known.popitem(last=False)
+
+
+def _checked_ids(ids: Iterable[str], field_name: str) -> list[str]:
+    wanted = list(dict.fromkeys(ids))
+    for entity_id in wanted:
+        if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > MAX_ID:
+            raise BadUserInputError(
+                f"{field_name} must hold IDs of 1 to {MAX_ID} characters",
+                extensions={"field": field_name, "reason": "INVALID_ID"})
+    return wanted
+
+
+def _not_found(kind: EntityKind, missing: list[str], field_name: str) -> NotFoundError:
+    return NotFoundError(
+        f"No {kind.typename.lower()} with id {', '.join(repr(i) for i in missing)}",
+        extensions={"field": field_name, "typename": kind.typename, "ids": missing})

@@ -1,4 +1,4 @@
-"""Real identity and social services on loopback, for tests of services that reference them.
+"""Real identity, social and content services on loopback, for tests of services that reference them.
 
 Wallet and social check every user or post id they are given with its owner over the owner's
 internal API. Their tests therefore talk to the real owners: one identity and one social app
@@ -30,7 +30,7 @@ from shared.service_auth import public_key_text
 __all__ = ["PeerStack", "peer_stack"]
 
 # Every service a test may build, and the tests' stand-in for markets (the escrow caller).
-SERVICES = ("identity", "social", "wallet", "markets", "gateway")
+SERVICES = ("identity", "social", "content", "wallet", "markets", "gateway")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -82,6 +82,14 @@ class PeerStack:
                     "VALUES (?, ?, 'a post', 'public', ?, 0, 0, 0)",
                     [(i, author_id, datetime.now(UTC).isoformat(sep=" ")) for i in ids])
 
+    def add_media(self, *ids: str, owner_id: str, status: str = "READY") -> None:
+        """Content media with exactly these ids (32 alphanumerics at most), owned by `owner_id`."""
+        now = datetime.now(UTC).isoformat(sep=" ")
+        self._write("content.db", "INSERT OR IGNORE INTO content_media (id, owner_id, kind, "
+                    "status, filename, size, received, upload_metadata, created_at, updated_at) "
+                    "VALUES (?, ?, 'IMAGE', ?, 'a.png', 1, 1, '{}', ?, ?)",
+                    [(i, owner_id, status, now, now) for i in ids])
+
     def close(self) -> None:
         self._process.terminate()
         try:
@@ -107,6 +115,8 @@ def peer_stack() -> PeerStack:
 async def _serve(directory: Path) -> None:
     from shared.redis import MemoryStore, create_kv
     from shared.testing import start_server
+    from subgraphs.content.app import create_app as create_content
+    from subgraphs.content.config import ContentSettings
     from subgraphs.identity.app import create_app as create_identity
     from subgraphs.identity.config import IdentitySettings
     from subgraphs.social.app import create_app as create_social
@@ -132,6 +142,14 @@ async def _serve(directory: Path) -> None:
         kv=create_kv(None, prefix="peers:social:", store=MemoryStore()))
     await start_server(social, lifespan="on")
     urls["social"] = social.state.internal_url
+    content = create_content(
+        ContentSettings(**common, **keys("content"), peers={"identity": urls["identity"]},
+                        database_url=f"sqlite+aiosqlite:///{directory}/content.db",
+                        storage_dir=str(directory / "content"),
+                        jwks_url=f"{served_identity.base}/.well-known/jwks.json"),
+        kv=create_kv(None, prefix="peers:content:", store=MemoryStore()))
+    await start_server(content, lifespan="on")
+    urls["content"] = content.state.internal_url
     partial = directory / "urls.json.tmp"
     partial.write_text(json.dumps(urls))
     partial.rename(directory / "urls.json")

@@ -28,6 +28,8 @@ from shared.db import Database
 from shared.redis import KeyValue, MemoryKeyValue, MemoryStore, create_kv
 from shared.service_auth import ServiceIdentity, public_key_text
 from shared.testing import Served, start_server
+from subgraphs.content.app import create_app as create_content
+from subgraphs.content.config import ContentSettings
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
 from subgraphs.social.app import create_app as create_social
@@ -41,7 +43,8 @@ TIMEOUT = 5.0
 JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
 # Each service its own key; every service trusts the others' public halves.
-SERVICE_KEYS = {name: SigningKeys.generate() for name in ("identity", "social", "wallet", "gateway")}
+SERVICE_KEYS = {name: SigningKeys.generate()
+                for name in ("identity", "social", "wallet", "content", "gateway")}
 PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
 
 
@@ -135,6 +138,30 @@ def wallet_settings(tmp_path: Path, *, identity: Served, social: Served | None =
     }
     values.update(overrides)
     return WalletSettings(**values)
+
+
+def content_settings(tmp_path: Path, *, identity: Served, **overrides: Any) -> ContentSettings:
+    """Content settings that verify `identity`'s tokens and ask it about API keys."""
+    values: dict[str, Any] = {
+        **service_keys("content"),
+        "peers": {"identity": identity.app.state.internal_url},
+        "environment": "test",
+        "port": 0,
+        "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'content.db').as_posix()}",
+        "data_dir": str(tmp_path),
+        "storage_dir": str(tmp_path / "content"),
+        "jwks_url": identity.base + JWKS_PATH,
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return ContentSettings(**values)
+
+
+async def start_content(servers: list[Served], settings: ContentSettings) -> Served:
+    app = create_content(settings, kv=memory_kv("tributary:test:e2e:content:"),
+                         routes_kv=memory_kv("tributary:test:e2e:content-routes:"))
+    servers.append(served := await serve(app))
+    return served
 
 
 async def start_identity(servers: list[Served], tmp_path: Path) -> Served:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from shared.auth import SigningKeys
-from shared.errors import NotFoundError, ServiceUnavailableError
+from shared.errors import BadUserInputError, NotFoundError, ServiceUnavailableError
 from shared.internal import (
     InternalClient,
     InternalRequest,
@@ -16,7 +16,7 @@ from shared.internal import (
     InternalServer,
     internal_app,
 )
-from shared.references import USER, References
+from shared.references import MEDIA, USER, References
 from shared.service_auth import ServiceIdentity, ServiceKeyring, public_key_text
 
 WALLET = ServiceIdentity(name="wallet", keys=SigningKeys.generate())
@@ -84,3 +84,56 @@ async def test_an_owner_that_cannot_answer_fails_the_write_closed() -> None:
             await References(client).require(USER, ["alice"], field_name="to")
     finally:
         await client.close()
+
+
+class _MediaOwner:
+    """A content-shaped peer: media with owners and states, and the lookup's filters."""
+
+    def __init__(self) -> None:
+        self.media = {"m1": ("alice", "READY"), "m2": ("alice", "UPLOADING"),
+                      "m3": ("bob", "READY")}
+        self.calls = 0
+
+    async def lookup(self, request: InternalRequest) -> dict[str, Any]:
+        self.calls += 1
+        body = request.body
+        return {"found": [i for i in body["ids"] if i in self.media
+                          and body.get("ownerId", self.media[i][0]) == self.media[i][0]
+                          and body.get("status", self.media[i][1]) == self.media[i][1]]}
+
+
+async def test_require_matching_asks_the_owner_every_time_and_names_what_fails() -> None:
+    state = _MediaOwner()
+    social = ServiceIdentity(name="social", keys=SigningKeys.generate())
+    app = internal_app([InternalRoute(path=MEDIA.path, handler=state.lookup,
+                                      callers=frozenset({"social"}))],
+                       keyring=ServiceKeyring(owner="content",
+                                              public_keys={"social": public_key_text(social.keys)}))
+    server = InternalServer(app=app, host="127.0.0.1", port=0)
+    client = InternalClient(social, {"content": await server.start()})
+    references = References(client)
+    where = {"ownerId": "alice", "status": "READY"}
+    try:
+        await references.require_matching(MEDIA, ["m1"], field_name="mediaIds", where=where,
+                                           reason="NOT_READY")
+        await references.require_matching(MEDIA, ["m1"], field_name="mediaIds", where=where,
+                                           reason="NOT_READY")
+        assert state.calls == 2  # states change: never answered from the cache
+        for other in ("m2", "m3"):
+            with pytest.raises(BadUserInputError) as caught:
+                await references.require_matching(MEDIA, ["m1", other], field_name="mediaIds",
+                                                  where=where, reason="NOT_READY")
+            assert caught.value.extensions["ids"] == [other]
+            assert caught.value.extensions["reason"] == "NOT_READY"
+        with pytest.raises(NotFoundError) as missing:
+            await references.require_matching(MEDIA, ["m1", "m9"], field_name="mediaIds",
+                                              where=where, reason="NOT_READY")
+        assert missing.value.extensions["ids"] == ["m9"]
+        state.media["m2"] = ("alice", "READY")  # finished processing: accepted at once
+        await references.require_matching(MEDIA, ["m2"], field_name="mediaIds", where=where,
+                                           reason="NOT_READY")
+        # The existence check the kit already had keeps working on the same owner.
+        await references.require(MEDIA, ["m3"], field_name="mediaIds")
+    finally:
+        await client.close()
+        await server.stop()

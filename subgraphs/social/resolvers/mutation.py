@@ -129,8 +129,10 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
         user_id = await ctx.limit_writes(info, "post")
         await _require_mentions(info, input.mention_user_ids)
         if input.media_ids:
-            await ctx.references(info).require(MEDIA, [str(m) for m in input.media_ids],
-                                               field_name="mediaIds")
+            # Only the author's own media, and only once content has it READY.
+            await ctx.references(info).require_matching(
+                MEDIA, [str(m) for m in input.media_ids], field_name="mediaIds",
+                where={"ownerId": user_id, "status": "READY"}, reason="MEDIA_NOT_READY_OR_NOT_OWNED")
         async with ctx.session(info) as session:
             row = await posts.create_post(
                 session=session, kv=ctx.kv(info), author_id=user_id, text=input.text,

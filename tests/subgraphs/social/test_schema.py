@@ -246,9 +246,9 @@ async def test_writes_naming_unknown_users_write_nothing(database, kv):
         _data, errors = await call(query, variables, user="u")
         assert codes(errors) == ["NOT_FOUND"], (query, errors)
         assert ghost in errors[0]["message"]
-    # A post naming media is refused while no content service owns media.
+    # A post naming media content does not know is refused, naming the id.
     _data, errors = await call('mutation { createPost(input: {text: "t", mediaIds: ["m1"]}) { id } }', user="u")
-    assert codes(errors) == ["SERVICE_UNAVAILABLE"]
+    assert codes(errors) == ["NOT_FOUND"] and "'m1'" in errors[0]["message"]
     async with database.session() as session:
         from sqlalchemy import func, select
 
@@ -257,3 +257,29 @@ async def test_writes_naming_unknown_users_write_nothing(database, kv):
         for model in (Follow, Post, Conversation):
             count = (await session.execute(select(func.count()).select_from(model))).scalar_one()
             assert count == 0, model
+
+
+async def test_a_post_takes_only_the_authors_own_ready_media(database, kv):
+    """content says who owns each media and whether it is READY; social asks before writing."""
+    call = partial(run, database, kv)
+    stack = peer_stack()
+    stack.add_media("mediaready1", "mediaready2", owner_id="u")
+    stack.add_media("mediauploading", owner_id="u", status="UPLOADING")
+    stack.add_media("mediaofv", owner_id="v")
+    for media_id in ("mediauploading", "mediaofv"):
+        _data, errors = await call("mutation($m: ID!) { createPost(input: {text: \"t\", "
+                                   "mediaIds: [\"mediaready1\", $m]}) { id } }", {"m": media_id},
+                                   user="u")
+        assert codes(errors) == ["BAD_USER_INPUT"], (media_id, errors)
+        assert repr(media_id) in errors[0]["message"] and "mediaready1" not in errors[0]["message"]
+    async with database.session() as session:
+        from sqlalchemy import func, select
+
+        from subgraphs.social.models import Post, PostMedia
+
+        for model in (Post, PostMedia):
+            assert (await session.execute(select(func.count()).select_from(model))).scalar_one() == 0
+    data, errors = await call('mutation { createPost(input: {text: "t", mediaIds: '
+                              '["mediaready2", "mediaready1"]}) { id media { id } } }', user="u")
+    assert errors == []
+    assert data["createPost"]["media"] == [{"id": "mediaready2"}, {"id": "mediaready1"}]

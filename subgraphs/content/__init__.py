@@ -1,0 +1,1 @@
+"""The content subgraph: media objects, resumable (tus) uploads and their storage."""

@@ -1,0 +1,1 @@
+"""Business logic of the content subgraph: media, uploads, staging and the object store."""

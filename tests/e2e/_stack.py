@@ -30,6 +30,8 @@ from shared.service_auth import ServiceIdentity, public_key_text
 from shared.testing import Served, start_server
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
+from subgraphs.markets.app import create_app as create_markets
+from subgraphs.markets.config import MarketsSettings
 from subgraphs.social.app import create_app as create_social
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.realtime import conversation_channel
@@ -41,7 +43,7 @@ TIMEOUT = 5.0
 JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
 # Each service its own key; every service trusts the others' public halves.
-SERVICE_KEYS = {name: SigningKeys.generate() for name in ("identity", "social", "wallet", "gateway")}
+SERVICE_KEYS = {name: SigningKeys.generate() for name in ("identity", "social", "wallet", "markets", "gateway")}
 PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
 
 
@@ -135,6 +137,34 @@ def wallet_settings(tmp_path: Path, *, identity: Served, social: Served | None =
     }
     values.update(overrides)
     return WalletSettings(**values)
+
+
+def markets_settings(tmp_path: Path, *, identity: Served, wallet: Served,
+                     **overrides: Any) -> MarketsSettings:
+    """Markets settings that verify `identity`'s tokens and hold money in `wallet`'s escrow."""
+    values: dict[str, Any] = {
+        **service_keys("markets"),
+        "peers": {"identity": identity.app.state.internal_url,
+                  "wallet": wallet.app.state.internal_url},
+        "environment": "test",
+        "port": 0,
+        "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'markets.db').as_posix()}",
+        "data_dir": str(tmp_path),
+        "jwks_url": identity.base + JWKS_PATH,
+        "kv_prefix": f"tributary:test:e2e:{uuid.uuid4().hex}:markets:",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return MarketsSettings(**values)
+
+
+async def start_markets(servers: list[Served], settings: MarketsSettings, *,
+                        database: Database | None = None) -> Served:
+    """Markets with an in-memory KV; its stale-bounty job is left to the test to run."""
+    app = create_markets(settings, database=database, kv=memory_kv(settings.kv_prefix),
+                         sweep=False)
+    servers.append(served := await serve(app))
+    return served
 
 
 async def start_identity(servers: list[Served], tmp_path: Path) -> Served:
@@ -287,7 +317,7 @@ async def listeners(kv: KeyValue, conversation_id: str) -> int:
 
 __all__ = [
     "LOGIN", "MESSAGE_ADDED", "OPEN_DIRECT", "REGISTER", "SEND", "Api", "ConnectionClosed", "Served",
-    "User", "WsClient", "listeners", "memory_kv", "register_and_login", "serve", "social_settings",
-    "start_gateway", "start_identity", "start_social", "start_wallet", "stopping", "subscriber_count",
+    "User", "WsClient", "listeners", "markets_settings", "memory_kv", "register_and_login", "serve", "social_settings",
+    "start_gateway", "start_identity", "start_markets", "start_social", "start_wallet", "stopping", "subscriber_count",
     "supergraph_of", "wait_until", "wallet_settings",
 ]

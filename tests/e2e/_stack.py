@@ -32,6 +32,8 @@ from subgraphs.content.app import create_app as create_content
 from subgraphs.content.config import ContentSettings
 from subgraphs.identity.app import create_app as create_identity
 from subgraphs.identity.config import IdentitySettings
+from subgraphs.markets.app import create_app as create_markets
+from subgraphs.markets.config import MarketsSettings
 from subgraphs.social.app import create_app as create_social
 from subgraphs.social.config import SocialSettings
 from subgraphs.social.services.realtime import conversation_channel
@@ -44,7 +46,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
 # Each service its own key; every service trusts the others' public halves.
 SERVICE_KEYS = {name: SigningKeys.generate()
-                for name in ("identity", "social", "wallet", "content", "gateway")}
+                for name in ("identity", "social", "wallet", "content", "markets", "gateway")}
 PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
 
 
@@ -160,6 +162,34 @@ def content_settings(tmp_path: Path, *, identity: Served, **overrides: Any) -> C
 async def start_content(servers: list[Served], settings: ContentSettings) -> Served:
     app = create_content(settings, kv=memory_kv("tributary:test:e2e:content:"),
                          routes_kv=memory_kv("tributary:test:e2e:content-routes:"))
+    servers.append(served := await serve(app))
+    return served
+
+
+def markets_settings(tmp_path: Path, *, identity: Served, wallet: Served,
+                     **overrides: Any) -> MarketsSettings:
+    """Markets settings that verify `identity`'s tokens and hold money in `wallet`'s escrow."""
+    values: dict[str, Any] = {
+        **service_keys("markets"),
+        "peers": {"identity": identity.app.state.internal_url,
+                  "wallet": wallet.app.state.internal_url},
+        "environment": "test",
+        "port": 0,
+        "database_url": f"sqlite+aiosqlite:///{(tmp_path / 'markets.db').as_posix()}",
+        "data_dir": str(tmp_path),
+        "jwks_url": identity.base + JWKS_PATH,
+        "kv_prefix": f"tributary:test:e2e:{uuid.uuid4().hex}:markets:",
+        "log_level": "WARNING",
+    }
+    values.update(overrides)
+    return MarketsSettings(**values)
+
+
+async def start_markets(servers: list[Served], settings: MarketsSettings, *,
+                        database: Database | None = None) -> Served:
+    """Markets with an in-memory KV; its stale-bounty job is left to the test to run."""
+    app = create_markets(settings, database=database, kv=memory_kv(settings.kv_prefix),
+                         sweep=False)
     servers.append(served := await serve(app))
     return served
 
@@ -314,7 +344,7 @@ async def listeners(kv: KeyValue, conversation_id: str) -> int:
 
 __all__ = [
     "LOGIN", "MESSAGE_ADDED", "OPEN_DIRECT", "REGISTER", "SEND", "Api", "ConnectionClosed", "Served",
-    "User", "WsClient", "listeners", "memory_kv", "register_and_login", "serve", "social_settings",
-    "start_gateway", "start_identity", "start_social", "start_wallet", "stopping", "subscriber_count",
+    "User", "WsClient", "listeners", "markets_settings", "memory_kv", "register_and_login", "serve", "social_settings",
+    "start_gateway", "start_identity", "start_markets", "start_social", "start_wallet", "stopping", "subscriber_count",
     "supergraph_of", "wait_until", "wallet_settings",
 ]

@@ -9,7 +9,7 @@ from subgraphs.wallet.services.money import CURRENCIES, format_amount
 __all__ = ["CurrencyInfo", "Money", "money", "money_list"]
 
 
-@strawberry.type(description="An amount of money. Minor units are a string: they may exceed 2^31.")
+@strawberry.federation.type(shareable=True, description="An amount of money. Minor units are a string: they may exceed 2^31.")
 class Money:
     currency: str
     amount: str = strawberry.field(description='Decimal in major units, e.g. "12.50".')

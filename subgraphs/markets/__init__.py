@@ -1,0 +1,1 @@
+"""The markets subgraph: a marketplace of work (bounties), beside prediction markets to come."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -241,9 +242,14 @@ def run_env(target_metadata: MetaData | None, *, version_table: str | None = Non
     from alembic import context  # only importable inside an alembic run
 
     config = context.config
-    table = version_table or config.attributes.get("version_table") or "alembic_version"
+    # The caller's table (shared.db.upgrade passes the one it expects) wins over the default.
+    table = config.attributes.get("version_table") or version_table or "alembic_version"
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time (a lock per version table).
+            key = zlib.crc32(table.encode())
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         context.configure(connection=connection, target_metadata=target_metadata,
                           version_table=table, compare_type=True,
                           render_as_batch=connection.dialect.name == "sqlite")

@@ -40,10 +40,8 @@ class TextClassifier:
     mention_limit: int = 8
     _model: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-
-    @property
-    def model_version(self) -> str:
-        return metadata.version(MODEL_NAME)
+    # The installed package's version: its model is trained with and pinned to one scikit-learn.
+    model_version: str = field(default_factory=lambda: metadata.version(MODEL_NAME), init=False)
 
     def load(self) -> None:
         """Load the bundled model (idempotent; blocking: call it from a thread)."""

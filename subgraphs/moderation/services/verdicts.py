@@ -22,9 +22,13 @@ SUBJECT_OF_SURFACE = {"post": "POST", "comment": "COMMENT", "message": "MESSAGE"
                       "tip_message": "TIP", "profile": "USER"}
 
 
+# On equal scores the reason names a rule, which a reviewer can check, before the model's label.
+_REASON_ORDER = {"blocklist": 2, "spam": 1}
+
+
 def decide_action(scores: dict[str, float], *, hold: float, block: float) -> tuple[str, str | None]:
     """(action, reason): the highest-scoring label against the surface's thresholds."""
-    label, score = max(scores.items(), key=lambda item: item[1])
+    label, score = max(scores.items(), key=lambda item: (item[1], _REASON_ORDER.get(item[0], 0)))
     if score >= block:
         return "BLOCK", label.upper()
     if score >= hold:

@@ -41,7 +41,8 @@ TIMEOUT = 5.0
 JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
 # Each service its own key; every service trusts the others' public halves.
-SERVICE_KEYS = {name: SigningKeys.generate() for name in ("identity", "social", "wallet", "gateway")}
+SERVICE_KEYS = {name: SigningKeys.generate()
+                for name in ("identity", "social", "wallet", "moderation", "gateway")}
 PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
 
 

@@ -153,3 +153,17 @@ async def test_reporters_do_not_see_case_details(database, people) -> None:
     async with database.session() as session:
         row = await session.get(Report, filed["reportContent"]["id"])
     assert row is not None and row.reports_count == 2  # the report itself was filed
+
+
+async def test_reports_at_the_same_moment_still_open_one_case(database, people) -> None:
+    import asyncio
+
+    reporters = [f"r{uuid.uuid4().hex[:10]}" for _ in range(6)]
+    peer_stack().add_users(*reporters)
+    answers = await asyncio.gather(*(
+        run(database, REPORT, {"t": "USER", "s": people["author"], "r": "SPAM"}, user=r)
+        for r in reporters))
+    assert [errors for _, errors in answers] == [[]] * len(reporters)
+    assert len({data["reportContent"]["id"] for data, _ in answers}) == 1
+    queue, _ = await run(database, QUEUE, user=people["mod"], roles=("MODERATOR",))
+    assert [c["reportsCount"] for c in queue["reviewQueue"]] == [len(reporters)]

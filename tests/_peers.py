@@ -30,7 +30,7 @@ from shared.service_auth import public_key_text
 __all__ = ["PeerStack", "peer_stack"]
 
 # Every service a test may build, and the tests' stand-in for markets (the escrow caller).
-SERVICES = ("identity", "social", "content", "wallet", "markets", "gateway")
+SERVICES = ("identity", "social", "content", "wallet", "markets", "moderation", "gateway")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -36,3 +38,10 @@ class SocialSettings(ServiceSettings):
         description="Posts, comments, reactions and follows a user may make per minute (0 = unlimited).",
     )
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` accepted.")
+    moderation_post_policy: Literal["open", "closed"] = Field(
+        "open", description="When moderation cannot answer a post's check: `open` publishes "
+        "the post unchecked, `closed` refuses it (SERVICE_UNAVAILABLE).",
+    )
+    moderation_comment_policy: Literal["open", "closed"] = Field(
+        "open", description="The same for comments.",
+    )

@@ -155,6 +155,8 @@ class Post(SocialBase, table=True):
     comments_count: int = 0
     # Time-decayed engagement rank, recomputed on every engagement write (see services/posts.py).
     hot_score: float = 0.0
+    # "visible", or "held": moderation asked for a review, and only the author sees it meanwhile.
+    moderation_state: str = Field(default="visible", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -184,6 +186,7 @@ class Comment(SocialBase, table=True):
     author_id: str = Field(max_length=64)
     text: str = Field(sa_column=Column(Text, nullable=False))
     replies_count: int = 0
+    moderation_state: str = Field(default="visible", max_length=16)  # as Post.moderation_state
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -46,7 +46,8 @@ JWKS_PATH = "/.well-known/jwks.json"
 PASSWORD = "correct horse battery staple 42"
 # Each service its own key; every service trusts the others' public halves.
 SERVICE_KEYS = {name: SigningKeys.generate()
-                for name in ("identity", "social", "wallet", "content", "markets", "gateway")}
+                for name in ("identity", "social", "wallet", "content", "markets", "moderation",
+                             "gateway")}
 PUBLIC_KEYS = {name: public_key_text(keys) for name, keys in SERVICE_KEYS.items()}
 
 

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from shared.references import MEDIA, USER
 from subgraphs.social import _context as ctx
+from subgraphs.social.models import new_id
 from subgraphs.social.resolvers.dead_letters import DeadLetterMutation
 from subgraphs.social.services import (
     blocks,
@@ -16,6 +17,7 @@ from subgraphs.social.services import (
     comments,
     conversations,
     follows,
+    moderation,
     notifications,
     posts,
     privacy,
@@ -133,9 +135,15 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
             await ctx.references(info).require_matching(
                 MEDIA, [str(m) for m in input.media_ids], field_name="mediaIds",
                 where={"ownerId": user_id, "status": "READY"}, reason="MEDIA_NOT_READY_OR_NOT_OWNED")
+        posts.check_text(input.text)
+        post_id = new_id()  # named before the check: a held post becomes a case about this id
+        state = await moderation.screen(
+            ctx.references(info).client, surface="post", text=input.text, author_id=user_id,
+            subject_id=post_id, policy=ctx.settings(info).moderation_post_policy)
         async with ctx.session(info) as session:
             row = await posts.create_post(
                 session=session, kv=ctx.kv(info), author_id=user_id, text=input.text,
+                post_id=post_id, moderation_state=state,
                 visibility=input.visibility.value,
                 circle_id=str(input.circle_id) if input.circle_id is not None else None,
                 media_ids=[str(m) for m in input.media_ids],
@@ -152,9 +160,15 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
     async def add_comment(self, info: Info[Any, Any], input: AddCommentInput) -> Comment:
         user_id = await ctx.limit_writes(info, "comment")
         await _require_mentions(info, input.mention_user_ids)
+        posts.check_text(input.text)
+        comment_id = new_id()
+        state = await moderation.screen(
+            ctx.references(info).client, surface="comment", text=input.text, author_id=user_id,
+            subject_id=comment_id, policy=ctx.settings(info).moderation_comment_policy)
         async with ctx.session(info) as session:
             row = await comments.add_comment(
                 session=session, kv=ctx.kv(info), author_id=user_id, post_id=str(input.post_id),
+                comment_id=comment_id, moderation_state=state,
                 text=input.text, parent_id=str(input.parent_id) if input.parent_id is not None else None,
                 mention_user_ids=[str(u) for u in input.mention_user_ids],
             )

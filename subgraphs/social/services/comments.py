@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.errors import BadUserInputError, ForbiddenError, NotFoundError
@@ -29,7 +29,10 @@ async def add_comment(
     text: str,
     parent_id: str | None = None,
     mention_user_ids: Sequence[str] = (),
+    comment_id: str | None = None,
+    moderation_state: str = "visible",
 ) -> Comment:
+    """A "held" `moderation_state` shows the comment to its author only, and notifies nobody."""
     check_text(text)
     mentions = check_mentions(mention_user_ids)
     post = await get_visible_post(session=session, viewer_id=author_id, post_id=post_id)
@@ -45,12 +48,16 @@ async def add_comment(
         await session.execute(
             update(Comment).where(Comment.id == parent_id).values(replies_count=Comment.replies_count + 1)
         )
-    comment = Comment(post_id=post_id, parent_id=parent_id, author_id=author_id, text=text)
+    comment = Comment(**({"id": comment_id} if comment_id is not None else {}),
+                      moderation_state=moderation_state, post_id=post_id, parent_id=parent_id,
+                      author_id=author_id, text=text)
     session.add(comment)
     await rescore(session, post_id, comments=1)
     recipients = {post.author_id}
     if parent is not None:
         recipients.add(parent.author_id)
+    if moderation_state != "visible":
+        recipients, mentions = set(), []
     notices = [
         await add_notification(
             session, user_id=u, kind="comment", actor_id=author_id, subject_id=comment.id,
@@ -83,8 +90,10 @@ async def list_comments(
 ) -> Page[Comment]:
     """One level of a thread, oldest first: top-level comments, or the replies to `parent_id`."""
     await get_visible_post(session=session, viewer_id=viewer_id, post_id=post_id)
+    shown = Comment.moderation_state == "visible"
     query = select(Comment).where(
         Comment.post_id == post_id,
+        shown if viewer_id is None else or_(shown, Comment.author_id == viewer_id),
         Comment.parent_id.is_(None) if parent_id is None else Comment.parent_id == parent_id,  # type: ignore[union-attr]
     )
     if after is not None:

@@ -110,13 +110,13 @@ async def home_feed(
         decode_cursor("home", after, (datetime, str))  # reject bad cursors before any cache lookup
     followed = exists().where(Follow.follower_id == viewer_id, Follow.followee_id == Post.author_id)
     in_circle = exists().where(CircleMember.user_id == viewer_id, CircleMember.circle_id == Post.circle_id)
-    from subgraphs.social.services.posts import not_blocked_by_author
+    from subgraphs.social.services.posts import not_blocked_by_author, shown_clause
 
     query = select(Post).where(
         or_(
             Post.author_id == viewer_id,
-            and_(Post.visibility.in_(("public", "followers")), followed),  # type: ignore[attr-defined]
-            and_(Post.visibility == "circle", in_circle, not_blocked_by_author(viewer_id)),
+            and_(Post.visibility.in_(("public", "followers")), followed, shown_clause()),  # type: ignore[attr-defined]
+            and_(Post.visibility == "circle", in_circle, not_blocked_by_author(viewer_id), shown_clause()),
         )
     )
     key = await _cache_key(kv, _home_gen(viewer_id), f"home:{viewer_id}", first, after)
@@ -133,7 +133,10 @@ async def circle_feed(
     await require_role(session=session, user_id=viewer_id, circle_id=circle_id)
     if after is not None:
         decode_cursor("circle", after, (datetime, str))
-    query = select(Post).where(Post.circle_id == circle_id)
+    from subgraphs.social.services.posts import shown_clause
+
+    # The page is shared by every member: held posts stay out (their authors see them elsewhere).
+    query = select(Post).where(Post.circle_id == circle_id, shown_clause())
     key = await _cache_key(kv, _circle_gen(circle_id), f"circle:{circle_id}", first, after)
     page = await _cached(kv, key, ttl, lambda: _by_recency(session, query, "circle", first, after))
     return await _without_blockers(session, viewer_id, page)
@@ -161,7 +164,7 @@ async def trending_feed(
     values = decode_cursor("trending", after, (float, str)) if after is not None else None
 
     async def load() -> Page[Post]:
-        query = select(Post).where(Post.visibility == "public")
+        query = select(Post).where(Post.visibility == "public", Post.moderation_state == "visible")
         if values is not None:
             query = query.where(keyset_after([Post.hot_score, Post.id], list(values), descending=True))
         query = query.order_by(Post.hot_score.desc(), Post.id.desc()).limit(first + 1)  # type: ignore[attr-defined]

@@ -42,6 +42,7 @@ __all__ = [
     "media_ids",
     "not_blocked_by_author",
     "rescore",
+    "shown_clause",
     "visible_clause",
 ]
 
@@ -87,7 +88,11 @@ async def create_post(
     circle_id: str | None = None,
     media_ids: Sequence[str] = (),
     mention_user_ids: Sequence[str] = (),
+    post_id: str | None = None,
+    moderation_state: str = "visible",
 ) -> Post:
+    """`moderation_state` is moderation's verdict ("held": only the author sees the post, and
+    nobody is notified of it until a review)."""
     from subgraphs.social.services.blocks import require_not_blocked
     from subgraphs.social.services.circles import require_role
     from subgraphs.social.services.follows import adjust_stats
@@ -108,6 +113,8 @@ async def create_post(
         await require_role(session=session, user_id=author_id, circle_id=circle_id)
     now = utcnow()
     post = Post(
+        **({"id": post_id} if post_id is not None else {}),
+        moderation_state=moderation_state,
         author_id=author_id,
         text=text,
         visibility=visibility,
@@ -122,7 +129,7 @@ async def create_post(
     await adjust_stats(session, {author_id: {"posts_count": 1}})
     notices = [
         await add_notification(session, user_id=u, kind="mention", actor_id=author_id, subject_id=post.id)
-        for u in mentions
+        for u in (mentions if moderation_state == "visible" else [])
     ]
     audience = await _audience(session, post)
     # For moderation and search: published by the outbox relay only if this transaction commits.
@@ -133,6 +140,7 @@ async def create_post(
         payload={
             "postId": post.id, "authorId": author_id, "text": text, "visibility": visibility,
             "circleId": circle_id, "mediaIds": list(media_ids), "createdAt": now.isoformat(),
+            "moderationState": moderation_state,
         },
     )
     await session.commit()
@@ -181,18 +189,25 @@ async def delete_post(*, session: AsyncSession, kv: KeyValue, user_id: str, post
     return True
 
 
+def shown_clause() -> Any:
+    """SQL condition: moderation lets everyone the post's visibility allows see it."""
+    return Post.moderation_state == "visible"
+
+
 def visible_clause(viewer_id: str | None) -> Any:
-    """SQL condition: the viewer may read the post row."""
+    """SQL condition: the viewer may read the post row (its author always may)."""
     public = Post.visibility == "public"
     if viewer_id is None:
-        return public
+        return and_(public, shown_clause())
     follows = exists().where(Follow.follower_id == viewer_id, Follow.followee_id == Post.author_id)
     member = exists().where(CircleMember.user_id == viewer_id, CircleMember.circle_id == Post.circle_id)
     return or_(
-        public,
         Post.author_id == viewer_id,
-        and_(Post.visibility == "followers", follows, not_blocked_by_author(viewer_id)),
-        and_(Post.visibility == "circle", member, not_blocked_by_author(viewer_id)),
+        and_(shown_clause(), or_(
+            public,
+            and_(Post.visibility == "followers", follows, not_blocked_by_author(viewer_id)),
+            and_(Post.visibility == "circle", member, not_blocked_by_author(viewer_id)),
+        )),
     )
 
 

@@ -28,6 +28,7 @@ class Comment:
     created_at: datetime
     replies_count: int
     parent_id: strawberry.ID | None
+    held: bool = strawberry.field(description="Held for review: only its author sees it.")
     post_id: strawberry.Private[str]
     author_id: strawberry.Private[str]
 
@@ -37,7 +38,7 @@ class Comment:
             id=strawberry.ID(row.id), text=row.text, created_at=row.created_at,
             replies_count=row.replies_count,
             parent_id=strawberry.ID(row.parent_id) if row.parent_id else None,
-            post_id=row.post_id, author_id=row.author_id,
+            held=row.moderation_state != "visible", post_id=row.post_id, author_id=row.author_id,
         )
 
     @strawberry.field

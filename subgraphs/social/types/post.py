@@ -50,6 +50,8 @@ class Post:
     created_at: datetime
     reactions_count: int
     comments_count: int
+    held: bool = strawberry.field(description="Moderation holds the post for review: until "
+                                              "then only its author sees it.")
     author_id: strawberry.Private[str]
     circle_id: strawberry.Private[str | None]
 
@@ -58,7 +60,8 @@ class Post:
         return cls(
             id=strawberry.ID(row.id), text=row.text, visibility=Visibility(row.visibility),
             created_at=row.created_at, reactions_count=row.reactions_count,
-            comments_count=row.comments_count, author_id=row.author_id, circle_id=row.circle_id,
+            comments_count=row.comments_count, held=row.moderation_state != "visible",
+            author_id=row.author_id, circle_id=row.circle_id,
         )
 
     @classmethod

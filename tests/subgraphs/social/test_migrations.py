@@ -41,7 +41,7 @@ async def test_existing_database_upgrades_in_place(tmp_path: Path):
                 "SELECT followers_count FROM social_user_stats WHERE user_id = 'old-user'"))).scalar_one()
             version = (await connection.execute(text("SELECT version_num FROM alembic_version_social"))).scalar_one()
             outbox = (await connection.execute(text("SELECT count(*) FROM outbox_events"))).scalar_one()
-        assert (kept, version, outbox) == (3, "0005", 0)
+        assert (kept, version, outbox) == (3, "0006", 0)
         await upgrade(database, MIGRATIONS)  # idempotent at head
     finally:
         await database.dispose()

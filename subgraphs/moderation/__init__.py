@@ -1,0 +1,1 @@
+"""The moderation subgraph: text verdicts, reports, the review queue and its audit trail."""

@@ -1,0 +1,1 @@
+"""Moderation's business logic: classification, verdicts, reports and the review queue."""

@@ -6,7 +6,7 @@ import random as _random
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -33,7 +33,9 @@ from ..planner import (
 )
 from ..planner.operation import CField, CSelection
 from ..supergraph import Supergraph, build_api_schema, parse_supergraph
+from ..supergraph.directives import FrontDoor, read_front_door
 from . import errors as codes
+from .authorize import Guard, find_guards, restrict_selections
 from .execute import ExecutionContext, PlanExecutor
 from .fetch import SubgraphClient
 from .shape_codegen import CompiledShaper
@@ -53,9 +55,10 @@ class RequestError(Exception):
     """The request cannot run at all: unparsable, invalid, or past a limit (HTTP 400 territory)."""
 
     def __init__(self, message: str, code: str, *, locations: list[dict[str, int]] | None = None,
-                 errors: list[dict[str, Any]] | None = None) -> None:
+                 errors: list[dict[str, Any]] | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status
         entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
         if locations:
             entry["locations"] = locations
@@ -68,6 +71,10 @@ class PreparedOperation:
     operation: NormalizedOperation
     plan: QueryPlan
     introspection: DocumentNode | None  # the introspection root fields, answered locally
+    guards: tuple[Guard, ...] = ()  # fields behind @authenticated/@requiresScopes/@policy
+    # the operation planned without some guards (by their indexes), with the errors for them
+    restricted: dict[frozenset[int], tuple[PreparedOperation, tuple[dict[str, Any], ...]]] = field(
+        default_factory=dict, hash=False, compare=False)
 
 
 def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
@@ -98,6 +105,7 @@ def _aliases(items: list[CSelection]) -> int:
 
 
 _NO_LABELS: frozenset[str] = frozenset()
+_MAX_RESTRICTED = 16  # restricted variants kept per operation (callers differ in a few ways)
 _PERCENT = re.compile(r"percent\((\d+(?:\.\d+)?)\)")
 
 
@@ -125,6 +133,7 @@ class Engine:
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
         self.shaper = CompiledShaper(self.schema, self._hidden_enum_values())
+        self.front_door: FrontDoor = read_front_door(supergraph_sdl)
         urls: dict[str, str] = {name: s.url for name, s in self.supergraph.subgraphs.items()}
         urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
         self.urls = urls
@@ -224,9 +233,42 @@ class Engine:
             plan = self.planner.plan_operation(planned, active_labels=labels)
         except PlanningError as error:
             raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
+        root_type = self.supergraph.root_types[operation.kind]
         return PreparedOperation(
-            document=document, operation=operation, plan=plan, introspection=introspection
+            document=document, operation=operation, plan=plan, introspection=introspection,
+            guards=find_guards(self.schema, self.front_door, root_type, planned.selections),
         )
+
+    def restrict(self, prepared: PreparedOperation, denied: frozenset[int]
+                 ) -> tuple[PreparedOperation, tuple[dict[str, Any], ...]]:
+        """`prepared` planned without the denied guards, and an error for each removed field."""
+        if not denied:
+            return prepared, ()
+        known = prepared.restricted.get(denied)
+        if known is not None:
+            return known
+        guards = {id(prepared.guards[i].field): prepared.guards[i] for i in denied}
+        errors: dict[tuple[str, ...], dict[str, Any]] = {}
+        operation = prepared.operation
+        kept = [s for s in operation.selections
+                if not (prepared.introspection is not None and isinstance(s, CField)
+                        and s.name in _INTROSPECTION)]
+        planned = NormalizedOperation(
+            kind=operation.kind, name=operation.name,
+            selections=restrict_selections(kept, guards, errors),
+            variable_definitions=operation.variable_definitions, node=operation.node,
+            fragments=operation.fragments,
+        )
+        try:
+            plan = self.planner.plan_operation(planned, active_labels=self.active_labels())
+        except PlanningError as error:
+            raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
+        variant = (PreparedOperation(document=prepared.document, operation=operation, plan=plan,
+                                     introspection=prepared.introspection),
+                   tuple(errors.values()))
+        if len(prepared.restricted) < _MAX_RESTRICTED:
+            prepared.restricted[denied] = variant
+        return variant
 
     def _introspection_document(
         self, document: DocumentNode, operation: NormalizedOperation
@@ -266,13 +308,17 @@ class Engine:
         prepared: PreparedOperation,
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
+        *,
+        errors: tuple[dict[str, Any], ...] = (),
     ) -> dict[str, Any]:
+        """Run the plan; `errors` (from authorization) come first in the response."""
         coerced = self.coerce_variables(prepared, variables)
         # forward what the client sent; subgraph operations repeat the defaults themselves
         forwarded = {k: v for k, v in (variables or {}).items()}
         for name, value in coerced.items():
             forwarded.setdefault(name, value)
         context = ExecutionContext(variables=forwarded, headers=headers)
+        context.errors.extend(dict(e) for e in errors)
         context.variables.update({k: v for k, v in coerced.items() if isinstance(v, bool)})
         await self.executor.execute(prepared.plan.node, context)
         if prepared.introspection is not None:

@@ -23,6 +23,7 @@ from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
 from .access_log import AccessLogMiddleware
+from .authorization import Authorizer
 from .client_address import TrustedProxies
 from .cors import cors_middleware
 from .credential import GatewayCredential
@@ -55,6 +56,7 @@ class Gateway:
         self.persisted = PersistedQueries(settings.persisted_queries_size) if settings.persisted_queries else None
         self.metrics = GatewayMetrics()
         self.verifier = _token_verifier(settings)
+        self.authorizer = Authorizer(settings, self.verifier, credential)
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -119,7 +121,7 @@ class Gateway:
             persisted=self.persisted,
             metrics=self.metrics,
             proxies=self.proxies,
-            verifier=self.verifier,
+            authorizer=self.authorizer,
         )
 
     async def health(self, request: Request) -> Response:
@@ -168,6 +170,7 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.client.close()
+            await gateway.authorizer.close()
             await realtime.close()
 
     app = Starlette(

@@ -12,12 +12,13 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from shared.auth import TokenVerifier
-from shared.errors import UnauthenticatedError
+from shared.errors import ServiceUnavailableError, UnauthenticatedError
 
 from ..executor import Engine, RequestError
+from ..executor.authorize import PolicyRequest
 from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
 from .access_log import OPERATION_KEY
+from .authorization import Authorizer
 from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_address
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
@@ -92,7 +93,7 @@ async def handle_graphql(
     persisted: PersistedQueries | None = None,
     metrics: GatewayMetrics | None = None,
     proxies: TrustedProxies | None = None,
-    verifier: TokenVerifier | None = None,
+    authorizer: Authorizer | None = None,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -103,10 +104,15 @@ async def handle_graphql(
             return HTMLResponse(GRAPHIQL_HTML)
         raise_status = 404
         return _respond(_error("GraphiQL is disabled on this gateway.", BAD_REQUEST), raise_status, media_type)
-    if verifier is not None:
-        refused = await _refuse_bad_token(request_headers.get("authorization"), verifier, media_type)
-        if refused is not None:
-            return refused
+    requester = None
+    if authorizer is not None:
+        try:
+            requester = await authorizer.requester(request_headers)
+        except UnauthenticatedError as error:
+            return _unauthenticated(error, media_type)
+        except ServiceUnavailableError as error:  # identity cannot vouch for the API key: fail closed
+            return _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
+                            503, media_type)
     try:
         if request.method == "POST":
             content_type = request_headers.get("content-type", "")
@@ -130,8 +136,13 @@ async def handle_graphql(
         if "x-request-id" in propagate and "x-request-id" not in headers:
             # one id per client request, so every subgraph's logs can be joined up
             headers["x-request-id"] = os.urandom(16).hex()
+        denials: tuple[dict[str, Any], ...] = ()
+        if authorizer is not None and requester is not None and prepared.guards:
+            prepared, denials = await authorizer.apply(engine, prepared, requester, PolicyRequest(
+                operation_name=operation_name, operation_kind=kind, headers=request_headers,
+                client_address=headers[CLIENT_ADDRESS_HEADER], variables=variables or {}))
         started = time.perf_counter()
-        result = await engine.execute(prepared, variables, headers)
+        result = await engine.execute(prepared, variables, headers, errors=denials)
         if metrics is not None:
             metrics.observe(kind, time.perf_counter() - started, ok="errors" not in result)
     except PersistedQueryError as error:
@@ -144,28 +155,19 @@ async def handle_graphql(
         return response
     except RequestError as error:
         # the operation never ran: 400, as Apollo and the GraphQL-over-HTTP spec do
-        return _respond({"errors": error.errors}, 400, media_type)
+        return _respond({"errors": error.errors}, error.status, media_type)
     except Exception:  # a gateway bug: logged with its stack, the client gets a GraphQL error
         logger.exception("gateway request failed")
         return _respond(_error("Internal server error", INTERNAL_SERVER_ERROR), 200, media_type)
     return _respond(result, 200, media_type)
 
 
-async def _refuse_bad_token(authorization: str | None, verifier: TokenVerifier, media_type: str) -> Response | None:
-    """401 for a bearer token that does not verify (expired, forged, for another audience)."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None  # no token (anonymous), or a scheme the subgraphs judge (API keys)
-    try:
-        if not token.strip():
-            raise UnauthenticatedError("Malformed authorization: empty bearer token")
-        await verifier.verify(token.strip())
-    except UnauthenticatedError as error:
-        response = _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
-                            401, media_type)
-        response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
-        return response
-    return None
+def _unauthenticated(error: UnauthenticatedError, media_type: str) -> Response:
+    """401 for a credential that does not verify (expired, forged, for another audience)."""
+    response = _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
+                        401, media_type)
+    response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
+    return response
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

@@ -61,21 +61,25 @@ class Query:
         found = await user_loader(info).load_many([str(i) for i in ids])
         return [User.from_model(u) if u is not None else None for u in found]
 
-    @strawberry.field(description="The signed-in account's API keys (never their secrets).")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="The signed-in account's API keys (never their secrets).")
     async def api_keys(self, info: Info[Any, Any]) -> list[ApiKeyType]:
         user_id = require_signed_in(info)
         async with db_session(info) as session:
             keys = await api_key_service.list_api_keys(session=session, user_id=user_id)
         return [ApiKeyType.from_model(k) for k in keys]
 
-    @strawberry.field(description="Wallets linked to the signed-in account.")
+    @strawberry.federation.field(authenticated=True, description="Wallets linked to the signed-in account.")
     async def my_wallets(self, info: Info[Any, Any]) -> list[WalletType]:
         user_id = require_user(info)
         async with db_session(info) as session:
             wallets = await wallet_service.list_wallets(session=session, user_id=user_id)
         return [WalletType.from_model(w) for w in wallets]
 
-    @strawberry.field(description="Authentication audit log, newest first (admins only).")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="Authentication audit log, newest first (admins only).")
     async def audit_events(
         self,
         info: Info[Any, Any],

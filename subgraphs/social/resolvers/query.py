@@ -92,7 +92,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Circle.from_row)
 
-    @strawberry.field(description="A conversation of the caller (FORBIDDEN for non-members).")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="A conversation of the caller (FORBIDDEN for non-members).")
     async def conversation(self, info: Info[Any, Any], id: strawberry.ID) -> Conversation:
         from subgraphs.social.models import Conversation as ConversationRow
 
@@ -103,7 +105,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         assert row is not None
         return Conversation.from_row(row)
 
-    @strawberry.field(description="The caller's conversations, most recently active first.")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="The caller's conversations, most recently active first.")
     async def my_conversations(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Conversation]:
@@ -113,7 +117,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Conversation.from_row)
 
-    @strawberry.field(description="Message requests and group invitations awaiting the caller's answer.")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="Message requests and group invitations awaiting the caller's answer.")
     async def conversation_requests(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Conversation]:
@@ -151,7 +157,7 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         return PrivacySettings(is_private=row.is_private,
                                allow_group_adds_from_following=row.allow_group_adds_from_following)
 
-    @strawberry.field
+    @strawberry.federation.field(authenticated=True)
     async def notifications(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None, unread_only: bool = False
     ) -> Connection[Notification]:
@@ -162,7 +168,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Notification.from_row)
 
-    @strawberry.field(description="Notifications for admins: suspicious wallet activity and "
+    @strawberry.federation.field(
+        authenticated=True,
+        description="Notifications for admins: suspicious wallet activity and "
                       "ledger reconciliation breaks (role ADMIN).")
     async def admin_notifications(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None

@@ -29,7 +29,9 @@ def _entry(ranked: leaderboards.RankedUser, currency: str) -> LeaderboardEntry:
 
 @strawberry.type
 class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
-    @strawberry.field(description="The caller's balances (authentication required).")
+    @strawberry.federation.field(
+        requires_scopes=[["read"], ["wallet:read"], ["write"], ["wallet:write"]],
+        description="The caller's balances (authentication required).")
     async def my_wallet(self, info: Info[Any, Any]) -> Wallet:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:
@@ -92,7 +94,7 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             found = await subscriptions.list_subscriptions(session=session, subscriber_id=user_id)
         return [CreatorSubscription.from_view(s) for s in found]
 
-    @strawberry.field
+    @strawberry.federation.field(requires_scopes=[["read"], ["wallet:read"], ["write"], ["wallet:write"]])
     async def my_cashouts(self, info: Info[Any, Any], first: int = 20) -> list[Cashout]:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:

@@ -81,6 +81,10 @@ class Counting:
     app: Any
     queries: list[str] = field(default_factory=list)
 
+    @property
+    def state(self) -> Any:  # the wrapped app's state (e.g. identity's internal_url)
+        return self.app.state
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

@@ -88,6 +88,18 @@ class GatewaySettings(BaseSettings):
     )
     api_key_cache_seconds: float = Field(default=10.0, description="How long identity's verdict on an API key is kept")
 
+    # -- demand control (@cost, @listSize): static cost, before any fetch
+    demand_control_mode: Literal["off", "measure", "enforce"] = Field(
+        default="measure",
+        description="off; measure: estimate every operation's cost (metrics); enforce: also refuse "
+        "operations over GATEWAY_MAX_COST with COST_ESTIMATED_TOO_EXPENSIVE",
+    )
+    max_cost: int = Field(default=10_000, description="Highest estimated cost accepted in enforce mode")
+    default_list_size: int = Field(
+        default=10, description="Assumed length of a list with no @listSize slicing argument or assumedSize"
+    )
+    cost_in_extensions: bool = Field(default=False, description="Report the estimated cost in the response's extensions.cost")
+
     # -- subscriptions (WebSocket graphql-transport-ws / graphql-ws, and SSE)
     subscription_init_timeout_seconds: float = Field(default=10.0, description="WebSocket connection_init deadline (close 4408)")
     subscription_keepalive_seconds: float = Field(default=15.0, description="Ping/keep-alive interval to clients")

@@ -36,6 +36,7 @@ from ..supergraph import Supergraph, build_api_schema, parse_supergraph
 from ..supergraph.directives import FrontDoor, read_front_door
 from . import errors as codes
 from .authorize import Guard, find_guards, restrict_selections
+from .cost import CostError, estimate_cost
 from .execute import ExecutionContext, PlanExecutor
 from .fetch import SubgraphClient
 from .shape_codegen import CompiledShaper
@@ -49,6 +50,9 @@ class Limits:
     max_aliases: int = 50
     max_tokens: int = 15_000
     introspection: bool = True
+    cost_mode: str = "measure"  # off | measure | enforce
+    max_cost: int = 10_000
+    default_list_size: int = 10
 
 
 class RequestError(Exception):
@@ -289,6 +293,33 @@ class Engine:
         )
         others = [d for d in document.definitions if not isinstance(d, OperationDefinitionNode)]
         return DocumentNode(definitions=(only, *others))
+
+    # -- demand control ------------------------------------------------------------------------
+    def check_cost(self, prepared: PreparedOperation, variables: Mapping[str, Any] | None) -> int | None:
+        """The operation's estimated cost (None when demand control is off); in enforce mode a
+        RequestError, before any fetch, when it is over the limit or cannot be priced."""
+        limits = self.limits
+        if limits.cost_mode == "off":
+            return None
+        coerced = self.coerce_variables(prepared, variables)
+        try:
+            cost = estimate_cost(self.schema, self.front_door, prepared.operation.node,
+                                 fragments=prepared.operation.fragments, variables=coerced,
+                                 default_list_size=limits.default_list_size)
+        except CostError as error:
+            if limits.cost_mode != "enforce":
+                return None
+            raise RequestError(str(error), codes.COST_SLICING_ARGUMENT_MISSING) from None
+        if limits.cost_mode == "enforce" and cost > limits.max_cost:
+            raise RequestError(
+                f"The operation's estimated cost {cost} is over the limit of {limits.max_cost}.",
+                codes.COST_ESTIMATED_TOO_EXPENSIVE,
+                errors=[{"message": f"The operation's estimated cost {cost} is over the limit of "
+                         f"{limits.max_cost}.", "extensions": {"code": codes.COST_ESTIMATED_TOO_EXPENSIVE,
+                                                               "cost": {"estimated": cost,
+                                                                        "max": limits.max_cost}}}],
+            )
+        return cost
 
     # -- executing -----------------------------------------------------------------------------
     def coerce_variables(self, prepared: PreparedOperation, raw: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -170,6 +170,7 @@ class Realtime:
         if prepared.operation.kind == "mutation" and not allow_mutation:
             raise MutationOverGetError("Mutations cannot be sent with GET; use POST.", BAD_REQUEST)
         engine.coerce_variables(prepared, variables)
+        engine.check_cost(prepared, variables)  # enforce mode: too expensive, before any fetch
         if not prepared.guards:
             return self.hub.stream(engine, prepared, variables, headers=identity.headers,
                                    init_payload=identity.headers, ws_urls=self.settings.subscription_urls)

@@ -76,6 +76,9 @@ class Gateway:
                 max_aliases=s.max_aliases,
                 max_tokens=s.max_tokens,
                 introspection=s.introspection,
+                cost_mode=s.demand_control_mode,
+                max_cost=s.max_cost,
+                default_list_size=s.default_list_size,
             ),
         )
 
@@ -122,6 +125,7 @@ class Gateway:
             metrics=self.metrics,
             proxies=self.proxies,
             authorizer=self.authorizer,
+            cost_in_extensions=self.settings.cost_in_extensions,
         )
 
     async def health(self, request: Request) -> Response:

@@ -16,7 +16,7 @@ from shared.errors import ServiceUnavailableError, UnauthenticatedError
 
 from ..executor import Engine, RequestError
 from ..executor.authorize import PolicyRequest
-from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from ..executor.errors import BAD_REQUEST, COST_ESTIMATED_TOO_EXPENSIVE, INTERNAL_SERVER_ERROR
 from .access_log import OPERATION_KEY
 from .authorization import Authorizer
 from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_address
@@ -94,6 +94,7 @@ async def handle_graphql(
     metrics: GatewayMetrics | None = None,
     proxies: TrustedProxies | None = None,
     authorizer: Authorizer | None = None,
+    cost_in_extensions: bool = False,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -141,10 +142,15 @@ async def handle_graphql(
             prepared, denials = await authorizer.apply(engine, prepared, requester, PolicyRequest(
                 operation_name=operation_name, operation_kind=kind, headers=request_headers,
                 client_address=headers[CLIENT_ADDRESS_HEADER], variables=variables or {}))
+        cost = engine.check_cost(prepared, variables)
         started = time.perf_counter()
         result = await engine.execute(prepared, variables, headers, errors=denials)
         if metrics is not None:
             metrics.observe(kind, time.perf_counter() - started, ok="errors" not in result)
+            if cost is not None:
+                metrics.observe_cost(kind, cost)
+        if cost is not None and cost_in_extensions:
+            result.setdefault("extensions", {})["cost"] = {"estimated": cost}
     except PersistedQueryError as error:
         # APQ clients read this exact shape (200, errors[0].message) and resend the document
         return _respond(_error(str(error), error.code), 200, media_type)
@@ -155,6 +161,8 @@ async def handle_graphql(
         return response
     except RequestError as error:
         # the operation never ran: 400, as Apollo and the GraphQL-over-HTTP spec do
+        if metrics is not None and error.code == COST_ESTIMATED_TOO_EXPENSIVE:
+            metrics.refused_cost.inc()
         return _respond({"errors": error.errors}, error.status, media_type)
     except Exception:  # a gateway bug: logged with its stack, the client gets a GraphQL error
         logger.exception("gateway request failed")

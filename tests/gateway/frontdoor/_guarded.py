@@ -14,7 +14,7 @@ import httpx
 import jwt
 import strawberry
 from strawberry.asgi import GraphQL
-from strawberry.federation.schema_directives import ListSize
+from strawberry.federation.schema_directives import Cost, ListSize
 
 from gateway.compose import SubgraphSource, compose
 from gateway.config import GatewaySettings
@@ -33,9 +33,19 @@ class User:
     def friends(self, first: int = 10) -> list[User]:
         return [User(id=strawberry.ID(f"{self.id}-{i}"), name=f"friend {i}") for i in range(min(first, 3))]
 
+    @strawberry.federation.field(directives=[Cost(weight=5)])
+    def score(self) -> int:
+        return 7
+
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
         return User(id=id, name=f"user {id}")
+
+
+@strawberry.type
+class UserConnection:
+    nodes: list[User]
+    total: int
 
 
 @strawberry.type
@@ -47,6 +57,10 @@ class AccountsQuery:
     @strawberry.federation.field(directives=[ListSize(assumed_size=50)])
     def users(self) -> list[User]:
         return [User(id=strawberry.ID("1"), name="Ada"), User(id=strawberry.ID("2"), name="Bob")]
+
+    @strawberry.federation.field(directives=[ListSize(slicing_arguments=["first"], sized_fields=["nodes"])])
+    def people(self, first: int) -> UserConnection:
+        return UserConnection(nodes=[User(id=strawberry.ID("1"), name="Ada")][:first], total=1)
 
 
 @strawberry.federation.type(keys=["id"], name="User")
@@ -130,6 +144,14 @@ class Stack:
         return self.subgraphs[name].queries
 
 
+def composed_supergraph(urls: dict[str, str] | None = None) -> str:
+    sources = [SubgraphSource(name, (urls or {}).get(name, f"http://{name}.invalid/graphql"), _sdl(schema))
+               for name, schema in SCHEMAS.items()]
+    result = compose(sources)
+    assert result.ok and result.supergraph_sdl, [str(e) for e in result.errors]
+    return result.supergraph_sdl
+
+
 @contextlib.asynccontextmanager
 async def guarded_stack(**settings: Any) -> AsyncIterator[Stack]:
     served: list[Served] = []
@@ -138,13 +160,10 @@ async def guarded_stack(**settings: Any) -> AsyncIterator[Stack]:
         for app in counting.values():
             served.append(await start_server(app, lifespan="off"))
         urls = {name: f"{s.base}/graphql" for name, s in zip(counting, served, strict=True)}
-        sources = [SubgraphSource(name, urls[name], _sdl(schema)) for name, schema in SCHEMAS.items()]
-        result = compose(sources)
-        assert result.ok, [str(e) for e in result.errors]
         gateway = create_app(GatewaySettings(jwt_dev_hs256_secret=SECRET, subgraph_urls=urls,
                                              policy_modules=["tests.gateway.frontdoor._policies"],
                                              **settings),
-                             supergraph_sdl=result.supergraph_sdl)
+                             supergraph_sdl=composed_supergraph(urls))
         served.append(front := await start_server(gateway, lifespan="on"))
         async with httpx.AsyncClient(base_url=front.base) as http:
             yield Stack(http=http, subgraphs=counting)

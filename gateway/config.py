@@ -100,6 +100,15 @@ class GatewaySettings(BaseSettings):
     )
     cost_in_extensions: bool = Field(default=False, description="Report the estimated cost in the response's extensions.cost")
 
+    # -- rate limits per client (API key, else user, else client address)
+    rate_limit_per_client: int = Field(
+        default=0, description="Requests one client may make per window (0: no limit); past it HTTP 429 RATE_LIMITED with Retry-After"
+    )
+    rate_limit_window_seconds: float = Field(default=60.0, description="Length of a rate-limit window")
+    redis_url: str | None = Field(
+        default=None, description="Redis shared by the replicas for rate limits; unset or unreachable: counted in memory"
+    )
+
     # -- subscriptions (WebSocket graphql-transport-ws / graphql-ws, and SSE)
     subscription_init_timeout_seconds: float = Field(default=10.0, description="WebSocket connection_init deadline (close 4408)")
     subscription_keepalive_seconds: float = Field(default=15.0, description="Ping/keep-alive interval to clients")

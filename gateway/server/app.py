@@ -30,6 +30,7 @@ from .credential import GatewayCredential
 from .http import handle_graphql
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries
+from .rate_limit import RateLimiter
 from .sse import stream_endpoint, with_event_stream
 from .websocket import websocket_endpoint
 
@@ -57,6 +58,7 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.verifier = _token_verifier(settings)
         self.authorizer = Authorizer(settings, self.verifier, credential)
+        self.rate_limiter = RateLimiter.from_settings(settings)
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -126,6 +128,7 @@ class Gateway:
             proxies=self.proxies,
             authorizer=self.authorizer,
             cost_in_extensions=self.settings.cost_in_extensions,
+            rate_limiter=self.rate_limiter,
         )
 
     async def health(self, request: Request) -> Response:
@@ -175,6 +178,8 @@ def create_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.client.close()
             await gateway.authorizer.close()
+            if gateway.rate_limiter is not None:
+                await gateway.rate_limiter.close()
             await realtime.close()
 
     app = Starlette(

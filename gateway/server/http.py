@@ -23,9 +23,11 @@ from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_addres
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries, PersistedQueryError
+from .rate_limit import RateLimiter, client_key
 
 logger = logging.getLogger("tributary.gateway")
 
+RATE_LIMITED = "RATE_LIMITED"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -95,6 +97,7 @@ async def handle_graphql(
     proxies: TrustedProxies | None = None,
     authorizer: Authorizer | None = None,
     cost_in_extensions: bool = False,
+    rate_limiter: RateLimiter | None = None,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -114,6 +117,18 @@ async def handle_graphql(
         except ServiceUnavailableError as error:  # identity cannot vouch for the API key: fail closed
             return _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
                             503, media_type)
+    # subgraphs see the client's address (rate limits, audit), worked out once, here
+    peer = request.client.host if request.client else None
+    address = client_address(peer, request_headers.get("x-forwarded-for"), proxies or _NO_PROXIES)
+    if rate_limiter is not None:
+        verdict = await rate_limiter.hit(client_key(requester, address))
+        if not verdict.allowed:
+            response = _respond({"errors": [{"message": "Too many requests, try again later",
+                                             "extensions": {"code": RATE_LIMITED,
+                                                            "retryAfter": round(verdict.retry_after, 3)}}]},
+                                429, media_type)
+            response.headers["retry-after"] = rate_limiter.retry_after_header(verdict)
+            return response
     try:
         if request.method == "POST":
             content_type = request_headers.get("content-type", "")
@@ -130,10 +145,7 @@ async def handle_graphql(
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
         headers = {name: request_headers[name] for name in propagate if name in request_headers}
-        # subgraphs see the client's address (rate limits, audit), worked out once, here
-        peer = request.client.host if request.client else None
-        headers[CLIENT_ADDRESS_HEADER] = client_address(
-            peer, request_headers.get("x-forwarded-for"), proxies or _NO_PROXIES)
+        headers[CLIENT_ADDRESS_HEADER] = address
         if "x-request-id" in propagate and "x-request-id" not in headers:
             # one id per client request, so every subgraph's logs can be joined up
             headers["x-request-id"] = os.urandom(16).hex()

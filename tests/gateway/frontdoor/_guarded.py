@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,14 @@ class AccountsQuery:
         return UserConnection(nodes=[User(id=strawberry.ID("1"), name="Ada")][:first], total=1)
 
 
+@strawberry.type
+class AccountsSubscription:
+    @strawberry.subscription
+    async def user_joined(self, count: int = 2) -> AsyncGenerator[User, None]:
+        for i in range(count):
+            yield User(id=strawberry.ID(str(i + 1)), name=f"joiner {i + 1}")
+
+
 @strawberry.federation.type(keys=["id"], name="User")
 class PrivateUser:
     id: strawberry.ID
@@ -83,7 +91,8 @@ class PrivateQuery:
 
 
 SCHEMAS = {
-    "accounts": strawberry.federation.Schema(query=AccountsQuery, types=[User], federation_version="2.9"),
+    "accounts": strawberry.federation.Schema(query=AccountsQuery, subscription=AccountsSubscription,
+                                             types=[User], federation_version="2.9"),
     "private": strawberry.federation.Schema(query=PrivateQuery, types=[PrivateUser], federation_version="2.9"),
 }
 
@@ -135,6 +144,7 @@ def token(*, sub: str = "u1", roles: list[str] | None = None, **claims: Any) -> 
 class Stack:
     http: httpx.AsyncClient
     subgraphs: dict[str, Counting]
+    ws_url: str
 
     async def post(self, query: str, *, bearer: str | None = None, **extra: Any) -> httpx.Response:
         headers = {"authorization": f"Bearer {bearer}"} if bearer else {}
@@ -166,7 +176,8 @@ async def guarded_stack(**settings: Any) -> AsyncIterator[Stack]:
                              supergraph_sdl=composed_supergraph(urls))
         served.append(front := await start_server(gateway, lifespan="on"))
         async with httpx.AsyncClient(base_url=front.base) as http:
-            yield Stack(http=http, subgraphs=counting)
+            yield Stack(http=http, subgraphs=counting,
+                        ws_url=front.base.replace("http", "ws", 1) + "/graphql")
     finally:
         for s in reversed(served):
             await s.stop()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.gateway.frontdoor._guarded import guarded_stack, token
+from tests.gateway.frontdoor._guarded import Stack, guarded_stack, token
+from tests.gateway.subscriptions._clients import WsClient
 
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
 
@@ -87,3 +88,33 @@ async def test_bad_token_is_refused_not_downgraded() -> None:
         response = await stack.post("{ me { email } }", bearer=token() + "x")
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def _events(stack: Stack, *, bearer: str | None) -> list[dict[str, Any]]:
+    client = await WsClient.open(stack.ws_url)
+    try:
+        assert (await client.init({"authorization": f"Bearer {bearer}"} if bearer else {}))["type"] == "connection_ack"
+        await client.subscribe("1", "subscription { userJoined { name email } }")
+        results = []
+        while (message := await client.receive_skipping("ping", "pong"))["type"] == "next":
+            results.append(message["payload"])
+        assert message == {"type": "complete", "id": "1"}
+        return results
+    finally:
+        await client.close()
+
+
+async def test_subscriptions_are_authorized_too() -> None:
+    async with guarded_stack() as stack:
+        anonymous = await _events(stack, bearer=None)
+        assert [r["data"] for r in anonymous] == [{"userJoined": {"name": "joiner 1", "email": None}},
+                                                 {"userJoined": {"name": "joiner 2", "email": None}}]
+        assert all(_denied(r) == [["userJoined", "email"]] for r in anonymous)
+        assert stack.calls("private") == []
+        signed_in = await _events(stack, bearer=token())
+        assert [r for r in signed_in] == [{"data": {"userJoined": {"name": "joiner 1", "email": "1@example.test"}}},
+                                          {"data": {"userJoined": {"name": "joiner 2", "email": "2@example.test"}}}]
+    async with guarded_stack(authorization_mode="reject") as stack:
+        refused = await _events(stack, bearer=None)
+        assert len(refused) == 1 and "data" not in refused[0]
+        assert _denied(refused[0]) == [["userJoined", "email"]]

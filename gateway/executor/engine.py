@@ -79,6 +79,8 @@ class PreparedOperation:
     # the operation planned without some guards (by their indexes), with the errors for them
     restricted: dict[frozenset[int], tuple[PreparedOperation, tuple[dict[str, Any], ...]]] = field(
         default_factory=dict, hash=False, compare=False)
+    # the estimated cost, kept when it cannot depend on variables (the operation declares none)
+    fixed_cost: list[int] = field(default_factory=list, hash=False, compare=False)
 
 
 def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
@@ -301,15 +303,21 @@ class Engine:
         limits = self.limits
         if limits.cost_mode == "off":
             return None
-        coerced = self.coerce_variables(prepared, variables)
-        try:
-            cost = estimate_cost(self.schema, self.front_door, prepared.operation.node,
-                                 fragments=prepared.operation.fragments, variables=coerced,
-                                 default_list_size=limits.default_list_size)
-        except CostError as error:
-            if limits.cost_mode != "enforce":
-                return None
-            raise RequestError(str(error), codes.COST_SLICING_ARGUMENT_MISSING) from None
+        if prepared.fixed_cost:
+            cost = prepared.fixed_cost[0]
+        else:
+            try:
+                cost = estimate_cost(
+                    self.schema, self.front_door, prepared.operation.node,
+                    fragments=prepared.operation.fragments,
+                    variables=self.coerce_variables(prepared, variables),
+                    default_list_size=limits.default_list_size)
+            except CostError as error:
+                if limits.cost_mode != "enforce":
+                    return None
+                raise RequestError(str(error), codes.COST_SLICING_ARGUMENT_MISSING) from None
+            if not prepared.operation.variable_definitions:
+                prepared.fixed_cost.append(cost)
         if limits.cost_mode == "enforce" and cost > limits.max_cost:
             raise RequestError(
                 f"The operation's estimated cost {cost} is over the limit of {limits.max_cost}.",

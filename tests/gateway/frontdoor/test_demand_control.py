@@ -71,3 +71,11 @@ async def test_measure_mode_runs_it_and_reports_the_cost() -> None:
         metrics = (await stack.http.get("/metrics")).text
         assert 'gateway_operation_cost_count{kind="query"} 2.0' in metrics
         assert 'gateway_operation_cost_sum{kind="query"} 5.0505063e+07' in metrics
+        # one document, priced again for each request's variables (a fixed cost is kept only
+        # for operations without variables)
+        sliced = "query($n: Int!) { me { friends(first: $n) { name } } }"
+        costs = [(await stack.post(sliced, variables={"n": n})).json()["extensions"]["cost"]["estimated"]
+                 for n in (2, 50, 2)]
+        assert costs == [3, 51, 3]
+        again = (await stack.post("{ me { friends(first: 2) { score } } }")).json()
+        assert again["extensions"] == {"cost": {"estimated": 13}}

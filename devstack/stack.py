@@ -133,6 +133,8 @@ def prepare_environment(names: list[str], *, data_dir: Path,
     if "identity" in names:
         # the dev gateway judges tokens as production does: against identity's JWKS
         environ.setdefault("GATEWAY_JWKS_URL", f"http://127.0.0.1:{identity_port}{JWKS_PATH}")
+        # and API keys with identity, so @requiresScopes sees a key's scopes
+        environ.setdefault("GATEWAY_IDENTITY_INTERNAL_URL", internal_urls["identity"])
     return services
 
 

@@ -68,6 +68,47 @@ class GatewaySettings(BaseSettings):
     jwks_cache_seconds: float = Field(default=300.0, description="How long a fetched JWKS is trusted")
     jwt_dev_hs256_secret: str | None = Field(default=None, description="Dev only: HS256 secret")
 
+    # -- authorization (@authenticated, @requiresScopes, @policy), decided before planning
+    authorization_mode: Literal["filter", "reject"] = Field(
+        default="filter",
+        description="filter: fields the caller may not read answer null with UNAUTHORIZED_FIELD_OR_TYPE; "
+        "reject: such a request is refused whole (HTTP 403)",
+    )
+    policy_modules: list[str] = Field(
+        default_factory=list,
+        description='Python modules whose register(registry) adds @policy implementations, JSON: ["myapp.policies"]',
+    )
+    session_scopes: list[str] = Field(
+        default_factory=lambda: ["read", "write"],
+        description="Scopes of a signed-in user's own token (one with no API key and no scope/scp claim)",
+    )
+    identity_internal_url: str | None = Field(
+        default=None,
+        description="Identity's internal API, where the gateway verifies API keys with its service key",
+    )
+    api_key_cache_seconds: float = Field(default=10.0, description="How long identity's verdict on an API key is kept")
+
+    # -- demand control (@cost, @listSize): static cost, before any fetch
+    demand_control_mode: Literal["off", "measure", "enforce"] = Field(
+        default="measure",
+        description="off; measure: estimate every operation's cost (metrics); enforce: also refuse "
+        "operations over GATEWAY_MAX_COST with COST_ESTIMATED_TOO_EXPENSIVE",
+    )
+    max_cost: int = Field(default=10_000, description="Highest estimated cost accepted in enforce mode")
+    default_list_size: int = Field(
+        default=10, description="Assumed length of a list with no @listSize slicing argument or assumedSize"
+    )
+    cost_in_extensions: bool = Field(default=False, description="Report the estimated cost in the response's extensions.cost")
+
+    # -- rate limits per client (API key, else user, else client address)
+    rate_limit_per_client: int = Field(
+        default=0, description="Requests one client may make per window (0: no limit); past it HTTP 429 RATE_LIMITED with Retry-After"
+    )
+    rate_limit_window_seconds: float = Field(default=60.0, description="Length of a rate-limit window")
+    redis_url: str | None = Field(
+        default=None, description="Redis shared by the replicas for rate limits; unset or unreachable: counted in memory"
+    )
+
     # -- subscriptions (WebSocket graphql-transport-ws / graphql-ws, and SSE)
     subscription_init_timeout_seconds: float = Field(default=10.0, description="WebSocket connection_init deadline (close 4408)")
     subscription_keepalive_seconds: float = Field(default=15.0, description="Ping/keep-alive interval to clients")

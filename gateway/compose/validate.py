@@ -161,6 +161,8 @@ class _Checker:
                 provides = f.string_arg("provides", "fields")
                 if provides is not None:
                     self.check_provides(f, provides)
+                for list_size in f.applied("listSize"):
+                    self.check_list_size(f, list_size.args)
         if self.subgraph.fed2:
             self.check_unused_external()
 
@@ -292,6 +294,33 @@ class _Checker:
             visit=visit,
         )
 
+    def check_list_size(self, f: SubField, args: dict[str, ast.ValueNode]) -> None:
+        """Apollo's @listSize rules: on a list (or a type with sized list fields), a non-negative
+        assumed size, Int slicing arguments of the field, sized fields that are lists."""
+        sized = [v.value for v in _list_items(args.get("sizedFields")) if isinstance(v, ast.StringValueNode)]
+        if not sized and not _is_list(f.type):
+            self.error(codes.LIST_SIZE_APPLIED_TO_NON_LIST, f'"{f.coordinate}" is not a list', f.coordinate)
+        assumed = args.get("assumedSize")
+        if isinstance(assumed, ast.IntValueNode) and int(assumed.value) < 0:
+            self.error(codes.LIST_SIZE_INVALID_ASSUMED_SIZE,
+                       f'Assumed size of "{f.coordinate}" cannot be negative', f.coordinate)
+        for value in _list_items(args.get("slicingArguments")):
+            name = value.value if isinstance(value, ast.StringValueNode) else ""
+            argument = f.args.get(name)
+            if argument is None or named_type(argument.type) != "Int":
+                self.error(codes.LIST_SIZE_INVALID_SLICING_ARGUMENT,
+                           f'Slicing argument "{name}" is not an Int argument of "{f.coordinate}"',
+                           f.coordinate)
+        returned = self.subgraph.types.get(named_type(f.type))
+        for name in sized:
+            child = returned.fields.get(name) if returned is not None else None
+            if child is None:
+                self.error(codes.LIST_SIZE_INVALID_SIZED_FIELD,
+                           f'Sized field "{name}" is not a field on type "{named_type(f.type)}"', f.coordinate)
+            elif not _is_list(child.type):
+                self.error(codes.LIST_SIZE_INVALID_SIZED_FIELD,
+                           f'Sized field "{named_type(f.type)}.{name}" is not a list', f.coordinate)
+
     def check_unused_external(self) -> None:
         for sub in self.subgraph.types.values():
             if sub.kind not in (OBJECT, INTERFACE):
@@ -306,6 +335,18 @@ class _Checker:
                         "the field should not be @external).",
                         f.coordinate,
                     )
+
+
+def _list_items(value: ast.ValueNode | None) -> tuple[ast.ValueNode, ...]:
+    if isinstance(value, ast.ListValueNode):
+        return tuple(value.values)
+    return (value,) if value is not None else ()
+
+
+def _is_list(node: ast.TypeNode) -> bool:
+    if isinstance(node, ast.NonNullTypeNode):
+        node = node.type
+    return isinstance(node, ast.ListTypeNode)
 
 
 def _compact(node: ast.SelectionNode) -> str:

@@ -6,7 +6,7 @@ import random as _random
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -33,7 +33,10 @@ from ..planner import (
 )
 from ..planner.operation import CField, CSelection
 from ..supergraph import Supergraph, build_api_schema, parse_supergraph
+from ..supergraph.directives import FrontDoor, read_front_door
 from . import errors as codes
+from .authorize import Guard, find_guards, restrict_selections
+from .cost import CostError, estimate_cost
 from .execute import ExecutionContext, PlanExecutor
 from .fetch import SubgraphClient
 from .shape_codegen import CompiledShaper
@@ -47,15 +50,19 @@ class Limits:
     max_aliases: int = 50
     max_tokens: int = 15_000
     introspection: bool = True
+    cost_mode: str = "measure"  # off | measure | enforce
+    max_cost: int = 10_000
+    default_list_size: int = 10
 
 
 class RequestError(Exception):
     """The request cannot run at all: unparsable, invalid, or past a limit (HTTP 400 territory)."""
 
     def __init__(self, message: str, code: str, *, locations: list[dict[str, int]] | None = None,
-                 errors: list[dict[str, Any]] | None = None) -> None:
+                 errors: list[dict[str, Any]] | None = None, status: int = 400) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status
         entry: dict[str, Any] = {"message": message, "extensions": {"code": code}}
         if locations:
             entry["locations"] = locations
@@ -68,6 +75,12 @@ class PreparedOperation:
     operation: NormalizedOperation
     plan: QueryPlan
     introspection: DocumentNode | None  # the introspection root fields, answered locally
+    guards: tuple[Guard, ...] = ()  # fields behind @authenticated/@requiresScopes/@policy
+    # the operation planned without some guards (by their indexes), with the errors for them
+    restricted: dict[frozenset[int], tuple[PreparedOperation, tuple[dict[str, Any], ...]]] = field(
+        default_factory=dict, hash=False, compare=False)
+    # the estimated cost, kept when it cannot depend on variables (the operation declares none)
+    fixed_cost: list[int] = field(default_factory=list, hash=False, compare=False)
 
 
 def _graphql_error(error: GraphQLError, code: str) -> dict[str, Any]:
@@ -98,6 +111,7 @@ def _aliases(items: list[CSelection]) -> int:
 
 
 _NO_LABELS: frozenset[str] = frozenset()
+_MAX_RESTRICTED = 16  # restricted variants kept per operation (callers differ in a few ways)
 _PERCENT = re.compile(r"percent\((\d+(?:\.\d+)?)\)")
 
 
@@ -125,6 +139,7 @@ class Engine:
         self.schema: GraphQLSchema = build_api_schema(supergraph_sdl)
         self.planner = QueryPlanner(self.supergraph, self.schema)
         self.shaper = CompiledShaper(self.schema, self._hidden_enum_values())
+        self.front_door: FrontDoor = read_front_door(supergraph_sdl)
         urls: dict[str, str] = {name: s.url for name, s in self.supergraph.subgraphs.items()}
         urls.update({k: v for k, v in (url_overrides or {}).items() if k in urls})
         self.urls = urls
@@ -224,9 +239,42 @@ class Engine:
             plan = self.planner.plan_operation(planned, active_labels=labels)
         except PlanningError as error:
             raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
+        root_type = self.supergraph.root_types[operation.kind]
         return PreparedOperation(
-            document=document, operation=operation, plan=plan, introspection=introspection
+            document=document, operation=operation, plan=plan, introspection=introspection,
+            guards=find_guards(self.schema, self.front_door, root_type, planned.selections),
         )
+
+    def restrict(self, prepared: PreparedOperation, denied: frozenset[int]
+                 ) -> tuple[PreparedOperation, tuple[dict[str, Any], ...]]:
+        """`prepared` planned without the denied guards, and an error for each removed field."""
+        if not denied:
+            return prepared, ()
+        known = prepared.restricted.get(denied)
+        if known is not None:
+            return known
+        guards = {id(prepared.guards[i].field): prepared.guards[i] for i in denied}
+        errors: dict[tuple[str, ...], dict[str, Any]] = {}
+        operation = prepared.operation
+        kept = [s for s in operation.selections
+                if not (prepared.introspection is not None and isinstance(s, CField)
+                        and s.name in _INTROSPECTION)]
+        planned = NormalizedOperation(
+            kind=operation.kind, name=operation.name,
+            selections=restrict_selections(kept, guards, errors),
+            variable_definitions=operation.variable_definitions, node=operation.node,
+            fragments=operation.fragments,
+        )
+        try:
+            plan = self.planner.plan_operation(planned, active_labels=self.active_labels())
+        except PlanningError as error:
+            raise RequestError(str(error), codes.QUERY_PLANNING_FAILED) from None
+        variant = (PreparedOperation(document=prepared.document, operation=operation, plan=plan,
+                                     introspection=prepared.introspection),
+                   tuple(errors.values()))
+        if len(prepared.restricted) < _MAX_RESTRICTED:
+            prepared.restricted[denied] = variant
+        return variant
 
     def _introspection_document(
         self, document: DocumentNode, operation: NormalizedOperation
@@ -248,6 +296,39 @@ class Engine:
         others = [d for d in document.definitions if not isinstance(d, OperationDefinitionNode)]
         return DocumentNode(definitions=(only, *others))
 
+    # -- demand control ------------------------------------------------------------------------
+    def check_cost(self, prepared: PreparedOperation, variables: Mapping[str, Any] | None) -> int | None:
+        """The operation's estimated cost (None when demand control is off); in enforce mode a
+        RequestError, before any fetch, when it is over the limit or cannot be priced."""
+        limits = self.limits
+        if limits.cost_mode == "off":
+            return None
+        if prepared.fixed_cost:
+            cost = prepared.fixed_cost[0]
+        else:
+            try:
+                cost = estimate_cost(
+                    self.schema, self.front_door, prepared.operation.node,
+                    fragments=prepared.operation.fragments,
+                    variables=self.coerce_variables(prepared, variables),
+                    default_list_size=limits.default_list_size)
+            except CostError as error:
+                if limits.cost_mode != "enforce":
+                    return None
+                raise RequestError(str(error), codes.COST_SLICING_ARGUMENT_MISSING) from None
+            if not prepared.operation.variable_definitions:
+                prepared.fixed_cost.append(cost)
+        if limits.cost_mode == "enforce" and cost > limits.max_cost:
+            raise RequestError(
+                f"The operation's estimated cost {cost} is over the limit of {limits.max_cost}.",
+                codes.COST_ESTIMATED_TOO_EXPENSIVE,
+                errors=[{"message": f"The operation's estimated cost {cost} is over the limit of "
+                         f"{limits.max_cost}.", "extensions": {"code": codes.COST_ESTIMATED_TOO_EXPENSIVE,
+                                                               "cost": {"estimated": cost,
+                                                                        "max": limits.max_cost}}}],
+            )
+        return cost
+
     # -- executing -----------------------------------------------------------------------------
     def coerce_variables(self, prepared: PreparedOperation, raw: Mapping[str, Any] | None) -> dict[str, Any]:
         coerced = get_variable_values(
@@ -266,13 +347,17 @@ class Engine:
         prepared: PreparedOperation,
         variables: Mapping[str, Any] | None,
         headers: Mapping[str, str],
+        *,
+        errors: tuple[dict[str, Any], ...] = (),
     ) -> dict[str, Any]:
+        """Run the plan; `errors` (from authorization) come first in the response."""
         coerced = self.coerce_variables(prepared, variables)
         # forward what the client sent; subgraph operations repeat the defaults themselves
         forwarded = {k: v for k, v in (variables or {}).items()}
         for name, value in coerced.items():
             forwarded.setdefault(name, value)
         context = ExecutionContext(variables=forwarded, headers=headers)
+        context.errors.extend(dict(e) for e in errors)
         context.variables.update({k: v for k, v in coerced.items() if isinstance(v, bool)})
         await self.executor.execute(prepared.plan.node, context)
         if prepared.introspection is not None:

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from shared.auth import TokenVerifier
-from shared.errors import UnauthenticatedError
+from shared.auth import ANONYMOUS, TokenVerifier
+from shared.errors import ServiceUnavailableError, UnauthenticatedError
 
 from ..executor import RequestError
+from ..executor.authorize import PolicyRequest, Requester
 from ..executor.errors import BAD_REQUEST
 from ..executor.subscribe import (
     SubscriptionError,
@@ -24,6 +25,7 @@ from ..executor.subscribe import (
 )
 
 if TYPE_CHECKING:
+    from ..executor import Engine, PreparedOperation
     from .app import Gateway
 
 __all__ = ["ConnectionLimitError", "Identity", "MutationOverGetError", "Realtime", "UnauthenticatedError", "credentials_from_payload"]
@@ -31,6 +33,7 @@ __all__ = ["ConnectionLimitError", "Identity", "MutationOverGetError", "Realtime
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RATE_LIMITED = "RATE_LIMITED"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+_ANONYMOUS = Requester(caller=ANONYMOUS)
 
 
 class MutationOverGetError(RequestError):
@@ -46,6 +49,7 @@ class Identity:
     headers: dict[str, str]  # forwarded: entity-fetch headers, upstream handshake and connection_init
     user_key: str | None  # what per-user limits count by; None for anonymous callers
     expires_at: float | None  # epoch seconds when the verified token expires
+    requester: Requester = _ANONYMOUS  # what authorization judges
 
 
 def credentials_from_payload(payload: Mapping[str, Any]) -> dict[str, str]:
@@ -101,9 +105,12 @@ class Realtime:
         token = token.strip()
         if authorization and scheme.lower() == "bearer" and not token:
             raise UnauthenticatedError("Malformed authorization: empty bearer token")
+        try:
+            requester = await self.gateway.authorizer.requester(headers)
+        except ServiceUnavailableError:  # identity cannot vouch for an API key: nothing guarded opens
+            requester = Requester(caller=ANONYMOUS)
         if token and scheme.lower() == "bearer" and self.verifier is not None:
-            caller = await self.verifier.verify(token)
-            user_key = f"user:{caller.user_id}"
+            user_key = f"user:{requester.caller.user_id}"
             exp = jwt.decode(token, options={"verify_signature": False}).get("exp")
             expires_at = float(exp) if isinstance(exp, (int, float)) else None
         elif authorization:
@@ -111,7 +118,7 @@ class Realtime:
             user_key = "credential:" + _fingerprint(authorization)
         elif headers.get("x-api-key"):
             user_key = "credential:" + _fingerprint(headers["x-api-key"])
-        return Identity(headers=headers, user_key=user_key, expires_at=expires_at)
+        return Identity(headers=headers, user_key=user_key, expires_at=expires_at, requester=requester)
 
     @contextlib.contextmanager
     def hold(self, identity: Identity) -> Iterator[None]:
@@ -163,14 +170,32 @@ class Realtime:
         if prepared.operation.kind == "mutation" and not allow_mutation:
             raise MutationOverGetError("Mutations cannot be sent with GET; use POST.", BAD_REQUEST)
         engine.coerce_variables(prepared, variables)
-        return self.hub.stream(
-            engine,
-            prepared,
-            variables,
-            headers=identity.headers,
-            init_payload=identity.headers,
-            ws_urls=self.settings.subscription_urls,
-        )
+        engine.check_cost(prepared, variables)  # enforce mode: too expensive, before any fetch
+        if not prepared.guards:
+            return self.hub.stream(engine, prepared, variables, headers=identity.headers,
+                                   init_payload=identity.headers, ws_urls=self.settings.subscription_urls)
+        return self._guarded(engine, prepared, variables, identity)
+
+    async def _guarded(self, engine: Engine, prepared: PreparedOperation, variables: Any,
+                       identity: Identity) -> AsyncGenerator[dict[str, Any], None]:
+        """The stream of what this caller may read; every result carries the removed fields'
+        errors (in reject mode: one result with only the errors)."""
+        request = PolicyRequest(operation_name=prepared.operation.name, operation_kind=prepared.operation.kind,
+                                headers=identity.headers, client_address=None, variables=variables or {})
+        try:
+            allowed, denials = await self.gateway.authorizer.apply(engine, prepared, identity.requester, request)
+        except RequestError as error:
+            yield {"errors": error.errors}
+            return
+        stream = self.hub.stream(engine, allowed, variables, headers=identity.headers,
+                                 init_payload=identity.headers, ws_urls=self.settings.subscription_urls)
+        try:
+            async for result in stream:
+                if denials:
+                    result = {**result, "errors": [*denials, *result.get("errors", ())]}
+                yield result
+        finally:
+            await stream.aclose()
 
     async def close(self) -> None:
         await self.upstream.close()

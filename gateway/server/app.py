@@ -23,12 +23,14 @@ from ..config import GatewaySettings
 from ..executor import ClientOptions, Engine, HttpSubgraphClient, Limits
 from ._realtime import Realtime
 from .access_log import AccessLogMiddleware
+from .authorization import Authorizer
 from .client_address import TrustedProxies
 from .cors import cors_middleware
 from .credential import GatewayCredential
 from .http import handle_graphql
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries
+from .rate_limit import RateLimiter
 from .sse import stream_endpoint, with_event_stream
 from .websocket import websocket_endpoint
 
@@ -55,6 +57,8 @@ class Gateway:
         self.persisted = PersistedQueries(settings.persisted_queries_size) if settings.persisted_queries else None
         self.metrics = GatewayMetrics()
         self.verifier = _token_verifier(settings)
+        self.authorizer = Authorizer(settings, self.verifier, credential)
+        self.rate_limiter = RateLimiter.from_settings(settings)
         self._mtime: float | None = None
         if supergraph_sdl is None and settings.supergraph:
             supergraph_sdl = self._read_file()
@@ -74,6 +78,9 @@ class Gateway:
                 max_aliases=s.max_aliases,
                 max_tokens=s.max_tokens,
                 introspection=s.introspection,
+                cost_mode=s.demand_control_mode,
+                max_cost=s.max_cost,
+                default_list_size=s.default_list_size,
             ),
         )
 
@@ -119,7 +126,9 @@ class Gateway:
             persisted=self.persisted,
             metrics=self.metrics,
             proxies=self.proxies,
-            verifier=self.verifier,
+            authorizer=self.authorizer,
+            cost_in_extensions=self.settings.cost_in_extensions,
+            rate_limiter=self.rate_limiter,
         )
 
     async def health(self, request: Request) -> Response:
@@ -168,6 +177,9 @@ def create_app(
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await gateway.client.close()
+            await gateway.authorizer.close()
+            if gateway.rate_limiter is not None:
+                await gateway.rate_limiter.close()
             await realtime.close()
 
     app = Starlette(

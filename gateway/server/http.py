@@ -12,19 +12,22 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from shared.auth import TokenVerifier
-from shared.errors import UnauthenticatedError
+from shared.errors import ServiceUnavailableError, UnauthenticatedError
 
 from ..executor import Engine, RequestError
-from ..executor.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR
+from ..executor.authorize import PolicyRequest
+from ..executor.errors import BAD_REQUEST, COST_ESTIMATED_TOO_EXPENSIVE, INTERNAL_SERVER_ERROR
 from .access_log import OPERATION_KEY
+from .authorization import Authorizer
 from .client_address import CLIENT_ADDRESS_HEADER, TrustedProxies, client_address
 from .graphiql import GRAPHIQL_HTML
 from .metrics import GatewayMetrics
 from .persisted import PersistedQueries, PersistedQueryError
+from .rate_limit import RateLimiter, client_key
 
 logger = logging.getLogger("tributary.gateway")
 
+RATE_LIMITED = "RATE_LIMITED"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
@@ -92,7 +95,9 @@ async def handle_graphql(
     persisted: PersistedQueries | None = None,
     metrics: GatewayMetrics | None = None,
     proxies: TrustedProxies | None = None,
-    verifier: TokenVerifier | None = None,
+    authorizer: Authorizer | None = None,
+    cost_in_extensions: bool = False,
+    rate_limiter: RateLimiter | None = None,
 ) -> Response:
     # one pass over the raw headers: Starlette's Headers scans the list on every lookup
     request_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in request.scope["headers"]}
@@ -103,10 +108,27 @@ async def handle_graphql(
             return HTMLResponse(GRAPHIQL_HTML)
         raise_status = 404
         return _respond(_error("GraphiQL is disabled on this gateway.", BAD_REQUEST), raise_status, media_type)
-    if verifier is not None:
-        refused = await _refuse_bad_token(request_headers.get("authorization"), verifier, media_type)
-        if refused is not None:
-            return refused
+    requester = None
+    if authorizer is not None:
+        try:
+            requester = await authorizer.requester(request_headers)
+        except UnauthenticatedError as error:
+            return _unauthenticated(error, media_type)
+        except ServiceUnavailableError as error:  # identity cannot vouch for the API key: fail closed
+            return _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
+                            503, media_type)
+    # subgraphs see the client's address (rate limits, audit), worked out once, here
+    peer = request.client.host if request.client else None
+    address = client_address(peer, request_headers.get("x-forwarded-for"), proxies or _NO_PROXIES)
+    if rate_limiter is not None:
+        verdict = await rate_limiter.hit(client_key(requester, address))
+        if not verdict.allowed:
+            response = _respond({"errors": [{"message": "Too many requests, try again later",
+                                             "extensions": {"code": RATE_LIMITED,
+                                                            "retryAfter": round(verdict.retry_after, 3)}}]},
+                                429, media_type)
+            response.headers["retry-after"] = rate_limiter.retry_after_header(verdict)
+            return response
     try:
         if request.method == "POST":
             content_type = request_headers.get("content-type", "")
@@ -123,17 +145,24 @@ async def handle_graphql(
         if request.method == "GET" and kind != "query":
             raise HttpError(405, "Only queries can be sent with GET; use POST for mutations.")
         headers = {name: request_headers[name] for name in propagate if name in request_headers}
-        # subgraphs see the client's address (rate limits, audit), worked out once, here
-        peer = request.client.host if request.client else None
-        headers[CLIENT_ADDRESS_HEADER] = client_address(
-            peer, request_headers.get("x-forwarded-for"), proxies or _NO_PROXIES)
+        headers[CLIENT_ADDRESS_HEADER] = address
         if "x-request-id" in propagate and "x-request-id" not in headers:
             # one id per client request, so every subgraph's logs can be joined up
             headers["x-request-id"] = os.urandom(16).hex()
+        denials: tuple[dict[str, Any], ...] = ()
+        if authorizer is not None and requester is not None and prepared.guards:
+            prepared, denials = await authorizer.apply(engine, prepared, requester, PolicyRequest(
+                operation_name=operation_name, operation_kind=kind, headers=request_headers,
+                client_address=headers[CLIENT_ADDRESS_HEADER], variables=variables or {}))
+        cost = engine.check_cost(prepared, variables)
         started = time.perf_counter()
-        result = await engine.execute(prepared, variables, headers)
+        result = await engine.execute(prepared, variables, headers, errors=denials)
         if metrics is not None:
             metrics.observe(kind, time.perf_counter() - started, ok="errors" not in result)
+            if cost is not None:
+                metrics.observe_cost(kind, cost)
+        if cost is not None and cost_in_extensions:
+            result.setdefault("extensions", {})["cost"] = {"estimated": cost}
     except PersistedQueryError as error:
         # APQ clients read this exact shape (200, errors[0].message) and resend the document
         return _respond(_error(str(error), error.code), 200, media_type)
@@ -144,28 +173,21 @@ async def handle_graphql(
         return response
     except RequestError as error:
         # the operation never ran: 400, as Apollo and the GraphQL-over-HTTP spec do
-        return _respond({"errors": error.errors}, 400, media_type)
+        if metrics is not None and error.code == COST_ESTIMATED_TOO_EXPENSIVE:
+            metrics.refused_cost.inc()
+        return _respond({"errors": error.errors}, error.status, media_type)
     except Exception:  # a gateway bug: logged with its stack, the client gets a GraphQL error
         logger.exception("gateway request failed")
         return _respond(_error("Internal server error", INTERNAL_SERVER_ERROR), 200, media_type)
     return _respond(result, 200, media_type)
 
 
-async def _refuse_bad_token(authorization: str | None, verifier: TokenVerifier, media_type: str) -> Response | None:
-    """401 for a bearer token that does not verify (expired, forged, for another audience)."""
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer":
-        return None  # no token (anonymous), or a scheme the subgraphs judge (API keys)
-    try:
-        if not token.strip():
-            raise UnauthenticatedError("Malformed authorization: empty bearer token")
-        await verifier.verify(token.strip())
-    except UnauthenticatedError as error:
-        response = _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
-                            401, media_type)
-        response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
-        return response
-    return None
+def _unauthenticated(error: UnauthenticatedError, media_type: str) -> Response:
+    """401 for a credential that does not verify (expired, forged, for another audience)."""
+    response = _respond({"errors": [{"message": error.message, "extensions": error.graphql_extensions()}]},
+                        401, media_type)
+    response.headers["www-authenticate"] = 'Bearer error="invalid_token"'
+    return response
 
 
 def _error(message: str, code: str) -> dict[str, Any]:

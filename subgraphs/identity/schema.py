@@ -14,7 +14,7 @@ from subgraphs.identity.types import User
 
 __all__ = ["FEDERATION_VERSION", "schema"]
 
-FEDERATION_VERSION: Final = "2.7"
+FEDERATION_VERSION: Final = "2.9"
 
 
 class _Schema(strawberry.federation.Schema):

@@ -19,6 +19,6 @@ schema = strawberry.federation.Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[User, Post, Media],
-    federation_version="2.7",
+    federation_version="2.9",
     extensions=[TributaryErrorExtension],
 )

@@ -19,6 +19,6 @@ schema = strawberry.federation.Schema(
     mutation=Mutation,
     subscription=Subscription,
     types=[User, Post, Tip],
-    federation_version="2.7",
+    federation_version="2.9",
     extensions=[TributaryErrorExtension],
 )

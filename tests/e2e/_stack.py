@@ -55,6 +55,9 @@ def service_keys(name: str) -> dict[str, Any]:
     return {"service_key": SERVICE_KEYS[name].to_pem().decode(),
             "service_public_keys": dict(PUBLIC_KEYS)}
 
+CREATE_KEY_QUERY = """mutation($scopes: [String!]!) {
+  createApiKey(name: "bot", scopes: $scopes) { secret }
+}"""
 REGISTER = """
 mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id handle } } }
 """
@@ -209,10 +212,14 @@ async def start_social(servers: list[Served], settings: SocialSettings, *, kv: K
     return served
 
 
-async def start_wallet(servers: list[Served], settings: WalletSettings, *, database: Database) -> Served:
-    """The wallet on `database` (already migrated by the caller's fixture), with in-memory KVs."""
+async def start_wallet(servers: list[Served], settings: WalletSettings, *, database: Database,
+                       wrap: Any = None) -> Served:
+    """The wallet on `database` (already migrated by the caller's fixture), with in-memory KVs;
+    `wrap`, an ASGI wrapper with an empty `app`, is served around it (e.g. to count requests)."""
     app = create_wallet(settings, database=database, kv=memory_kv(settings.kv_prefix),
                         routes_kv=memory_kv("tributary:test:e2e:routes:"))
+    if wrap is not None:
+        wrap.app, app = app, wrap
     servers.append(served := await serve(app))
     return served
 
@@ -233,6 +240,7 @@ async def start_gateway(servers: list[Served], supergraph: str, *, identity: Ser
     settings = GatewaySettings(
         service_key=SERVICE_KEYS["gateway"].to_pem().decode(),
         jwks_url=identity.base + JWKS_PATH,
+        identity_internal_url=identity.app.state.internal_url,
         subgraph_urls=subgraph_urls or {},
         subgraph_timeout_seconds=5.0,
         subscription_keepalive_seconds=60.0,

@@ -222,7 +222,9 @@ class Mutation:
         await revoke_tokens(info, user_id)
         return True
 
-    @strawberry.mutation(description="Replace an account's roles (admins only; USER is implied).")
+    @strawberry.federation.mutation(
+        authenticated=True,
+        description="Replace an account's roles (admins only; USER is implied).")
     async def set_roles(self, info: Info[Any, Any], user_id: strawberry.ID, roles: list[Role]) -> User:
         async with db_session(info) as session:
             actor = await require_admin(info, session)
@@ -237,7 +239,9 @@ class Mutation:
         await revoke_tokens(info, user.id)
         return User.from_model(user)
 
-    @strawberry.mutation(description="Grant or remove the verified badge (admins only).")
+    @strawberry.federation.mutation(
+        authenticated=True,
+        description="Grant or remove the verified badge (admins only).")
     async def set_verified(
         self, info: Info[Any, Any], user_id: strawberry.ID, verified: bool
     ) -> User:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from shared.errors import BadUserInputError, NotFoundError
@@ -54,28 +55,40 @@ class Query:
                 found = await get_user_by_handle(session=session, handle=handle or "")
         return User.from_model(found) if found is not None else None
 
-    @strawberry.field(description="Accounts by id, in order; null for unknown ids (at most 100).")
+    @strawberry.field(
+        directives=[ListSize(assumed_size=100)],
+        description="Accounts by id, in order; null for unknown ids (at most 100).")
     async def users(self, info: Info[Any, Any], ids: list[strawberry.ID]) -> list[User | None]:
         if len(ids) > MAX_IDS:
             raise BadUserInputError(f"At most {MAX_IDS} ids per call.", extensions={"field": "ids"})
         found = await user_loader(info).load_many([str(i) for i in ids])
         return [User.from_model(u) if u is not None else None for u in found]
 
-    @strawberry.field(description="The signed-in account's API keys (never their secrets).")
+    @strawberry.federation.field(
+        directives=[ListSize(assumed_size=20)],
+        
+        authenticated=True,
+        description="The signed-in account's API keys (never their secrets).")
     async def api_keys(self, info: Info[Any, Any]) -> list[ApiKeyType]:
         user_id = require_signed_in(info)
         async with db_session(info) as session:
             keys = await api_key_service.list_api_keys(session=session, user_id=user_id)
         return [ApiKeyType.from_model(k) for k in keys]
 
-    @strawberry.field(description="Wallets linked to the signed-in account.")
+    @strawberry.federation.field(
+        directives=[ListSize(assumed_size=10)],
+        authenticated=True, description="Wallets linked to the signed-in account.")
     async def my_wallets(self, info: Info[Any, Any]) -> list[WalletType]:
         user_id = require_user(info)
         async with db_session(info) as session:
             wallets = await wallet_service.list_wallets(session=session, user_id=user_id)
         return [WalletType.from_model(w) for w in wallets]
 
-    @strawberry.field(description="Authentication audit log, newest first (admins only).")
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"])],
+        
+        authenticated=True,
+        description="Authentication audit log, newest first (admins only).")
     async def audit_events(
         self,
         info: Info[Any, Any],

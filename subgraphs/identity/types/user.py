@@ -33,7 +33,8 @@ class User:
     # request's caller is still anonymous.
     shown_to_owner: strawberry.Private[bool] = False
 
-    @strawberry.field(
+    @strawberry.federation.field(
+        authenticated=True,
         description="Visible only to the account itself and to admins; null for everyone else."
     )
     def email(self, info: Info[Any, Any]) -> str | None:

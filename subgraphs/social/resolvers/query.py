@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from shared.dead_letter_schema import ADMIN_ROLE
@@ -47,7 +48,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             row = await posts.get_visible_post(session=session, viewer_id=ctx.viewer_id(info), post_id=str(id))
         return Post.from_row(row)
 
-    @strawberry.field(description="Posts of followed users, of the caller's circles and its own; newest first.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Posts of followed users, of the caller's circles and its own; newest first.")
     async def home_feed(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> Connection[Post]:
         viewer = ctx.require_user(info)
         async with ctx.session(info) as session:
@@ -57,7 +60,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Post.from_row)
 
-    @strawberry.field(description="Posts of one circle, newest first (members only).")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Posts of one circle, newest first (members only).")
     async def circle_feed(
         self, info: Info[Any, Any], circle_id: strawberry.ID, first: int = 20, after: str | None = None
     ) -> Connection[Post]:
@@ -69,7 +74,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Post.from_row)
 
-    @strawberry.field(description="Public posts ranked by engagement with time decay.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Public posts ranked by engagement with time decay.")
     async def trending_feed(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> Connection[Post]:
         async with ctx.session(info) as session:
             page = await feeds.trending_feed(
@@ -84,7 +91,7 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             row = await circles.get_circle(session=session, viewer_id=ctx.require_user(info), circle_id=str(id))
         return Circle.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])])
     async def my_circles(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> Connection[Circle]:
         async with ctx.session(info) as session:
             page = await circles.list_my_circles(
@@ -92,7 +99,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Circle.from_row)
 
-    @strawberry.field(description="A conversation of the caller (FORBIDDEN for non-members).")
+    @strawberry.federation.field(
+        authenticated=True,
+        description="A conversation of the caller (FORBIDDEN for non-members).")
     async def conversation(self, info: Info[Any, Any], id: strawberry.ID) -> Conversation:
         from subgraphs.social.models import Conversation as ConversationRow
 
@@ -103,7 +112,11 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         assert row is not None
         return Conversation.from_row(row)
 
-    @strawberry.field(description="The caller's conversations, most recently active first.")
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        
+        authenticated=True,
+        description="The caller's conversations, most recently active first.")
     async def my_conversations(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Conversation]:
@@ -113,7 +126,11 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Conversation.from_row)
 
-    @strawberry.field(description="Message requests and group invitations awaiting the caller's answer.")
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        
+        authenticated=True,
+        description="Message requests and group invitations awaiting the caller's answer.")
     async def conversation_requests(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Conversation]:
@@ -124,7 +141,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Conversation.from_row)
 
-    @strawberry.field(description="Pending requests to follow the caller's (private) account, newest first.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges"])],
+        description="Pending requests to follow the caller's (private) account, newest first.")
     async def follow_requests(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> FollowRequestConnection:
@@ -134,7 +153,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return FollowRequestConnection.from_page(page)
 
-    @strawberry.field(description="The users the caller blocked, most recent first (visible to the caller only).")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges"])],
+        description="The users the caller blocked, most recent first (visible to the caller only).")
     async def my_blocked_users(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> BlockedUserConnection:
@@ -151,7 +172,9 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         return PrivacySettings(is_private=row.is_private,
                                allow_group_adds_from_following=row.allow_group_adds_from_following)
 
-    @strawberry.field
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        authenticated=True)
     async def notifications(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None, unread_only: bool = False
     ) -> Connection[Notification]:
@@ -162,7 +185,11 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             )
         return connection(page, Notification.from_row)
 
-    @strawberry.field(description="Notifications for admins: suspicious wallet activity and "
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        
+        authenticated=True,
+        description="Notifications for admins: suspicious wallet activity and "
                       "ledger reconciliation breaks (role ADMIN).")
     async def admin_notifications(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
@@ -182,7 +209,7 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
         async with ctx.session(info) as session:
             return await notifications.unread_notification_count(session=session, user_id=ctx.require_user(info))
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(assumed_size=100)])
     async def presence(self, info: Info[Any, Any], user_ids: list[strawberry.ID]) -> list[Presence]:
         ctx.require_user(info)
         if len(user_ids) > MAX_PRESENCE_USERS:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from subgraphs.social import _context as ctx
@@ -69,7 +70,9 @@ class Circle:
         role = await loaders.load_circle_role(info, viewer, str(self.id))
         return CircleRole(role) if role is not None else None
 
-    @strawberry.field(description="Members in joining order (members only).")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Members in joining order (members only).")
     async def members(
         self, info: Info[Any, Any], first: int = 50, after: str | None = None
     ) -> Connection[CircleMember]:

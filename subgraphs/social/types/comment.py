@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from subgraphs.social import _context as ctx
@@ -54,7 +55,9 @@ class Comment:
         row = await loaders.load_post(info, self.post_id)
         return Post.from_row(row) if row is not None else None
 
-    @strawberry.field(description="Direct replies, oldest first.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Direct replies, oldest first.")
     async def replies(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> Connection[Comment]:
         async with ctx.session(info) as session:
             page = await comments.list_comments(

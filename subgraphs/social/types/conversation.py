@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from subgraphs.social import _context as ctx
@@ -113,7 +114,9 @@ class Conversation:
             created_at=row.created_at, last_message_at=row.last_message_at, share_history=row.share_history,
         )
 
-    @strawberry.field(description="Members, with invitees (status INVITED) among them.")
+    @strawberry.field(
+        directives=[ListSize(assumed_size=50)],
+        description="Members, with invitees (status INVITED) among them.")
     async def members(self, info: Info[Any, Any]) -> list[ConversationMember]:
         async with ctx.session(info) as session:
             await conversations.require_member(session=session, conversation_id=str(self.id),
@@ -128,7 +131,9 @@ class Conversation:
                                                         user_id=ctx.require_user(info), access="preview")
         return MembershipStatus(member.status)
 
-    @strawberry.field(description="Messages, newest first; `after` pages towards older ones.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Messages, newest first; `after` pages towards older ones.")
     async def messages(self, info: Info[Any, Any], first: int = 30, after: str | None = None) -> Connection[Message]:
         async with ctx.session(info) as session:
             page = await conversations.list_messages(
@@ -145,7 +150,9 @@ class Conversation:
             )
             return await conversations.unread_count(session=session, member=member)
 
-    @strawberry.field(description="Members typing right now (indicators expire by themselves).")
+    @strawberry.field(
+        directives=[ListSize(assumed_size=10)],
+        description="Members typing right now (indicators expire by themselves).")
     async def typing(self, info: Info[Any, Any]) -> list[User | None]:
         # `[User]!`: the list is ours, its items are identity's; one it cannot resolve is a
         # null item, not a null list (docs/entity-references.md).

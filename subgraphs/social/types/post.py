@@ -7,6 +7,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from shared.errors import NotFoundError
@@ -79,7 +80,9 @@ class Post:
         # not the post and every feed holding it (docs/entity-references.md).
         return User(id=strawberry.ID(self.author_id))
 
-    @strawberry.field(description="References to content's Media entities, in display order.")
+    @strawberry.field(
+        directives=[ListSize(assumed_size=10)],
+        description="References to content's Media entities, in display order.")
     async def media(self, info: Info[Any, Any]) -> list[Media | None]:
         # `[Media]!`: content's entities; one it cannot resolve is a null item, not a null post.
         return [Media(id=strawberry.ID(m)) for m in await loaders.load_media_ids(info, str(self.id))]
@@ -103,7 +106,9 @@ class Post:
         kind = await loaders.load_my_reaction(info, viewer, str(self.id))
         return ReactionKind(kind) if kind is not None else None
 
-    @strawberry.field(description="Top-level comments, oldest first; replies hang off each comment.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Top-level comments, oldest first; replies hang off each comment.")
     async def comments(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Annotated[Comment, strawberry.lazy("subgraphs.social.types.comment")]]:

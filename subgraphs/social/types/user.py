@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from subgraphs.social import _context as ctx
@@ -149,7 +150,7 @@ class User:
             return False
         return await loaders.load_blocked_by(info, viewer, str(self.id))
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges"])])
     async def followers(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> FollowConnection:
         async with ctx.session(info) as session:
             page = await follows.list_followers(
@@ -157,7 +158,7 @@ class User:
             )
         return _follow_connection(page)
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges"])])
     async def following(self, info: Info[Any, Any], first: int = 20, after: str | None = None) -> FollowConnection:
         async with ctx.session(info) as session:
             page = await follows.list_following(
@@ -165,7 +166,9 @@ class User:
             )
         return _follow_connection(page)
 
-    @strawberry.field(description="Posts by this user that the caller may see, newest first.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"], sized_fields=["edges", "nodes"])],
+        description="Posts by this user that the caller may see, newest first.")
     async def posts(
         self, info: Info[Any, Any], first: int = 20, after: str | None = None
     ) -> Connection[Annotated[Post, strawberry.lazy("subgraphs.social.types.post")]]:

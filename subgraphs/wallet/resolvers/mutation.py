@@ -101,7 +101,9 @@ class Mutation(DeadLetterMutation):  # type: ignore[misc,valid-type]
         assert view is not None
         return Deposit.from_view(view)
 
-    @strawberry.mutation(description="Withdraw funds; they stay held until the payout settles.")
+    @strawberry.federation.mutation(
+        requires_scopes=[["write"], ["wallet:write"]],
+        description="Withdraw funds; they stay held until the payout settles.")
     async def request_cashout(
         self, info: Info[Any, Any], amount: str, currency: str, idempotency_key: str
     ) -> Cashout:

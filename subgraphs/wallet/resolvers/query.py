@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from shared.errors import NotFoundError
@@ -29,7 +30,9 @@ def _entry(ranked: leaderboards.RankedUser, currency: str) -> LeaderboardEntry:
 
 @strawberry.type
 class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
-    @strawberry.field(description="The caller's balances (authentication required).")
+    @strawberry.federation.field(
+        requires_scopes=[["read"], ["wallet:read"], ["write"], ["wallet:write"]],
+        description="The caller's balances (authentication required).")
     async def my_wallet(self, info: Info[Any, Any]) -> Wallet:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:
@@ -49,11 +52,13 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             view = await tips.get_tip(session=session, tip_id=str(id))
         return Tip.from_view(view) if view is not None else None
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(assumed_size=10)])
     def currencies(self) -> list[CurrencyInfo]:
         return [CurrencyInfo(code=c.code, exponent=c.exponent) for c in CURRENCIES.values()]
 
-    @strawberry.field(description="Top tippers or creators for a period, from the KV cache.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"])],
+        description="Top tippers or creators for a period, from the KV cache.")
     async def leaderboard(
         self, info: Info[Any, Any], kind: LeaderboardKind,
         period: LeaderboardPeriod = LeaderboardPeriod.ALL_TIME, currency: str = "USD", first: int = 10,
@@ -85,14 +90,16 @@ class Query(DeadLetterQuery):  # type: ignore[misc,valid-type]
             raise NotFoundError("No such deposit")
         return Deposit.from_view(view)
 
-    @strawberry.field
+    @strawberry.field(directives=[ListSize(assumed_size=20)])
     async def my_subscriptions(self, info: Info[Any, Any]) -> list[CreatorSubscription]:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:
             found = await subscriptions.list_subscriptions(session=session, subscriber_id=user_id)
         return [CreatorSubscription.from_view(s) for s in found]
 
-    @strawberry.field
+    @strawberry.federation.field(
+        directives=[ListSize(slicing_arguments=["first"])],
+        requires_scopes=[["read"], ["wallet:read"], ["write"], ["wallet:write"]])
     async def my_cashouts(self, info: Info[Any, Any], first: int = 20) -> list[Cashout]:
         user_id = ctx.require_user(info)
         async with ctx.session(info) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.federation.schema_directives import ListSize
 from strawberry.types import Info
 
 from subgraphs.wallet import _context as ctx
@@ -26,11 +27,15 @@ class User:
     def resolve_reference(cls, id: strawberry.ID) -> User:
         return cls(id=id)
 
-    @strawberry.field(description="Most recent tips this user received.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"])],
+        description="Most recent tips this user received.")
     async def tips_received(self, info: Info[Any, Any], first: int = 20) -> list[Annotated[Tip, strawberry.lazy("subgraphs.wallet.types.tip")]]:
         return await _tips(info, str(self.id), "received", first)
 
-    @strawberry.field(description="Most recent tips this user sent.")
+    @strawberry.field(
+        directives=[ListSize(slicing_arguments=["first"])],
+        description="Most recent tips this user sent.")
     async def tips_sent(self, info: Info[Any, Any], first: int = 20) -> list[Annotated[Tip, strawberry.lazy("subgraphs.wallet.types.tip")]]:
         return await _tips(info, str(self.id), "sent", first)
 
@@ -42,7 +47,9 @@ class User:
     async def tips_sent_total(self, info: Info[Any, Any]) -> list[Money]:
         return money_list(await loaders.load_user_totals(info, str(self.id), "sent"))
 
-    @strawberry.field(description="The monthly plans this user offers.")
+    @strawberry.field(
+        directives=[ListSize(assumed_size=10)],
+        description="The monthly plans this user offers.")
     async def plans(self, info: Info[Any, Any]) -> list[Annotated[SubscriptionPlan, strawberry.lazy("subgraphs.wallet.types.plan")]]:
         from subgraphs.wallet.services.subscriptions import list_plans
         from subgraphs.wallet.types.plan import SubscriptionPlan

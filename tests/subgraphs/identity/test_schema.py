@@ -24,7 +24,7 @@ def test_sdl_matches_golden_copy():
 
 def test_sdl_links_federation_v2_and_keys_user():
     sdl = exported_sdl()
-    assert sdl.startswith('schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])')
+    assert sdl.startswith('schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@authenticated", "@key", "@listSize"])')
     assert 'type User @key(fields: "id")' in sdl
 
 

@@ -53,7 +53,7 @@ async def test_sdl_declares_user_entity_key(api):
     body = await api("{ _service { sdl } }")
     sdl = body["data"]["_service"]["sdl"]
     assert 'type User @key(fields: "id")' in sdl
-    assert '@link(url: "https://specs.apollo.dev/federation/v2.7"' in sdl
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.9"' in sdl
 
 
 async def test_entities_batch_into_one_query(api):

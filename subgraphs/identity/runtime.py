@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from shared.auth import SigningKeys, TokenIssuer, TokenVerifier
 from subgraphs.identity.config import IdentitySettings
+from subgraphs.identity.messaging import Senders, build_senders
 from subgraphs.identity.security.passwords import PasswordHasher
 from subgraphs.identity.services.attempts import FailureLimits
+from subgraphs.identity.services.one_time_codes import CodePolicy
 from subgraphs.identity.services.rate_limits import Limit
 
 __all__ = ["IdentityRuntime", "build_runtime", "load_signing_keys"]
@@ -20,6 +23,9 @@ class IdentityRuntime:
     hasher: PasswordHasher
     issuer: TokenIssuer
     verifier: TokenVerifier
+    senders: Senders
+    # Key of the codes' HMAC, derived from the signing key (a secret prod already requires).
+    code_pepper: bytes
 
     @property
     def refresh_ttl(self) -> timedelta:
@@ -32,6 +38,8 @@ class IdentityRuntime:
             "register_per_account": (s.register_limit_per_ip, s.register_window_seconds),
             "challenge_per_ip": (s.challenge_limit_per_ip, s.challenge_window_seconds),
             "challenge_per_account": (s.challenge_limit_per_address, s.challenge_window_seconds),
+            "code_per_ip": (s.code_send_limit_per_ip, s.code_send_window_seconds),
+            "code_per_account": (s.code_send_limit_per_destination, s.code_send_window_seconds),
         }
         limit, window = windows[name]
         return Limit(limit=limit, window_seconds=window)
@@ -47,6 +55,20 @@ class IdentityRuntime:
             per_account=Limit(
                 limit=s.login_limit_per_account, window_seconds=s.login_account_window_seconds),
         )
+
+    @property
+    def code_policy(self) -> CodePolicy:
+        s = self.settings
+        return CodePolicy(ttl=timedelta(seconds=s.code_ttl_seconds),
+                          max_attempts=s.code_max_attempts, pepper=self.code_pepper)
+
+    @property
+    def code_limits(self) -> FailureLimits:
+        """Wrong one-time, TOTP and recovery codes per client address (each code also counts
+        its own attempts)."""
+        s = self.settings
+        return FailureLimits(per_address=Limit(
+            limit=s.code_failure_limit_per_ip, window_seconds=s.login_window_seconds))
 
     @property
     def token_limits(self) -> FailureLimits:
@@ -71,9 +93,12 @@ def load_signing_keys(settings: IdentitySettings) -> SigningKeys:
         ) from None
 
 
-def build_runtime(settings: IdentitySettings, *, keys: SigningKeys | None = None) -> IdentityRuntime:
+def build_runtime(
+    settings: IdentitySettings, *, keys: SigningKeys | None = None, senders: Senders | None = None
+) -> IdentityRuntime:
+    keys = keys or load_signing_keys(settings)
     issuer = TokenIssuer(
-        keys or load_signing_keys(settings),
+        keys,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         access_ttl=settings.access_token_ttl_seconds,
@@ -87,4 +112,7 @@ def build_runtime(settings: IdentitySettings, *, keys: SigningKeys | None = None
         ),
         issuer=issuer,
         verifier=TokenVerifier.for_issuer(issuer),
+        senders=senders or build_senders(settings),
+        code_pepper=hashlib.sha256(
+            b"tributary-identity-codes\0" + keys.private_key.private_bytes_raw()).digest(),
     )

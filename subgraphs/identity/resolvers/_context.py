@@ -47,9 +47,9 @@ def client_ip(info: Info[Any, Any]) -> str | None:
 
 
 def credential_guard(info: Info[Any, Any], kind: str) -> CredentialGuard:
-    """The failure budgets of this client for "password" or "token" checks."""
+    """The failure budgets of this client for "password", "code" or "token" checks."""
     rt = runtime(info)
-    limits = rt.password_limits if kind == "password" else rt.token_limits
+    limits = {"password": rt.password_limits, "code": rt.code_limits}.get(kind, rt.token_limits)
     return CredentialGuard(kv=info.context.kv, action=kind, limits=limits,
                            address=client_ip(info) or "unknown")
 

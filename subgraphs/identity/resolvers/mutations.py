@@ -24,6 +24,9 @@ from subgraphs.identity.resolvers._context import (
     revoke_tokens,
     runtime,
 )
+from subgraphs.identity.resolvers._second_factor import require_second_factor, require_step_up
+from subgraphs.identity.resolvers.codes import CodeMutation
+from subgraphs.identity.resolvers.two_step import TwoStepMutation
 from subgraphs.identity.security.wallet_signatures import Chain as _Chain
 from subgraphs.identity.security.wallet_signatures import normalize_address
 from subgraphs.identity.services import api_keys as api_key_service
@@ -106,7 +109,7 @@ def _client(info: Info[Any, Any]) -> str:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CodeMutation, TwoStepMutation):
     @strawberry.mutation(description="Create an account and sign it in.")
     async def register(self, info: Info[Any, Any], input: RegisterInput) -> AuthPayload:
         handle = _bounded("handle", input.handle)
@@ -143,6 +146,7 @@ class Mutation:
                 refresh_ttl=rt.refresh_ttl,
                 ip=client_ip(info),
                 guard=credential_guard(info, "password"),
+                second_factor=lambda user: require_second_factor(info, session, user.id),
             )
         return auth_payload(info, issued)
 
@@ -254,6 +258,7 @@ class Mutation:
     ) -> CreatedApiKeyType:
         user_id = require_signed_in(info)
         async with db_session(info) as session:
+            await require_step_up(info, session, user_id)
             created = await api_key_service.create_api_key(
                 session=session, user_id=user_id, name=name, scopes=scopes, ip=client_ip(info)
             )
@@ -301,12 +306,15 @@ class Mutation:
     ) -> AuthPayload:
         _bounded("signature", signature)
         rt = runtime(info)
-        async with _counted(info), db_session(info) as session:
-            await wallet_service.check_challenge_client(
-                info.context.kv, nonce=nonce, client=_client(info))
-            user = await wallet_service.sign_in_with_wallet(
-                session=session, nonce=nonce, signature=signature, ip=client_ip(info)
-            )
+        async with db_session(info) as session:
+            async with _counted(info):
+                await wallet_service.check_challenge_client(
+                    info.context.kv, nonce=nonce, client=_client(info))
+                user = await wallet_service.sign_in_with_wallet(
+                    session=session, nonce=nonce, signature=signature, ip=client_ip(info)
+                )
+                await session.flush()
+            await require_second_factor(info, session, user.id)
             issued = session_service.start_session(session, user=user, refresh_ttl=rt.refresh_ttl)
             await user_service.commit_unique(session, "Could not create the wallet account; retry.")
         return auth_payload(info, issued)

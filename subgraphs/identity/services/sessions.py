@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -54,11 +55,14 @@ async def login(
     refresh_ttl: timedelta,
     ip: str | None = None,
     guard: CredentialGuard | None = None,
+    second_factor: Callable[[User], Awaitable[None]] | None = None,
 ) -> IssuedSession:
     """Check a handle-or-email and password; the failure message never says which one was wrong.
 
     `guard` counts the check against the failure budgets of the client (the resolver always
     passes one): keyed by the account's id, so its handle and email share one budget.
+    `second_factor`, called once the password is right, refuses accounts with two-step on
+    (it raises SECOND_FACTOR_REQUIRED with the token that completes the sign-in).
     """
     user = await _find_login(session, login)
     attempt = None
@@ -78,6 +82,8 @@ async def login(
         await attempt.succeeded()
     if hasher.needs_rehash(user.password_hash or ""):
         user.password_hash = await hasher.hash(password)
+    if second_factor is not None:
+        await second_factor(user)
     issued = start_session(session, user=user, refresh_ttl=refresh_ttl)
     record_audit_event(session, AuditEventType.LOGIN_SUCCEEDED, user_id=user.id, ip=ip)
     await session.commit()

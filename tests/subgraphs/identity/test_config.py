@@ -86,3 +86,38 @@ def test_prod_refuses_missing_or_placeholder_wallet_site(signing_pem, domain, ur
     with pytest.raises(ValueError, match=re.escape(complaint)):
         IdentitySettings(environment="prod", signing_key_pem=signing_pem, **prod_trust(),
                          wallet_domain=domain, wallet_uri=uri)
+
+
+def test_code_senders_default_to_dev_outside_prod_and_none_in_prod(signing_pem):
+    from subgraphs.identity.messaging import build_senders
+
+    dev = IdentitySettings(environment="test")
+    assert (dev.phone_sender, dev.email_sender) == ("dev", "dev")
+    senders = build_senders(dev)
+    assert senders.phone is senders.email is senders.dev is not None
+    prod = IdentitySettings(environment="prod", signing_key_pem=signing_pem, **prod_trust(),
+                            wallet_domain="app.tributary.io", wallet_uri="https://app.tributary.io/")
+    assert (prod.phone_sender, prod.email_sender) == ("none", "none")
+    assert build_senders(prod).phone is None and build_senders(prod).email is None
+
+
+@pytest.mark.parametrize(("overrides", "complaint"), [
+    ({"environment": "prod", "sms_provider": "dev"}, "dev provider prints codes"),
+    ({"sms_provider": "twilio"}, "twilio_account_sid/twilio_auth_token"),
+    ({"sms_provider": "twilio", "twilio_account_sid": "AC1", "twilio_auth_token": "t"},
+     "twilio_sms_from or twilio_whatsapp_from"),
+    ({"email_provider": "smtp"}, "smtp_host/smtp_from"),
+])
+def test_code_sender_settings_are_checked(signing_pem, overrides, complaint):
+    base = {"environment": "test", "signing_key_pem": signing_pem, **prod_trust(),
+            "wallet_domain": "app.tributary.io", "wallet_uri": "https://app.tributary.io/"}
+    with pytest.raises(ValueError, match=re.escape(complaint)):
+        IdentitySettings(**{**base, **overrides})
+
+
+def test_secrets_stay_secret(signing_pem):
+    settings = IdentitySettings(environment="test", sms_provider="twilio", twilio_account_sid="AC1",
+                                twilio_auth_token="tw-secret", twilio_sms_from="+15005550006",
+                                email_provider="smtp", smtp_host="mail", smtp_from="a@b.org",
+                                smtp_password="smtp-secret")
+    assert "tw-secret" not in repr(settings) and "smtp-secret" not in repr(settings)

@@ -257,3 +257,18 @@ async def test_twilio_refusing_the_number_is_bad_input(app_factory):
 async def test_callbacks_without_twilio_configured_are_not_found(api):
     response = await api.client.post("/webhooks/twilio/status", data={"MessageSid": "SM1"})
     assert response.status_code == 404
+
+
+async def test_concurrent_answers_spend_a_code_once(api, count_rows):
+    import asyncio
+
+    await request(api, "SMS", PHONE)
+    code = outbox_code(api, PHONE)
+    results = await asyncio.gather(*(sign_in(api, "SMS", PHONE, code, handle=f"racer_{n}")
+                                     for n in range(4)))
+    won = [r for r in results if "errors" not in r]
+    assert len(won) == 1, results
+    assert all(error_of(r)["extensions"]["code"] in {"UNAUTHENTICATED", "CONFLICT"}
+               for r in results if "errors" in r)
+    counts = await count_rows()
+    assert counts["identity_users"] == 1 and counts["identity_refresh_tokens"] == 1

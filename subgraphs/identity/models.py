@@ -89,6 +89,9 @@ class RefreshToken(IdentityModel, table=True):
     expires_at: datetime = Field(sa_type=_TS)
     used_at: datetime | None = Field(default=None, sa_type=_TS)
     revoked_at: datetime | None = Field(default=None, sa_type=_TS)
+    # Who held the session when this token was issued (sign-in or refresh): the device list.
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip: str | None = Field(default=None, max_length=64)
 
 
 class ApiKey(IdentityModel, table=True):
@@ -104,6 +107,7 @@ class ApiKey(IdentityModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     last_used_at: datetime | None = Field(default=None, sa_type=_TS)
     revoked_at: datetime | None = Field(default=None, sa_type=_TS)
+    expires_at: datetime | None = Field(default=None, sa_type=_TS)
 
 
 class Wallet(IdentityModel, table=True):

@@ -20,6 +20,7 @@ from subgraphs.identity.resolvers._context import (
     require_signed_in,
     revoke_tokens,
     runtime,
+    user_agent,
 )
 from subgraphs.identity.resolvers._second_factor import require_second_factor, require_step_up
 from subgraphs.identity.services import code_accounts
@@ -116,7 +117,9 @@ class CodeMutation:
                     code=_code(code), handle=handle, ip=client_ip(info))
                 await session.flush()
             await require_second_factor(info, session, user.id)
-            issued = session_service.start_session(session, user=user, refresh_ttl=rt.refresh_ttl)
+            issued = session_service.start_session(
+                session, user=user, refresh_ttl=rt.refresh_ttl, ip=client_ip(info),
+                user_agent=user_agent(info))
             await commit_unique(session, "Handle is already taken.")
         return auth_payload(info, issued)
 

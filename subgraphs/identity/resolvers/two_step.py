@@ -15,6 +15,7 @@ from subgraphs.identity.resolvers._context import (
     db_session,
     require_signed_in,
     runtime,
+    user_agent,
 )
 from subgraphs.identity.resolvers._second_factor import (
     count_pending_failure,
@@ -114,7 +115,9 @@ class TwoStepMutation:
         async with db_session(info) as session:
             user = await get_user(session=session, user_id=user_id)
             assert user is not None, "pending sign-in of an existing account"
-            issued = session_service.start_session(session, user=user, refresh_ttl=rt.refresh_ttl)
+            issued = session_service.start_session(
+                session, user=user, refresh_ttl=rt.refresh_ttl, ip=client_ip(info),
+                user_agent=user_agent(info))
             await session.commit()
         # The second factor was given just now: this session starts stepped up.
         await mark_stepped_up(info, user_id, issued.family_id)

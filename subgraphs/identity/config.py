@@ -38,6 +38,12 @@ class IdentitySettings(ServiceSettings):
         description="Ed25519 private key (PKCS#8 PEM) signing access tokens; required in prod. "
         "In dev/test it is generated once into <data_dir>/identity-signing-key.pem.",
     )
+    code_secret: SecretStr | None = Field(
+        None,
+        description="Key (at least 32 characters) of the HMAC over one-time and recovery codes; "
+        "required in prod. Changing it invalidates recovery codes. In dev/test it is generated "
+        "once into <data_dir>/identity-code-secret.",
+    )
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400, description="Access token lifetime.")
     refresh_token_ttl_days: int = Field(30, ge=1, le=365, description="Refresh token lifetime.")
     bootstrap_admin_handle: str | None = Field(
@@ -197,6 +203,11 @@ class IdentitySettings(ServiceSettings):
     @model_validator(mode="after")
     def _code_providers(self) -> IdentitySettings:
         prod = self.environment == "prod"
+        if prod and self.code_secret is None:
+            raise ValueError("code_secret: required in prod (set IDENTITY_CODE_SECRET to 32+ "
+                             "random characters)")
+        if self.code_secret is not None and len(self.code_secret.get_secret_value()) < 32:
+            raise ValueError("code_secret: at least 32 characters")
         if prod and "dev" in (self.sms_provider, self.email_provider):
             raise ValueError("sms_provider/email_provider: the dev provider prints codes to the "
                              "log; not in prod")
@@ -217,6 +228,10 @@ class IdentitySettings(ServiceSettings):
     @property
     def email_sender(self) -> str:
         return self.email_provider or ("none" if self.environment == "prod" else "dev")
+
+    @property
+    def code_secret_path(self) -> Path:
+        return Path(self.data_dir) / "identity-code-secret"
 
     @property
     def signing_key_path(self) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from subgraphs.identity.services.attempts import FailureLimits
 from subgraphs.identity.services.one_time_codes import CodePolicy
 from subgraphs.identity.services.rate_limits import Limit
 
-__all__ = ["IdentityRuntime", "build_runtime", "load_signing_keys"]
+__all__ = ["IdentityRuntime", "build_runtime", "load_code_secret", "load_signing_keys"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -24,7 +26,7 @@ class IdentityRuntime:
     issuer: TokenIssuer
     verifier: TokenVerifier
     senders: Senders
-    # Key of the codes' HMAC, derived from the signing key (a secret prod already requires).
+    # Key of the codes' HMAC (IDENTITY_CODE_SECRET; a dev file outside prod).
     code_pepper: bytes
 
     @property
@@ -93,6 +95,26 @@ def load_signing_keys(settings: IdentitySettings) -> SigningKeys:
         ) from None
 
 
+def load_code_secret(settings: IdentitySettings) -> bytes:
+    """IDENTITY_CODE_SECRET, else (dev/test; settings require it in prod) a secret generated once
+    under data_dir, so recovery codes survive restarts."""
+    if settings.code_secret is not None:
+        secret = settings.code_secret.get_secret_value()
+    else:
+        path = settings.code_secret_path
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process of this checkout created it first
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(32))
+        secret = path.read_text().strip()
+    return hashlib.sha256(b"tributary-identity-codes\0" + secret.encode()).digest()
+
+
 def build_runtime(
     settings: IdentitySettings, *, keys: SigningKeys | None = None, senders: Senders | None = None
 ) -> IdentityRuntime:
@@ -113,6 +135,5 @@ def build_runtime(
         issuer=issuer,
         verifier=TokenVerifier.for_issuer(issuer),
         senders=senders or build_senders(settings),
-        code_pepper=hashlib.sha256(
-            b"tributary-identity-codes\0" + keys.private_key.private_bytes_raw()).digest(),
+        code_pepper=load_code_secret(settings),
     )

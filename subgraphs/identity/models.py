@@ -171,8 +171,9 @@ class TotpFactor(IdentityModel, table=True):
     __tablename__ = "identity_totp_factors"
 
     user_id: str = Field(foreign_key="identity_users.id", primary_key=True, max_length=36)
-    # Base32 secret: the verifier needs it back, so it cannot be hashed.
-    secret: str = Field(max_length=64)
+    # The base32 seed must be read back to check codes, so it is sealed (security/sealed.py),
+    # not hashed.
+    secret: str = Field(max_length=128)
     confirmed_at: datetime | None = Field(default=None, sa_type=_TS)
     # The newest 30-second step accepted: a code is never accepted twice.
     last_step: int = Field(default=0, sa_type=sa.BigInteger)

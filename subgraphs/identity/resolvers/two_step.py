@@ -61,7 +61,8 @@ class TwoStepMutation:
             user = await get_user(session=session, user_id=user_id)
             assert user is not None, "signed-in account exists"
             setup = await second_factors.begin_totp(
-                session, user_id=user_id, account_name=user.handle, issuer=rt.settings.totp_issuer)
+                session, pepper=rt.code_pepper, user_id=user_id, account_name=user.handle,
+                issuer=rt.settings.totp_issuer)
         return TotpSetupType(secret=setup.secret, otpauth_uri=setup.uri)
 
     @strawberry.mutation(description="Turn two-step verification on with the authenticator's "

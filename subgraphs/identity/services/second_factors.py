@@ -1,7 +1,8 @@
 """Two-step verification: a TOTP authenticator (RFC 6238 via pyotp) and hashed recovery codes.
 
 A TOTP code is accepted for the current 30-second step or one either side, and never twice
-(the newest accepted step is stored and only later steps pass). Recovery codes are shown
+(the newest accepted step is stored and only later steps pass). The seed is kept sealed with a
+key derived from IDENTITY_CODE_SECRET. Recovery codes are shown
 once, stored as keyed hashes, and each works once.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.errors import ConflictError, UnauthenticatedError
 from subgraphs.identity.models import RecoveryCode, TotpFactor, utcnow
 from subgraphs.identity.security.codes import code_digest, new_recovery_code, normalize_code
+from subgraphs.identity.security.sealed import open_sealed, seal
 from subgraphs.identity.services._validation import bad
 from subgraphs.identity.services.audit import AuditEventType, record_audit_event
 
@@ -48,7 +50,7 @@ async def totp_enabled(session: AsyncSession, user_id: str) -> bool:
 
 
 async def begin_totp(
-    session: AsyncSession, *, user_id: str, account_name: str, issuer: str
+    session: AsyncSession, *, pepper: bytes, user_id: str, account_name: str, issuer: str
 ) -> TotpSetup:
     """A new secret awaiting its first code (replacing an unconfirmed one); CONFLICT when
     TOTP is already on."""
@@ -57,10 +59,11 @@ async def begin_totp(
         raise ConflictError("Two-step verification is already on; turn it off first.",
                             extensions={"reason": "ALREADY_ENABLED"})
     secret = pyotp.random_base32()
+    sealed = seal(pepper, owner=user_id, secret=secret)
     if factor is None:
-        session.add(TotpFactor(user_id=user_id, secret=secret))
+        session.add(TotpFactor(user_id=user_id, secret=sealed))
     else:
-        factor.secret, factor.last_step, factor.created_at = secret, 0, utcnow()
+        factor.secret, factor.last_step, factor.created_at = sealed, 0, utcnow()
     await session.commit()
     uri = pyotp.TOTP(secret).provisioning_uri(name=account_name, issuer_name=issuer)
     return TotpSetup(secret=secret, uri=uri)
@@ -73,7 +76,7 @@ async def enable_totp(
     factor = await session.get(TotpFactor, user_id)
     if factor is None or factor.confirmed_at is not None:
         raise bad("code", "Start with setupTotp first.", "NO_PENDING_SETUP")
-    if not await _accept_totp(session, factor, code):
+    if not await _accept_totp(session, factor, code, pepper=pepper):
         raise _wrong()
     factor.confirmed_at = utcnow()
     codes = _replace_recovery_codes(session, pepper=pepper, user_id=user_id)
@@ -110,8 +113,11 @@ async def check_second_factor(
     if factor is None or factor.confirmed_at is None:
         raise bad("code", "Two-step verification is not on for this account.", "NOT_ENABLED")
     cleaned = normalize_code(code)
-    accepted = await _accept_totp(session, factor, cleaned) if cleaned.isdigit() else (
-        await _spend_recovery_code(session, pepper=pepper, user_id=user_id, code=cleaned))
+    if cleaned.isdigit():
+        accepted = await _accept_totp(session, factor, cleaned, pepper=pepper)
+    else:
+        accepted = await _spend_recovery_code(session, pepper=pepper, user_id=user_id,
+                                              code=cleaned)
     if not accepted:
         await session.rollback()
         record_audit_event(session, AuditEventType.SECOND_FACTOR_FAILED, user_id=user_id, ip=ip)
@@ -132,11 +138,13 @@ async def disable_totp(
     await session.commit()
 
 
-async def _accept_totp(session: AsyncSession, factor: TotpFactor, code: str) -> bool:
+async def _accept_totp(
+    session: AsyncSession, factor: TotpFactor, code: str, *, pepper: bytes
+) -> bool:
     code = normalize_code(code)
     if len(code) != 6 or not code.isdigit():
         return False
-    totp = pyotp.TOTP(factor.secret)
+    totp = pyotp.TOTP(open_sealed(pepper, owner=factor.user_id, sealed=factor.secret))
     now = time.time()
     current = totp.timecode(now)
     for offset in range(-_WINDOW, _WINDOW + 1):

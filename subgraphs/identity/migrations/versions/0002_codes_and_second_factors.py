@@ -48,7 +48,7 @@ def upgrade() -> None:
     op.create_table(
         "identity_totp_factors",
         sa.Column("user_id", sa.String(36), nullable=False),
-        sa.Column("secret", sa.String(64), nullable=False),
+        sa.Column("secret", sa.String(128), nullable=False),
         sa.Column("confirmed_at", _TS, nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=False),
         sa.Column("created_at", _TS, nullable=False),

@@ -63,6 +63,9 @@ async def test_enable_totp_and_recovery_codes_are_hashed(api, database):
     async with database.engine.connect() as conn:
         stored = [r.code_hash for r in await conn.execute(
             sa.text("SELECT code_hash FROM identity_recovery_codes"))]
+        seed = (await conn.execute(sa.text("SELECT secret FROM identity_totp_factors"))).scalar_one()
+    # The seed is sealed at rest, not stored as given out.
+    assert setup["secret"] not in seed and seed.startswith("v1:")
     assert len(stored) == 10
     assert not {c.replace("-", "") for c in codes} & set(stored)
     assert not any(c in h or c.replace("-", "") in h for c in codes for h in stored)

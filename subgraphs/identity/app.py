@@ -20,6 +20,7 @@ from subgraphs.identity.resolvers._context import RUNTIME_KEY
 from subgraphs.identity.runtime import IdentityRuntime, build_runtime
 from subgraphs.identity.schema import schema
 from subgraphs.identity.services.api_keys import resolve_api_key
+from subgraphs.identity.webhooks import webhook_routes
 
 __all__ = ["JWKS_PATH", "create_app"]
 
@@ -58,7 +59,7 @@ def create_app(
     async def upgrade_schema() -> None:
         await migrate(database)
 
-    return create_subgraph_app(
+    app = create_subgraph_app(
         settings=settings,
         schema=schema,
         database=database,
@@ -66,7 +67,11 @@ def create_app(
         verifier=runtime.verifier,
         context_factory=add_runtime,
         on_startup=[upgrade_schema],
-        extra_routes=[Route(JWKS_PATH, jwks, methods=["GET"])],
+        extra_routes=[Route(JWKS_PATH, jwks, methods=["GET"]),
+                      *webhook_routes(runtime=runtime, database=database)],
         api_key_resolver=resolve_key,
         internal_routes=internal_routes(database=database),
     )
+    # Tests (and the dev runner) reach the dev sender's outbox through the app.
+    app.state.identity = runtime
+    return app

@@ -38,6 +38,12 @@ class IdentitySettings(ServiceSettings):
         description="Ed25519 private key (PKCS#8 PEM) signing access tokens; required in prod. "
         "In dev/test it is generated once into <data_dir>/identity-signing-key.pem.",
     )
+    code_secret: SecretStr | None = Field(
+        None,
+        description="Key (at least 32 characters) of the HMAC over one-time and recovery codes; "
+        "required in prod. Changing it invalidates recovery codes. In dev/test it is generated "
+        "once into <data_dir>/identity-code-secret.",
+    )
     access_token_ttl_seconds: int = Field(900, ge=30, le=86400, description="Access token lifetime.")
     refresh_token_ttl_days: int = Field(30, ge=1, le=365, description="Refresh token lifetime.")
     bootstrap_admin_handle: str | None = Field(
@@ -99,6 +105,61 @@ class IdentitySettings(ServiceSettings):
         10, ge=1, description="Wallet challenges per address per window."
     )
     challenge_window_seconds: int = Field(300, ge=1, description="Wallet challenge window.")
+    code_ttl_seconds: int = Field(
+        600, ge=60, le=3600, description="How long a one-time code (SMS, WhatsApp, email) is valid."
+    )
+    code_max_attempts: int = Field(
+        5, ge=1, le=10, description="Wrong answers a one-time code allows before it is spent."
+    )
+    code_send_limit_per_destination: int = Field(
+        5, ge=1, description="One-time codes sent to one phone number or email per send window."
+    )
+    code_send_limit_per_ip: int = Field(
+        20, ge=1, description="One-time codes requested by one client address per send window."
+    )
+    code_send_window_seconds: int = Field(900, ge=1, description="One-time code send window.")
+    code_failure_limit_per_ip: int = Field(
+        30, ge=1,
+        description="Wrong one-time, TOTP and recovery codes per client address per login window.",
+    )
+    sms_provider: Literal["", "dev", "twilio"] = Field(
+        "",
+        description="Sender of SMS and WhatsApp codes: dev (prints the code to the log, keeps an "
+        "outbox) or twilio. Empty: dev in dev/test, none in prod (phone codes refused).",
+    )
+    email_provider: Literal["", "dev", "smtp"] = Field(
+        "",
+        description="Sender of email codes: dev or smtp. Empty: dev in dev/test, none in prod.",
+    )
+    twilio_account_sid: str = Field("", description="Twilio Account SID (AC...).")
+    twilio_auth_token: SecretStr | None = Field(
+        None, description="Twilio auth token: API basic auth and status-callback signatures."
+    )
+    twilio_sms_from: str = Field("", description="E.164 sender number (or Messaging Service SID).")
+    twilio_whatsapp_from: str = Field("", description="E.164 WhatsApp sender number.")
+    twilio_api_url: str = Field("https://api.twilio.com", description="Twilio REST API base URL.")
+    twilio_status_callback_url: str = Field(
+        "",
+        description="Public URL of POST /webhooks/twilio/status as Twilio calls it (signatures "
+        "are computed over it); empty: no status callbacks requested.",
+    )
+    smtp_host: str = Field("", description="SMTP server host for email codes.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_username: str = Field("", description="SMTP login (empty: no AUTH).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field("", description="From address of email codes.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, le=120, description="SMTP timeout.")
+    second_factor_ttl_seconds: int = Field(
+        300, ge=30, le=1800,
+        description="How long a sign-in waiting for its second factor (TOTP) may be completed.",
+    )
+    step_up_ttl_seconds: int = Field(
+        600, ge=60, le=3600,
+        description="How long a fresh second factor (stepUp) allows API key creation and email "
+        "or phone changes in that session.",
+    )
+    totp_issuer: str = Field("Tributary", max_length=64, description="Issuer in otpauth:// URIs.")
 
     @field_validator("bootstrap_admin_handle", mode="before")
     @classmethod
@@ -138,6 +199,39 @@ class IdentitySettings(ServiceSettings):
         object.__setattr__(self, "wallet_domain", domain)
         object.__setattr__(self, "wallet_uri", uri)
         return self
+
+    @model_validator(mode="after")
+    def _code_providers(self) -> IdentitySettings:
+        prod = self.environment == "prod"
+        if prod and self.code_secret is None:
+            raise ValueError("code_secret: required in prod (set IDENTITY_CODE_SECRET to 32+ "
+                             "random characters)")
+        if self.code_secret is not None and len(self.code_secret.get_secret_value()) < 32:
+            raise ValueError("code_secret: at least 32 characters")
+        if prod and "dev" in (self.sms_provider, self.email_provider):
+            raise ValueError("sms_provider/email_provider: the dev provider prints codes to the "
+                             "log; not in prod")
+        if self.sms_provider == "twilio":
+            if not self.twilio_account_sid or self.twilio_auth_token is None:
+                raise ValueError("twilio_account_sid/twilio_auth_token: required by twilio")
+            if not (self.twilio_sms_from or self.twilio_whatsapp_from):
+                raise ValueError("twilio_sms_from or twilio_whatsapp_from: required by twilio")
+        if self.email_provider == "smtp" and not (self.smtp_host and self.smtp_from):
+            raise ValueError("smtp_host/smtp_from: required by the smtp email provider")
+        return self
+
+    @property
+    def phone_sender(self) -> str:
+        """The configured SMS/WhatsApp sender ("none": phone codes are refused)."""
+        return self.sms_provider or ("none" if self.environment == "prod" else "dev")
+
+    @property
+    def email_sender(self) -> str:
+        return self.email_provider or ("none" if self.environment == "prod" else "dev")
+
+    @property
+    def code_secret_path(self) -> Path:
+        return Path(self.data_dir) / "identity-code-secret"
 
     @property
     def signing_key_path(self) -> Path:

@@ -13,7 +13,10 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "IdentityModel",
+    "OneTimeCode",
+    "RecoveryCode",
     "RefreshToken",
+    "TotpFactor",
     "User",
     "Wallet",
     "WalletChallenge",
@@ -66,6 +69,10 @@ class User(IdentityModel, table=True):
     # Comma-separated role names; a tiny fixed set, read far more often than written.
     roles: str = Field(default="USER", max_length=100)
     verified: bool = Field(default=False)
+    # E.164 ("+15551234567"); proven by a code when set.
+    phone: str | None = Field(default=None, max_length=16, unique=True, index=True)
+    email_verified_at: datetime | None = Field(default=None, sa_type=_TS)
+    phone_verified_at: datetime | None = Field(default=None, sa_type=_TS)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
 
@@ -82,6 +89,9 @@ class RefreshToken(IdentityModel, table=True):
     expires_at: datetime = Field(sa_type=_TS)
     used_at: datetime | None = Field(default=None, sa_type=_TS)
     revoked_at: datetime | None = Field(default=None, sa_type=_TS)
+    # Who held the session when this token was issued (sign-in or refresh): the device list.
+    user_agent: str | None = Field(default=None, max_length=300)
+    ip: str | None = Field(default=None, max_length=64)
 
 
 class ApiKey(IdentityModel, table=True):
@@ -97,6 +107,7 @@ class ApiKey(IdentityModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
     last_used_at: datetime | None = Field(default=None, sa_type=_TS)
     revoked_at: datetime | None = Field(default=None, sa_type=_TS)
+    expires_at: datetime | None = Field(default=None, sa_type=_TS)
 
 
 class Wallet(IdentityModel, table=True):
@@ -132,3 +143,48 @@ class AuditEvent(IdentityModel, table=True):
     # Short free-form context ("handle=alice", "api_key=...") that never holds secrets.
     detail: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_type=_TS, index=True)
+
+
+class OneTimeCode(IdentityModel, table=True):
+    """A code sent to a phone or email; only its keyed hash is kept."""
+
+    __tablename__ = "identity_one_time_codes"
+    __table_args__ = (sa.Index("ix_identity_one_time_codes_lookup", "purpose", "destination"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    purpose: str = Field(max_length=24)
+    channel: str = Field(max_length=16)
+    destination: str = Field(max_length=254)
+    # The account the code acts for (verification, changes, reset); None for sign-in/sign-up.
+    user_id: str | None = Field(default=None, max_length=36, index=True)
+    code_hash: str = Field(max_length=64)
+    attempts: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+    expires_at: datetime = Field(sa_type=_TS)
+    used_at: datetime | None = Field(default=None, sa_type=_TS)
+    provider: str | None = Field(default=None, max_length=16)
+    provider_message_id: str | None = Field(default=None, max_length=100, index=True)
+    delivery_status: str | None = Field(default=None, max_length=32)
+
+
+class TotpFactor(IdentityModel, table=True):
+    __tablename__ = "identity_totp_factors"
+
+    user_id: str = Field(foreign_key="identity_users.id", primary_key=True, max_length=36)
+    # The base32 seed must be read back to check codes, so it is sealed (security/sealed.py),
+    # not hashed.
+    secret: str = Field(max_length=128)
+    confirmed_at: datetime | None = Field(default=None, sa_type=_TS)
+    # The newest 30-second step accepted: a code is never accepted twice.
+    last_step: int = Field(default=0, sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+
+
+class RecoveryCode(IdentityModel, table=True):
+    __tablename__ = "identity_recovery_codes"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="identity_users.id", max_length=36, index=True)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=_TS)
+    used_at: datetime | None = Field(default=None, sa_type=_TS)

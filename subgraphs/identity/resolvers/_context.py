@@ -46,10 +46,16 @@ def client_ip(info: Info[Any, Any]) -> str | None:
     return shared_client_address(info)
 
 
+def user_agent(info: Info[Any, Any]) -> str | None:
+    """The client's User-Agent, as the session list shows the device."""
+    request = info.context.request
+    return request.headers.get("user-agent") if request is not None else None
+
+
 def credential_guard(info: Info[Any, Any], kind: str) -> CredentialGuard:
-    """The failure budgets of this client for "password" or "token" checks."""
+    """The failure budgets of this client for "password", "code" or "token" checks."""
     rt = runtime(info)
-    limits = rt.password_limits if kind == "password" else rt.token_limits
+    limits = {"password": rt.password_limits, "code": rt.code_limits}.get(kind, rt.token_limits)
     return CredentialGuard(kv=info.context.kv, action=kind, limits=limits,
                            address=client_ip(info) or "unknown")
 

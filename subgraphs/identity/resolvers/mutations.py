@@ -23,7 +23,12 @@ from subgraphs.identity.resolvers._context import (
     require_user,
     revoke_tokens,
     runtime,
+    user_agent,
 )
+from subgraphs.identity.resolvers._second_factor import require_second_factor, require_step_up
+from subgraphs.identity.resolvers.codes import CodeMutation
+from subgraphs.identity.resolvers.devices import DevicesMutation
+from subgraphs.identity.resolvers.two_step import TwoStepMutation
 from subgraphs.identity.security.wallet_signatures import Chain as _Chain
 from subgraphs.identity.security.wallet_signatures import normalize_address
 from subgraphs.identity.services import api_keys as api_key_service
@@ -106,7 +111,7 @@ def _client(info: Info[Any, Any]) -> str:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CodeMutation, TwoStepMutation, DevicesMutation):
     @strawberry.mutation(description="Create an account and sign it in.")
     async def register(self, info: Info[Any, Any], input: RegisterInput) -> AuthPayload:
         handle = _bounded("handle", input.handle)
@@ -125,7 +130,9 @@ class Mutation:
                 bootstrap_admin_handle=bootstrap,
                 ip=client_ip(info),
             )
-            issued = session_service.start_session(session, user=user, refresh_ttl=rt.refresh_ttl)
+            issued = session_service.start_session(
+                session, user=user, refresh_ttl=rt.refresh_ttl, ip=client_ip(info),
+                user_agent=user_agent(info))
             await session.commit()
         return auth_payload(info, issued)
 
@@ -143,6 +150,8 @@ class Mutation:
                 refresh_ttl=rt.refresh_ttl,
                 ip=client_ip(info),
                 guard=credential_guard(info, "password"),
+                second_factor=lambda user: require_second_factor(info, session, user.id),
+                user_agent=user_agent(info),
             )
         return auth_payload(info, issued)
 
@@ -156,6 +165,7 @@ class Mutation:
                 refresh_token=refresh_token,
                 refresh_ttl=runtime(info).refresh_ttl,
                 ip=client_ip(info),
+                user_agent=user_agent(info),
             )
         return auth_payload(info, issued)
 
@@ -252,14 +262,22 @@ class Mutation:
             )
         return User.from_model(user)
 
-    @strawberry.mutation(description="Create an API key; its secret is returned only this once.")
+    @strawberry.mutation(description="Create an API key; its secret is returned only this once. "
+                         "With expiresInDays (1-3650) it stops working then, in every subgraph. "
+                         "With two-step on it needs a step-up.")
     async def create_api_key(
-        self, info: Info[Any, Any], name: str, scopes: list[str]
+        self,
+        info: Info[Any, Any],
+        name: str,
+        scopes: list[str],
+        expires_in_days: int | None = None,
     ) -> CreatedApiKeyType:
         user_id = require_signed_in(info)
         async with db_session(info) as session:
+            await require_step_up(info, session, user_id)
             created = await api_key_service.create_api_key(
-                session=session, user_id=user_id, name=name, scopes=scopes, ip=client_ip(info)
+                session=session, user_id=user_id, name=name, scopes=scopes,
+                expires_in_days=expires_in_days, ip=client_ip(info)
             )
         return CreatedApiKeyType(api_key=ApiKeyType.from_model(created.api_key), secret=created.secret)
 
@@ -305,13 +323,18 @@ class Mutation:
     ) -> AuthPayload:
         _bounded("signature", signature)
         rt = runtime(info)
-        async with _counted(info), db_session(info) as session:
-            await wallet_service.check_challenge_client(
-                info.context.kv, nonce=nonce, client=_client(info))
-            user = await wallet_service.sign_in_with_wallet(
-                session=session, nonce=nonce, signature=signature, ip=client_ip(info)
-            )
-            issued = session_service.start_session(session, user=user, refresh_ttl=rt.refresh_ttl)
+        async with db_session(info) as session:
+            async with _counted(info):
+                await wallet_service.check_challenge_client(
+                    info.context.kv, nonce=nonce, client=_client(info))
+                user = await wallet_service.sign_in_with_wallet(
+                    session=session, nonce=nonce, signature=signature, ip=client_ip(info)
+                )
+                await session.flush()
+            await require_second_factor(info, session, user.id)
+            issued = session_service.start_session(
+                session, user=user, refresh_ttl=rt.refresh_ttl, ip=client_ip(info),
+                user_agent=user_agent(info))
             await user_service.commit_unique(session, "Could not create the wallet account; retry.")
         return auth_payload(info, issued)
 

@@ -17,6 +17,7 @@ from subgraphs.identity.resolvers._context import (
     require_signed_in,
     require_user,
 )
+from subgraphs.identity.resolvers.devices import DevicesQuery
 from subgraphs.identity.services import api_keys as api_key_service
 from subgraphs.identity.services import wallets as wallet_service
 from subgraphs.identity.services.audit import AuditEventType as _Kind
@@ -34,7 +35,7 @@ MAX_IDS = 100
 
 
 @strawberry.type
-class Query:
+class Query(DevicesQuery):
     @strawberry.field(description="The signed-in account.")
     async def me(self, info: Info[Any, Any]) -> User:
         user = await load_user(info, require_user(info))

@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 MAX_KEYS_PER_USER = 25
+MAX_EXPIRY_DAYS = 3650
 # last_used_at is bookkeeping; writing it on every request would turn reads into writes.
 _TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -43,12 +44,22 @@ def api_key_scopes(api_key: ApiKey) -> list[str]:
 
 
 async def create_api_key(
-    *, session: AsyncSession, user_id: str, name: str, scopes: list[str], ip: str | None = None
+    *,
+    session: AsyncSession,
+    user_id: str,
+    name: str,
+    scopes: list[str],
+    expires_in_days: int | None = None,
+    ip: str | None = None,
 ) -> CreatedApiKey:
+    """A new key; with `expires_in_days` it stops working that many days from now."""
     clean_name = validate_text("name", name, max_length=64)
     if not clean_name:
         raise bad("name", "An API key needs a name.", "EMPTY")
     clean_scopes = validate_scopes(scopes)
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRY_DAYS:
+        raise bad("expiresInDays", f"expiresInDays must be between 1 and {MAX_EXPIRY_DAYS}.",
+                  "OUT_OF_RANGE")
     active = await session.execute(
         select(func.count())
         .select_from(ApiKey)
@@ -65,6 +76,7 @@ async def create_api_key(
         prefix=prefix,
         key_hash=hash_secret(secret),
         scopes=" ".join(clean_scopes),
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     session.add(api_key)
     record_audit_event(
@@ -72,7 +84,8 @@ async def create_api_key(
         AuditEventType.API_KEY_CREATED,
         user_id=user_id,
         ip=ip,
-        detail=f"key={api_key.id} prefix={prefix} scopes={api_key.scopes}"[:500],
+        detail=(f"key={api_key.id} prefix={prefix} scopes={api_key.scopes}"
+                f" expires_in_days={expires_in_days}")[:500],
     )
     await session.commit()
     return CreatedApiKey(api_key=api_key, secret=secret)
@@ -112,7 +125,8 @@ async def revoke_api_key(
 
 
 async def resolve_api_key(*, session: AsyncSession, key: str) -> Caller | None:
-    """The caller an API key stands for, or None for an unknown, malformed or revoked key."""
+    """The caller an API key stands for, or None for an unknown, malformed, revoked or expired
+    key. Every subgraph asks this (through identity's internal verify route)."""
     prefix = parse_api_key(key)
     if prefix is None:
         return None
@@ -120,12 +134,14 @@ async def resolve_api_key(*, session: AsyncSession, key: str) -> Caller | None:
     api_key = result.scalar_one_or_none()
     if api_key is None or api_key.revoked_at is not None:
         return None
+    now = utcnow()
+    if api_key.expires_at is not None and as_utc(api_key.expires_at) <= now:
+        return None
     if not hmac.compare_digest(api_key.key_hash, hash_secret(key.strip())):
         return None
     user = await session.get(User, api_key.user_id)
     if user is None:
         return None
-    now = utcnow()
     if api_key.last_used_at is None or now - as_utc(api_key.last_used_at) > _TOUCH_INTERVAL:
         await session.execute(
             update(ApiKey).where(ApiKey.id == api_key.id).values(last_used_at=now)  # type: ignore[arg-type]

@@ -181,8 +181,14 @@ async def update_profile(
     if email is not UNCHANGED:
         changes["email"] = validate_email(email) if email else None
     user = await _require_user(session, user_id)
-    if changes.get("email") and changes["email"] != user.email:
-        await _ensure_free(session, handle=None, email=changes["email"])
+    if "email" in changes and changes["email"] != user.email:
+        if user.email_verified_at is not None and user.email is not None:
+            # A proven email changes only by a code at the new address (requestEmailChange).
+            raise bad("email", "A verified email changes with requestEmailChange.",
+                      "CONFIRMATION_REQUIRED")
+        if changes["email"]:
+            await _ensure_free(session, handle=None, email=changes["email"])
+        changes["email_verified_at"] = None
     for name, value in changes.items():
         setattr(user, name, value)
     user.updated_at = utcnow()

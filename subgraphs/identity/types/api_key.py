@@ -22,6 +22,8 @@ class ApiKeyType:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working; null: never.")
 
     @classmethod
     def from_model(cls, key: models.ApiKey) -> ApiKeyType:
@@ -33,6 +35,7 @@ class ApiKeyType:
             created_at=as_utc(key.created_at),
             last_used_at=as_utc(key.last_used_at) if key.last_used_at else None,
             revoked_at=as_utc(key.revoked_at) if key.revoked_at else None,
+            expires_at=as_utc(key.expires_at) if key.expires_at else None,
         )
 
 

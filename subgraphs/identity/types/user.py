@@ -29,6 +29,8 @@ class User:
     verified: bool = strawberry.field(description="Verified badge, granted by admins.")
     created_at: datetime
     stored_email: strawberry.Private[str | None]
+    stored_phone: strawberry.Private[str | None] = None
+    stored_email_verified: strawberry.Private[bool] = False
     # Set when the user object is handed to the account itself (a sign-in payload), where the
     # request's caller is still anonymous.
     shown_to_owner: strawberry.Private[bool] = False
@@ -38,10 +40,25 @@ class User:
         description="Visible only to the account itself and to admins; null for everyone else."
     )
     def email(self, info: Info[Any, Any]) -> str | None:
+        return self.stored_email if self._private_visible(info) else None
+
+    @strawberry.field(
+        description="E.164 phone number, proven by a code; only for the account itself and admins."
+    )
+    def phone(self, info: Info[Any, Any]) -> str | None:
+        return self.stored_phone if self._private_visible(info) else None
+
+    @strawberry.field(
+        description="Whether the email was proven with a code; null for everyone but the account "
+        "itself and admins."
+    )
+    def email_verified(self, info: Info[Any, Any]) -> bool | None:
+        return self.stored_email_verified if self._private_visible(info) else None
+
+    def _private_visible(self, info: Info[Any, Any]) -> bool:
         caller = info.context.caller
-        if self.shown_to_owner or caller.user_id == self.id or caller.has_role(Role.ADMIN.value):
-            return self.stored_email
-        return None
+        return bool(self.shown_to_owner or caller.user_id == self.id
+                    or caller.has_role(Role.ADMIN.value))
 
     @classmethod
     def from_model(cls, user: models.User, *, shown_to_owner: bool = False) -> User:
@@ -55,6 +72,8 @@ class User:
             verified=user.verified,
             created_at=as_utc(user.created_at),
             stored_email=user.email,
+            stored_phone=user.phone,
+            stored_email_verified=user.email is not None and user.email_verified_at is not None,
             shown_to_owner=shown_to_owner,
         )
 

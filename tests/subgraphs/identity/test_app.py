@@ -147,7 +147,7 @@ async def test_served_over_http_verifier_fetches_jwks_by_url(make_settings, memo
 
 async def test_prod_never_bootstraps_an_admin(app_factory):
     async with app_factory(environment="prod", **prod_trust(), wallet_domain="app.tributary.io",
-                           wallet_uri="https://app.tributary.io/") as api:
+                           wallet_uri="https://app.tributary.io/", code_secret="c" * 32) as api:
         first = await api.register("root_admin")
         assert first["user"]["roles"] == ["USER"]
         # Introspection is off in prod by default; ordinary operations still work.

@@ -20,7 +20,7 @@ async def test_upgrade_is_idempotent_and_matches_models(database):
             return compare_metadata(context, metadata)
 
         differences = await conn.run_sync(diff)
-    assert version == "0001_identity_initial"
+    assert version == "0003_identity_devices"
     # Only the version table itself is outside the models.
     assert [d for d in differences if not (d[0] == "remove_table" and d[1].name.startswith("alembic_version"))] == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -40,8 +40,18 @@ class SocialSettings(ServiceSettings):
     max_page_size: int = Field(100, ge=1, le=1000, description="Largest `first` accepted.")
     moderation_post_policy: Literal["open", "closed"] = Field(
         "open", description="When moderation cannot answer a post's check: `open` publishes "
-        "the post unchecked, `closed` refuses it (SERVICE_UNAVAILABLE).",
+        "the post unchecked, `closed` refuses it (SERVICE_UNAVAILABLE). Default: `closed` in "
+        "prod, `open` elsewhere.",
     )
     moderation_comment_policy: Literal["open", "closed"] = Field(
-        "open", description="The same for comments.",
+        "open", description="The same for comments (default: `closed` in prod).",
     )
+
+    @model_validator(mode="after")
+    def _closed_in_prod(self) -> SocialSettings:
+        # Secure by default: in prod, nothing goes out unchecked unless the operator says so.
+        if self.environment == "prod":
+            for name in ("moderation_post_policy", "moderation_comment_policy"):
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, "closed")
+        return self

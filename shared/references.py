@@ -16,11 +16,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from shared.errors import BadUserInputError, NotFoundError
 from shared.internal import InternalClient
 
-__all__ = ["MEDIA", "POST", "USER", "EntityKind", "References"]
+__all__ = ["MAX_LOOKUP_IDS", "MEDIA", "POST", "USER", "EntityKind", "References", "lookup_ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,20 @@ USER = EntityKind(typename="User", owner="identity", path="/internal/users/looku
 POST = EntityKind(typename="Post", owner="social", path="/internal/posts/lookup")
 MEDIA = EntityKind(typename="Media", owner="content", path="/internal/media/lookup")
 
-_MAX_IDS = 200
+# Ids per lookup: the owners refuse more, the client sends batches of at most this many.
+MAX_LOOKUP_IDS = 200
+
+
+def lookup_ids(body: Mapping[str, Any]) -> list[str]:
+    """The `ids` of a lookup request, as every owner's lookup route accepts them."""
+    ids = body.get("ids")
+    if (not isinstance(ids, list) or len(ids) > MAX_LOOKUP_IDS
+            or not all(isinstance(i, str) for i in ids)):
+        raise BadUserInputError(f"ids must be a list of at most {MAX_LOOKUP_IDS} strings",
+                                extensions={"field": "ids"})
+    return ids
+
+
 MAX_ID = 64  # the longest id any subgraph issues or stores as a reference
 
 
@@ -63,8 +77,8 @@ class References:
         if not wanted:
             return
         matching: set[str] = set()
-        for start in range(0, len(wanted), _MAX_IDS):
-            batch = wanted[start:start + _MAX_IDS]
+        for start in range(0, len(wanted), MAX_LOOKUP_IDS):
+            batch = wanted[start:start + MAX_LOOKUP_IDS]
             answer = await self.client.call(kind.owner, kind.path, {"ids": batch, **where})
             matching.update(i for i in answer.get("found", []) if isinstance(i, str))
         unmatched = [i for i in wanted if i not in matching]
@@ -87,8 +101,8 @@ class References:
         if not unknown:
             return []
         found: set[str] = set()
-        for start in range(0, len(unknown), _MAX_IDS):
-            batch = unknown[start:start + _MAX_IDS]
+        for start in range(0, len(unknown), MAX_LOOKUP_IDS):
+            batch = unknown[start:start + MAX_LOOKUP_IDS]
             answer = await self.client.call(kind.owner, kind.path, {"ids": batch})
             found.update(i for i in answer.get("found", []) if isinstance(i, str))
         for i in found:

@@ -13,7 +13,7 @@ from typing import Any
 from shared.db import Database
 from shared.errors import BadUserInputError
 from shared.internal import InternalRequest, InternalRoute
-from shared.references import MEDIA
+from shared.references import MEDIA, lookup_ids
 from subgraphs.content.services.kinds import MediaStatus
 from subgraphs.content.services.media import media_by_ids
 
@@ -21,7 +21,6 @@ __all__ = ["LOOKUP_CALLERS", "internal_routes"]
 
 # Posts carry media (social); moderation reviews it; markets attach it to bounties.
 LOOKUP_CALLERS = frozenset({"social", "moderation", "markets"})
-_MAX_IDS = 200
 
 
 def _filters(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -37,11 +36,7 @@ def _filters(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def internal_routes(*, database: Database) -> list[InternalRoute]:
     async def lookup_media(request: InternalRequest) -> dict[str, Any]:
-        ids = request.body.get("ids")
-        if (not isinstance(ids, list) or len(ids) > _MAX_IDS
-                or not all(isinstance(i, str) for i in ids)):
-            raise BadUserInputError(f"ids must be a list of at most {_MAX_IDS} strings",
-                                    extensions={"field": "ids"})
+        ids = lookup_ids(request.body)
         owner, status = _filters(request.body)
         async with database.session() as session:
             rows = await media_by_ids(session=session, ids=ids)

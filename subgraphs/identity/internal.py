@@ -8,7 +8,7 @@ from shared.api_keys import API_KEY_VERIFY_PATH, caller_to_json
 from shared.db import Database
 from shared.errors import BadUserInputError, NotFoundError
 from shared.internal import InternalRequest, InternalRoute
-from shared.references import USER
+from shared.references import USER, lookup_ids
 from subgraphs.identity.services.api_keys import resolve_api_key
 from subgraphs.identity.services.users import get_users
 
@@ -16,21 +16,9 @@ __all__ = ["CALLERS", "internal_routes"]
 
 # Every service that stores user ids or accepts API keys (the later subgraphs included).
 CALLERS = frozenset({"social", "wallet", "content", "moderation", "markets", "gateway"})
-_MAX_IDS = 200
-
-
-def _ids(body: dict[str, Any]) -> list[str]:
-    ids = body.get("ids")
-    if (not isinstance(ids, list) or len(ids) > _MAX_IDS
-            or not all(isinstance(i, str) for i in ids)):
-        raise BadUserInputError(f"ids must be a list of at most {_MAX_IDS} strings",
-                                extensions={"field": "ids"})
-    return ids
-
-
 def internal_routes(*, database: Database) -> list[InternalRoute]:
     async def lookup_users(request: InternalRequest) -> dict[str, Any]:
-        ids = _ids(request.body)
+        ids = lookup_ids(request.body)
         async with database.session() as session:
             users = await get_users(session=session, ids=ids)
         return {"found": [u.id for u in users if u is not None]}

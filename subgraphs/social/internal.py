@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from shared.db import Database
 from shared.errors import BadUserInputError
 from shared.internal import InternalRequest, InternalRoute
-from shared.references import MAX_ID, POST
+from shared.references import MAX_ID, POST, lookup_ids
 from subgraphs.social.models import Post
 from subgraphs.social.services import blocks
 
@@ -17,7 +17,6 @@ __all__ = ["BLOCKS_CHECK", "BLOCK_CALLERS", "CALLERS", "internal_routes"]
 
 # Tips reference posts (wallet); moderation and markets will too.
 CALLERS = frozenset({"wallet", "moderation", "markets", "content"})
-_MAX_IDS = 200
 # Whether two users blocked one another (either way): wallet asks before a tip moves money.
 BLOCKS_CHECK = "/internal/blocks/check"
 BLOCK_CALLERS = frozenset({"wallet"})
@@ -25,11 +24,7 @@ BLOCK_CALLERS = frozenset({"wallet"})
 
 def internal_routes(*, database: Database) -> list[InternalRoute]:
     async def lookup_posts(request: InternalRequest) -> dict[str, Any]:
-        ids = request.body.get("ids")
-        if (not isinstance(ids, list) or len(ids) > _MAX_IDS
-                or not all(isinstance(i, str) for i in ids)):
-            raise BadUserInputError(f"ids must be a list of at most {_MAX_IDS} strings",
-                                    extensions={"field": "ids"})
+        ids = lookup_ids(request.body)
         wanted = [i for i in ids if len(i) <= 32]
         if not wanted:
             return {"found": []}
